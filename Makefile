@@ -1,0 +1,29 @@
+# Two commands do everything: `make report` and `make test` (both run setup first).
+#   make report PARAMS="data=folder data_dir=data/mine epochs=20"
+#   make pdf    PARAMS="n_per_class=200"
+
+PARAMS ?=
+PYTEST_ARGS ?=
+
+.PHONY: setup report pdf test bench renv-lock clean
+
+setup:
+	@bash scripts/setup.sh
+
+report: setup
+	Rscript scripts/render.R --to html $(PARAMS)
+
+pdf: setup
+	Rscript scripts/render.R --to pdf $(PARAMS)
+
+test: setup
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	bash bench/render_time.sh
+
+renv-lock: setup
+	Rscript scripts/write_renv_lock.R
+
+clean:
+	rm -rf _output data/cache

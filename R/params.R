@@ -1,0 +1,49 @@
+# Report parameters: the allowed values live here, checked before anything runs.
+
+PARAM_RULES <- list(
+  data = list(values = c("demo", "folder")),
+  data_dir = list(type = "character"),
+  n_per_class = list(type = "integer", min = 10L, max = 100000L),
+  image_size = list(type = "integer", min = 32L, max = 512L),
+  epochs = list(type = "integer", min = 1L, max = 500L),
+  batch_size = list(type = "integer", min = 1L, max = 1024L),
+  seed = list(type = "integer", min = 0L, max = .Machine$integer.max)
+)
+
+describe_rule <- function(rule) {
+  if (!is.null(rule$values)) return(paste0("one of: ", paste(rule$values, collapse = ", ")))
+  if (identical(rule$type, "integer")) return(sprintf("an integer from %d to %d", rule$min, rule$max))
+  "a non-empty text"
+}
+
+# Stop with a message naming the parameter and what it accepts.
+check_param <- function(name, value) {
+  rule <- PARAM_RULES[[name]]
+  if (is.null(rule)) {
+    stop(sprintf("unknown parameter '%s'; known parameters: %s", name,
+                 paste(names(PARAM_RULES), collapse = ", ")), call. = FALSE)
+  }
+  bad <- function() stop(sprintf("parameter '%s' is '%s' but must be %s", name,
+                                 paste(value, collapse = " "), describe_rule(rule)), call. = FALSE)
+  if (length(value) != 1 || is.na(value)) bad()
+  if (!is.null(rule$values)) {
+    if (!as.character(value) %in% rule$values) bad()
+    return(as.character(value))
+  }
+  if (identical(rule$type, "integer")) {
+    number <- suppressWarnings(as.numeric(value))
+    if (is.na(number) || number != round(number) || number < rule$min || number > rule$max) bad()
+    return(as.integer(number))
+  }
+  if (!nzchar(as.character(value))) bad()
+  as.character(value)
+}
+
+# Validate every parameter; returns a plain list with proper R types.
+check_params <- function(params) {
+  params <- as.list(params)
+  checked <- Map(check_param, names(params), params)
+  missing <- setdiff(names(PARAM_RULES), names(checked))
+  if (length(missing)) stop(sprintf("missing parameter(s): %s", paste(missing, collapse = ", ")), call. = FALSE)
+  checked
+}

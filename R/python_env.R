@@ -1,0 +1,29 @@
+# Bind reticulate to the project's virtual environment before Python starts.
+# RETICULATE_PYTHON (from .Rprofile, _environment or the Makefile) wins; the
+# project's .venv is the fallback so RStudio's Render button finds it too.
+
+project_python <- function(root = ".") {
+  configured <- Sys.getenv("RETICULATE_PYTHON")
+  if (nzchar(configured)) return(configured)
+  # Not normalizePath(venv): resolving the symlink would leave the virtual environment.
+  venv <- file.path(normalizePath(root), ".venv", "bin", "python")
+  if (file.exists(venv)) return(venv)
+  stop("no project Python found: run `make setup` (creates .venv) or set RETICULATE_PYTHON", call. = FALSE)
+}
+
+use_project_python <- function(root = ".") {
+  python <- project_python(root)
+  # Embedded Python skips .pth files, so the package folder goes on PYTHONPATH.
+  package_dir <- normalizePath(file.path(root, "python"))
+  path <- Sys.getenv("PYTHONPATH")
+  if (!grepl(package_dir, path, fixed = TRUE)) {
+    Sys.setenv(PYTHONPATH = paste(c(package_dir, if (nzchar(path)) path), collapse = ":"))
+  }
+  Sys.setenv(RETICULATE_PYTHON = python)
+  reticulate::use_python(python, required = TRUE)
+  invisible(python)
+}
+
+# Keras and the project's Python package, imported once.
+import_keras <- function() reticulate::import("keras", delay_load = FALSE)
+import_chestxray <- function(module) reticulate::import(paste0("chestxray.", module))

@@ -1,0 +1,87 @@
+# Rendering: parameter overrides, Quarto when present, knitr fallback otherwise.
+
+# "key=value" strings -> named list of strings.
+parse_overrides <- function(args) {
+  args <- args[nzchar(args)]
+  malformed <- args[!grepl("^[A-Za-z_][A-Za-z0-9_]*=", args)]
+  if (length(malformed)) {
+    stop(sprintf("parameters must be written key=value; got '%s'", malformed[1]), call. = FALSE)
+  }
+  values <- sub("^[^=]*=", "", args)
+  stats::setNames(as.list(values), sub("=.*$", "", args))
+}
+
+# Declared defaults overridden by the user's values, every one validated.
+merge_params <- function(defaults, overrides) {
+  unknown <- setdiff(names(overrides), names(defaults))
+  if (length(unknown)) {
+    stop(sprintf("unknown parameter '%s'; known parameters: %s", unknown[1],
+                 paste(names(defaults), collapse = ", ")), call. = FALSE)
+  }
+  defaults[names(overrides)] <- overrides
+  check_params(defaults)
+}
+
+render_report <- function(to, params, overrides, input = "report.qmd", output_dir = "_output") {
+  if (nzchar(Sys.which("quarto")) && Sys.getenv("REPORT_RENDERER") != "knitr") {
+    return(render_with_quarto(to, overrides, input, output_dir))
+  }
+  render_with_knitr(to, params, input, output_dir)
+}
+
+render_with_quarto <- function(to, overrides, input, output_dir) {
+  flags <- unlist(lapply(names(overrides), function(k) c("-P", paste0(k, ":", overrides[[k]]))))
+  status <- system2("quarto", c("render", input, "--to", to, flags))
+  if (status != 0) stop("quarto render failed", call. = FALSE)
+  file.path(output_dir, paste0(tools::file_path_sans_ext(basename(input)), ".", to))
+}
+
+# Quarto numbers figures whose label starts with "fig-" and turns @fig-x into
+# "Figura N". knitr does neither, so the fallback rewrites the source first:
+# references become "Figura N" and, for HTML, captions start with "Figura N: "
+# (LaTeX numbers PDF captions itself, in the same order).
+number_figures <- function(lines, prefix_captions) {
+  labels <- sub("^#\\|\\s*label:\\s*", "", grep("^#\\|\\s*label:\\s*fig-", lines, value = TRUE))
+  labels <- trimws(labels)
+  current <- NA_integer_
+  for (i in seq_along(lines)) {
+    if (grepl("^#\\|\\s*label:", lines[i])) current <- match(trimws(sub("^#\\|\\s*label:\\s*", "", lines[i])), labels)
+    if (prefix_captions && !is.na(current) && grepl("^#\\|\\s*fig-cap:\\s*\"", lines[i])) {
+      lines[i] <- sub("fig-cap:\\s*\"", sprintf("fig-cap: \"Figura %d: ", current), lines[i])
+    }
+  }
+  for (n in rev(seq_along(labels))) {
+    lines <- gsub(sprintf("@%s\\b", labels[n]), sprintf("Figura %d", n), lines, perl = TRUE)
+  }
+  unresolved <- grep("@fig-", lines, value = TRUE, fixed = TRUE)
+  if (length(unresolved)) stop(sprintf("unresolved figure reference: %s", unresolved[1]), call. = FALSE)
+  lines
+}
+
+fallback_format <- function(to) {
+  if (to == "html") {
+    return(rmarkdown::html_document(
+      toc = TRUE, toc_depth = 2, number_sections = TRUE, self_contained = TRUE,
+      fig_caption = TRUE, css = normalizePath("assets/report.css")
+    ))
+  }
+  rmarkdown::pdf_document(
+    toc = TRUE, number_sections = TRUE, fig_caption = TRUE, latex_engine = "xelatex",
+    pandoc_args = c("-V", "papersize=a4", "-V", "geometry=margin=2.5cm")
+  )
+}
+
+render_with_knitr <- function(to, params, input, output_dir) {
+  source_copy <- paste0(".", tools::file_path_sans_ext(basename(input)), "-knitr.Rmd")
+  writeLines(number_figures(readLines(input, encoding = "UTF-8"), prefix_captions = to == "html"), source_copy)
+  on.exit(unlink(source_copy), add = TRUE)
+  output_file <- paste0(tools::file_path_sans_ext(basename(input)), ".", to)
+  scratch <- tempfile("render-")
+  dir.create(scratch)
+  on.exit(unlink(scratch, recursive = TRUE), add = TRUE)
+  rmarkdown::render(
+    source_copy, output_format = fallback_format(to), output_file = output_file,
+    output_dir = output_dir, intermediates_dir = scratch, knit_root_dir = getwd(),
+    params = params, envir = new.env(), quiet = TRUE
+  )
+}

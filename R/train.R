@@ -1,0 +1,55 @@
+# Training: seeds, class weights, callbacks; returns the history as a data frame.
+
+# Seed Python, NumPy and the backend once, and ask TensorFlow for deterministic
+# kernels, so the same seed gives the same metrics on the same machine.
+set_training_seed <- function(seed) {
+  keras <- import_keras()
+  keras$utils$set_random_seed(as.integer(seed))
+  if (identical(keras$backend$backend(), "tensorflow")) {
+    reticulate::import("tensorflow")$config$experimental$enable_op_determinism()
+  }
+  invisible(seed)
+}
+
+# Inverse-frequency weights so both classes count equally in the loss.
+class_weights <- function(labels) {
+  counts <- table(factor(labels, levels = c(0, 1)))
+  if (any(counts == 0)) stop("training labels hold only one class", call. = FALSE)
+  weights <- as.numeric(sum(counts) / (2 * counts))
+  reticulate::py_dict(list(0L, 1L), as.list(weights))
+}
+
+compile_model <- function(model, learning_rate = 1e-3) {
+  keras <- import_keras()
+  model$compile(
+    optimizer = keras$optimizers$Adam(learning_rate = learning_rate),
+    loss = "binary_crossentropy",
+    metrics = list("accuracy", keras$metrics$AUC(name = "auc"))
+  )
+  model
+}
+
+# Fit with early stopping on validation AUROC (best weights restored) and
+# learning-rate reduction on plateaus. Returns one row per epoch.
+train_model <- function(model, train_batches, validation_batches, labels, epochs, verbose = 2L) {
+  keras <- import_keras()
+  callbacks <- list(
+    keras$callbacks$EarlyStopping(monitor = "val_auc", mode = "max", patience = 6L, restore_best_weights = TRUE),
+    keras$callbacks$ReduceLROnPlateau(monitor = "val_auc", mode = "max", factor = 0.5, patience = 3L, min_lr = 1e-5)
+  )
+  history <- model$fit(
+    train_batches,
+    validation_data = validation_batches,
+    epochs = as.integer(epochs),
+    class_weight = class_weights(labels),
+    callbacks = callbacks,
+    verbose = as.integer(verbose)
+  )
+  history_frame(history$history)
+}
+
+history_frame <- function(history) {
+  metrics <- names(history)
+  values <- lapply(history, function(v) as.numeric(unlist(v)))
+  data.frame(epoch = seq_along(values[[1]]), values, check.names = FALSE)[, c("epoch", metrics)]
+}

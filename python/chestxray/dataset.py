@@ -1,0 +1,106 @@
+"""One call from the report: images on disk -> split table + cache + batches.
+
+``prepare_dataset`` is what the report's Python chunk runs; the R chunks then
+ask the returned object for Keras batches of each split.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .cache import build_cache
+from .folders import read_class_folders
+from .images import load_grey
+from .phantoms import write_demo_dataset
+from .pipeline import CacheBatches
+from .split import patient_split
+
+SOURCES = ("demo", "folder")
+
+
+@dataclass
+class PreparedData:
+    """The split table (one row per image, ``cache_row`` into the cache) and the cache file."""
+
+    table: pd.DataFrame
+    cache_path: str
+    image_size: int
+    seed: int
+
+    def part(self, split: str) -> pd.DataFrame:
+        rows = self.table[self.table["split"] == split]
+        if rows.empty:
+            raise ValueError(f"unknown or empty split '{split}'")
+        return rows
+
+    def batches(self, split: str, batch_size: int = 32, shuffle: bool = False) -> CacheBatches:
+        rows = self.part(split)
+        return CacheBatches(self.cache_path, rows["cache_row"], rows["label"], batch_size, shuffle, self.seed)
+
+    def labels(self, split: str) -> np.ndarray:
+        return self.part(split)["label"].to_numpy()
+
+    def counts(self) -> pd.DataFrame:
+        """Images and patients per split and class, for the report's table."""
+        grouped = self.table.groupby(["split", "class_name"])
+        out = grouped.agg(images=("image", "size"), patients=("patient_id", "nunique")).reset_index()
+        return out
+
+
+def sample_per_class(table: pd.DataFrame, n_per_class: int, seed: int) -> pd.DataFrame:
+    """At most ``n_per_class`` images of each class, drawn reproducibly."""
+    parts = [
+        group.sample(n=min(n_per_class, len(group)), random_state=seed) if len(group) > n_per_class else group
+        for _, group in table.groupby("label")
+    ]
+    return pd.concat(parts).sort_values(["label", "image"], ascending=[False, True]).reset_index(drop=True)
+
+
+def prepare_dataset(
+    source: str,
+    data_dir: str,
+    n_per_class: int,
+    image_size: int,
+    seed: int,
+    cache_dir: str = "data/cache",
+    manifest_path: str | None = None,
+) -> PreparedData:
+    """Generate (demo) or read (folder) the images, split by patient, build the cache."""
+    if source not in SOURCES:
+        raise ValueError(f"data must be one of {', '.join(SOURCES)}; got '{source}'")
+    if source == "demo":
+        write_demo_dataset(data_dir, n_per_class=n_per_class, seed=seed)
+    table = sample_per_class(read_class_folders(data_dir), int(n_per_class), int(seed))
+    table = patient_split(table, int(seed))
+    table["cache_row"] = np.arange(len(table))
+    cache = build_cache(table["path"].tolist(), int(image_size), cache_dir)
+    if manifest_path:
+        _write_csv(table, Path(manifest_path))
+    return PreparedData(table, str(cache), int(image_size), int(seed))
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def example_pixels(table: pd.DataFrame, per_class: int = 3, size: int = 128, seed: int = 0) -> pd.DataFrame:
+    """Long table (image, class_name, x, y, value) of a few images per class, for a ggplot2 grid."""
+    frames = []
+    for class_name, group in table.groupby("class_name", sort=False):
+        for _, row in group.sample(n=min(per_class, len(group)), random_state=seed).iterrows():
+            pixels = load_grey(row["path"], size)
+            y, x = np.mgrid[0:size, 0:size]
+            frames.append(
+                pd.DataFrame(
+                    {"image": row["image"], "class_name": class_name, "x": x.ravel(), "y": size - 1 - y.ravel(), "value": pixels.ravel()}
+                )
+            )
+    return pd.concat(frames, ignore_index=True)

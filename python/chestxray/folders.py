@@ -1,0 +1,89 @@
+"""Read a dataset laid out as class folders, as in the original use case.
+
+``<data_dir>/Pneumothorax/*.png`` and ``<data_dir>/No-Finding/*.png`` become a
+table with one row per image: path, image name, label (1 = positive), patient.
+Patients come from an optional ``metadata.csv`` beside the folders, else from
+NIH-style names (``00012345_001.png`` -> patient 12345), else each image is its
+own patient (the report says so, since leakage cannot then be ruled out).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from . import NEGATIVE_CLASS, POSITIVE_CLASS
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+METADATA_FILE = "metadata.csv"
+NIH_NAME = re.compile(r"^(\d{8})_(\d{3})\.png$")
+OPTIONAL_COLUMNS = ["follow_up", "patient_age", "patient_sex", "view_position"]
+
+
+class DatasetError(ValueError):
+    """The data on disk does not have the layout or content the report needs."""
+
+
+def class_folder_name(label: str) -> str:
+    """Folder name for a class label, as in the original: 'No Finding' -> 'No-Finding'."""
+    return label.replace(" ", "-")
+
+
+def _list_images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+
+
+def _patient_from_name(name: str) -> str:
+    match = NIH_NAME.match(name)
+    return str(int(match.group(1))) if match else Path(name).stem
+
+
+def read_class_folders(
+    data_dir: str | Path, positive: str = POSITIVE_CLASS, negative: str = NEGATIVE_CLASS
+) -> pd.DataFrame:
+    """Table of the images in the two class folders of ``data_dir``.
+
+    Columns: path, image, label (1 positive, 0 negative), class_name, patient_id,
+    and, where metadata.csv gives them, follow_up, patient_age, patient_sex,
+    view_position. Raises DatasetError naming what is missing.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise DatasetError(f"data_dir '{root}' does not exist or is not a folder")
+    rows = []
+    for label, class_name in ((1, positive), (0, negative)):
+        folder = root / class_folder_name(class_name)
+        if not folder.is_dir():
+            found = sorted(p.name for p in root.iterdir() if p.is_dir())
+            raise DatasetError(
+                f"class folder '{folder}' is missing; expected '{class_folder_name(positive)}/' and "
+                f"'{class_folder_name(negative)}/' in '{root}', found: {found or 'no folders'}"
+            )
+        images = _list_images(folder)
+        if not images:
+            raise DatasetError(f"class folder '{folder}' holds no PNG or JPEG images")
+        rows += [
+            {"path": str(p), "image": p.name, "label": label, "class_name": class_name, "patient_id": _patient_from_name(p.name)}
+            for p in images
+        ]
+    table = pd.DataFrame(rows)
+    if table["image"].duplicated().any():
+        dup = table.loc[table["image"].duplicated(), "image"].iloc[0]
+        raise DatasetError(f"image '{dup}' is in both class folders; each image needs exactly one label")
+    return _merge_metadata(table, root / METADATA_FILE)
+
+
+def _merge_metadata(table: pd.DataFrame, metadata_path: Path) -> pd.DataFrame:
+    if not metadata_path.exists():
+        return table
+    meta = pd.read_csv(metadata_path, dtype={"patient_id": str})
+    missing = {"image", "patient_id"} - set(meta.columns)
+    if missing:
+        raise DatasetError(f"{metadata_path} lacks column(s) {sorted(missing)}; it needs 'image' and 'patient_id'")
+    keep = ["image", "patient_id"] + [c for c in OPTIONAL_COLUMNS if c in meta.columns]
+    merged = table.drop(columns="patient_id").merge(meta[keep], on="image", how="left")
+    unlisted = merged["patient_id"].isna()
+    merged.loc[unlisted, "patient_id"] = merged.loc[unlisted, "image"].map(_patient_from_name)
+    return merged

@@ -1,0 +1,50 @@
+"""Decode any chest radiograph file into the model's input: one shared function.
+
+Training (through the cache) and inference both call ``load_grey``, so the
+model never sees pixels prepared differently from those it was trained on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+class ImageReadError(ValueError):
+    """A file that is not a readable image."""
+
+
+def to_grey8(image: Image.Image) -> Image.Image:
+    """8-bit greyscale from the modes found in chest X-ray files.
+
+    RGBA is flattened onto black (five NIH originals carry an alpha channel),
+    16-bit images are scaled by their own range rather than clipped.
+    """
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        values = np.asarray(image, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) / (high - low) * 255 if high > low else np.zeros_like(values)
+        return Image.fromarray(scaled.round().astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("L")
+
+
+def load_grey(path: str | Path, size: int) -> np.ndarray:
+    """Read ``path`` and return a (size, size) uint8 array, resized with area averaging."""
+    try:
+        with Image.open(path) as image:
+            image.draft("L", (size, size))  # JPEG: decode at reduced scale
+            grey = to_grey8(image)
+            return np.asarray(grey.resize((size, size), Image.Resampling.BOX if grey.width >= size else Image.Resampling.BILINEAR))
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageReadError(f"cannot read image '{path}': {error}") from error
+
+
+def to_model_input(batch: np.ndarray) -> np.ndarray:
+    """uint8 (n, h, w) -> float32 (n, h, w, 1) in [0, 1]."""
+    return (batch.astype(np.float32) / 255.0)[..., np.newaxis]

@@ -1,0 +1,296 @@
+"""Synthetic frontal chest radiographs ("phantoms") for the built-in demo data.
+
+Each phantom has a body outline, two lungs with vascular markings, mediastinum,
+heart, ribs, clavicles and diaphragm domes. A pneumothorax is drawn as it shows
+on a film: a thin visceral pleural line with dark, marking-free air between it
+and the chest wall. Its size, side, exposure, noise and patient anatomy vary, so
+the task is learnable but not trivial; skin folds (a pneumothorax mimic) appear
+in both classes.
+
+Everything derives from ``numpy.random.default_rng([seed, patient, ...])``, so a
+given seed gives byte-identical files whatever the order of generation.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from . import NEGATIVE_CLASS, POSITIVE_CLASS
+from .folders import METADATA_FILE, class_folder_name
+
+IMAGES_PER_PATIENT = (1, 2, 3)
+
+
+@dataclass(frozen=True)
+class Anatomy:
+    """Per-patient shape parameters (stable across a patient's follow-ups)."""
+
+    body_width: float
+    lung_width: float
+    lung_height: float
+    lung_gap: float
+    heart_size: float
+    diaphragm: float
+    rib_spacing: float
+    vessel_seed: int
+
+
+def _patient_anatomy(seed: int, patient: int) -> Anatomy:
+    rng = np.random.default_rng([seed, patient, 0])
+    return Anatomy(
+        body_width=rng.uniform(0.82, 0.95),
+        lung_width=rng.uniform(0.24, 0.30),
+        lung_height=rng.uniform(0.50, 0.60),
+        lung_gap=rng.uniform(0.34, 0.40),
+        heart_size=rng.uniform(0.85, 1.15),
+        diaphragm=rng.uniform(0.40, 0.50),
+        rib_spacing=rng.uniform(0.105, 0.125),
+        vessel_seed=int(rng.integers(2**31)),
+    )
+
+
+def _grid(size: int, rng: np.random.Generator):
+    """Pixel coordinates in [-1, 1] after a small random rotation, scale and shift.
+
+    Also returns the inverse map (anatomy coordinates -> pixel positions) used to
+    draw thin structures with Pillow instead of per-pixel distance fields.
+    """
+    axis = np.linspace(-1.0, 1.0, size)
+    x, y = np.meshgrid(axis, axis)
+    angle = np.deg2rad(rng.uniform(-4, 4))
+    dx, dy = rng.uniform(-0.05, 0.05, 2)
+    scale = rng.uniform(0.95, 1.05)
+    cos, sin = np.cos(angle), np.sin(angle)
+    xr = (cos * x - sin * y) * scale + dx
+    yr = (sin * x + cos * y) * scale + dy
+
+    def to_pixel(px: float, py: float) -> tuple[float, float]:
+        ux, uy = (px - dx) / scale, (py - dy) / scale
+        gx, gy = cos * ux + sin * uy, -sin * ux + cos * uy
+        return (gx + 1) / 2 * (size - 1), (gy + 1) / 2 * (size - 1)
+
+    return xr, yr, to_pixel
+
+
+def _soft(inside: np.ndarray, edge: float = 0.02) -> np.ndarray:
+    """Soft indicator from a signed 'inside' field (positive inside)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(inside / edge, -60, 60)))
+
+
+def _lung_field(x, y, a: Anatomy, side: int) -> np.ndarray:
+    """Signed field, positive inside one lung (side -1: image left, +1: right)."""
+    cx, cy = side * a.lung_gap, -0.02
+    nx, ny = (x - cx) / a.lung_width, (y - cy) / a.lung_height
+    # Flatter medial border, rounded apex and a costophrenic angle at the base.
+    nx = np.where(side * (x - cx) < 0, nx * 1.25, nx)
+    ellipse = 1.0 - (np.abs(nx) ** 2.2 + np.abs(ny) ** 2.0)
+    dome = a.diaphragm - 0.08 * np.cos((x - cx) / a.lung_width * 1.4) - y
+    return np.minimum(ellipse * 0.25, dome)
+
+
+def _vessels(a: Anatomy, side: int, size: int, to_pixel) -> np.ndarray:
+    """Branching vascular markings radiating from the hilum, thinning outwards."""
+    rng = np.random.default_rng([a.vessel_seed, side + 1])
+    canvas = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(canvas)
+    hilum = np.array([side * (a.lung_gap - 0.12), 0.02])
+    for _ in range(16):
+        angle = rng.uniform(-np.pi * 0.85, np.pi * 0.85) + (0 if side > 0 else np.pi)
+        length = rng.uniform(0.25, 0.5)
+        start, width = hilum, rng.uniform(0.010, 0.016)
+        for _ in range(3):
+            angle += rng.normal(0, 0.35)
+            end = start + length / 3 * np.array([np.cos(angle), np.sin(angle)])
+            pixels = max(1, round(width * size))
+            draw.line([to_pixel(*start), to_pixel(*end)], fill=int(255 * min(1.0, width / 0.016)), width=pixels)
+            start, width = end, width * 0.7
+    blurred = canvas.filter(ImageFilter.GaussianBlur(max(0.5, size / 400)))
+    return np.asarray(blurred, dtype=np.float64) / 255.0
+
+
+def _ribs(x, y, a: Anatomy) -> np.ndarray:
+    """Posterior ribs: bright arcs falling laterally from the spine."""
+    out = np.zeros_like(x)
+    for i in range(9):
+        y0 = -0.66 + i * a.rib_spacing
+        curve = y0 + 0.85 * (np.abs(x) - 0.05) ** 2
+        band = np.exp(-(((y - curve) / 0.024) ** 2))
+        out = np.maximum(out, band * (np.abs(x) > 0.07))
+    cage = _soft(1 - ((x / (a.lung_gap + a.lung_width + 0.06)) ** 2 + ((y + 0.05) / 0.72) ** 2), 0.05)
+    return out * cage
+
+
+def _pneumothorax(x, y, a: Anatomy, rng: np.random.Generator):
+    """Air space and pleural line of a pneumothorax in one lung.
+
+    The collapsed lung is the original lung shrunk towards its hilum; the band
+    between the two borders is air with no lung markings.
+    """
+    side = int(rng.choice([-1, 1]))
+    collapse = rng.uniform(0.05, 0.35)
+    hilum_x, hilum_y = side * (a.lung_gap - 0.10), 0.10
+    xs = hilum_x + (x - hilum_x) / (1 - collapse)
+    ys = hilum_y + (y - hilum_y) / (1 - collapse * 0.6)
+    lung = _lung_field(x, y, a, side)
+    collapsed = _lung_field(xs, ys, a, side)
+    air = _soft(lung, 0.01) * (1 - _soft(collapsed, 0.01))
+    pleural_line = np.exp(-((collapsed / 0.008) ** 2)) * _soft(lung, 0.01)
+    return air, pleural_line, collapsed
+
+
+def _skin_fold(x, y, rng: np.random.Generator) -> np.ndarray:
+    """A pneumothorax mimic: a faint curved edge with markings on both sides."""
+    side = rng.choice([-1, 1])
+    cx = side * rng.uniform(0.45, 0.65)
+    curve = cx + side * 0.25 * (y + 0.1) ** 2
+    return np.exp(-(((x - curve) / 0.008) ** 2)) * (np.abs(y) < 0.5)
+
+
+def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size: int = 256) -> np.ndarray:
+    """One phantom radiograph as a uint8 array (size x size); bright = dense."""
+    a = _patient_anatomy(seed, patient)
+    rng = np.random.default_rng([seed, patient, follow_up + 1])
+    x, y, to_pixel = _grid(size, rng)
+
+    body = _soft(1 - (np.abs(x / a.body_width) ** 2.6 + np.abs((y - 0.15) / 1.2) ** 2.6), 0.03)
+    neck = _soft(0.14 - np.abs(x), 0.02) * (y < -0.7)
+    img = 0.04 + 0.36 * np.maximum(body, neck)
+    img += 0.08 * _soft(0.5 - np.abs(x) ** 2 - 0.2 * y, 0.2) * body  # thicker centre
+
+    lungs = {s: _soft(_lung_field(x, y, a, s), 0.012) for s in (-1, 1)}
+    markings = {s: _vessels(a, s, size, to_pixel) for s in (-1, 1)}
+    texture = np.asarray(
+        Image.fromarray((rng.random((size, size)) * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(size / 90)),
+        dtype=np.float64,
+    ) / 255.0
+
+    if positive:
+        air, pleural_line, collapsed = _pneumothorax(x, y, a, rng)
+    else:
+        air = pleural_line = np.zeros_like(x)
+    for s in (-1, 1):
+        lung = lungs[s]
+        darken = 0.26 - 0.04 * (y + 1)  # bases look denser than apices
+        img -= darken * lung
+        lung_tissue = lung * (1 - air)
+        img += 0.12 * markings[s] * lung_tissue + 0.10 * (texture - 0.5) * lung_tissue
+    # Free air: darker, no markings; how visible it is varies like exposure does.
+    img -= rng.uniform(0.01, 0.06) * air
+    img += rng.uniform(0.04, 0.16) * pleural_line
+
+    mediastinum = _soft(0.11 - np.abs(x + 0.01 * y), 0.02) * (y < 0.55)
+    heart = _soft(1 - (((x - 0.08) / (0.26 * a.heart_size)) ** 2 + ((y - 0.28) / 0.22) ** 2), 0.05)
+    img = np.maximum(img, 0.56 * mediastinum * body + 0.04)
+    img = np.maximum(img, 0.54 * heart * body)
+    below_diaphragm = _soft(y - (a.diaphragm + 0.02 - 0.10 * np.cos(x * 2.2)), 0.015) * body
+    img = np.maximum(img, 0.50 * below_diaphragm)
+
+    img += 0.16 * _ribs(x, y, a) * body
+    for s in (-1, 1):
+        clavicle = np.exp(-(((y + 0.60 + 0.22 * (s * x - 0.08)) / 0.028) ** 2)) * (s * x < 0.62) * (s * x > 0.06)
+        img += 0.18 * clavicle
+    if rng.random() < 0.25:
+        img += rng.uniform(0.03, 0.08) * _skin_fold(x, y, rng)
+
+    gamma = rng.uniform(0.8, 1.25)  # exposure
+    img = np.clip(img, 0, 1) ** gamma
+    img = img * rng.uniform(0.85, 1.0) + rng.uniform(0.0, 0.08)
+    img += rng.normal(0, rng.uniform(0.015, 0.035), img.shape)  # quantum noise
+    out = Image.fromarray(np.clip(img * 255, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.6))
+    return np.asarray(out)
+
+
+@dataclass(frozen=True)
+class PhantomRecord:
+    image: str
+    label: str
+    patient_id: int
+    follow_up: int
+    patient_age: int
+    patient_sex: str
+    view_position: str
+
+
+def plan_dataset(n_per_class: int, seed: int) -> list[PhantomRecord]:
+    """Assign 2 * n_per_class images to patients with 1-3 films each.
+
+    Some patients hold images of both classes (a pneumothorax and a later clear
+    film), as in the real data, so an image-level split would leak patients.
+    """
+    rng = np.random.default_rng([seed, 2**20])
+    labels = rng.permutation([POSITIVE_CLASS] * n_per_class + [NEGATIVE_CLASS] * n_per_class)
+    records, patient, i = [], 0, 0
+    while i < len(labels):
+        patient += 1
+        n_images = int(rng.choice(IMAGES_PER_PATIENT))
+        age, sex = int(rng.integers(18, 90)), str(rng.choice(["M", "F"]))
+        for follow_up in range(min(n_images, len(labels) - i)):
+            view = "AP" if rng.random() < 0.35 else "PA"
+            records.append(
+                PhantomRecord(
+                    image=f"{patient:08d}_{follow_up:03d}.png",
+                    label=str(labels[i]),
+                    patient_id=patient,
+                    follow_up=follow_up,
+                    patient_age=age,
+                    patient_sex=sex,
+                    view_position=view,
+                )
+            )
+            i += 1
+    return records
+
+
+def _render_to_file(job: tuple) -> None:
+    seed, patient, follow_up, positive, size, path = job
+    _write_png(render_phantom(seed, patient, follow_up, positive, size), path)
+
+
+def _write_png(array: np.ndarray, path: Path) -> None:
+    """Write atomically: a partial file never carries the final name."""
+    tmp = path.with_name(f".{path.name}.partial")
+    Image.fromarray(array).save(tmp, format="PNG", optimize=False)
+    os.replace(tmp, path)
+
+
+def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed: int = 42, size: int = 256) -> Path:
+    """Write phantom class folders (``Pneumothorax/``, ``No-Finding/``) and metadata.csv.
+
+    Re-runs keep existing images (they are deterministic), so a re-render is fast.
+    Returns the output folder.
+    """
+    if n_per_class < 1:
+        raise ValueError(f"n_per_class must be at least 1, got {n_per_class}")
+    out = Path(out_dir)
+    records = plan_dataset(n_per_class, seed)
+    for label in (POSITIVE_CLASS, NEGATIVE_CLASS):
+        (out / class_folder_name(label)).mkdir(parents=True, exist_ok=True)
+    todo = [(r, out / class_folder_name(r.label) / r.image) for r in records]
+    todo = [(r, path) for r, path in todo if not path.exists()]
+    jobs = [(seed, r.patient_id, r.follow_up, r.label == POSITIVE_CLASS, size, path) for r, path in todo]
+    workers = min(os.cpu_count() or 1, max(1, len(jobs) // 32))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_render_to_file, jobs, chunksize=16))
+    else:
+        for job in jobs:
+            _render_to_file(job)
+    _write_metadata(out / METADATA_FILE, records)
+    return out
+
+
+def _write_metadata(path: Path, records: list[PhantomRecord]) -> None:
+    tmp = path.with_name(f".{path.name}.partial")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["image", "label", "patient_id", "follow_up", "patient_age", "patient_sex", "view_position"])
+        for r in records:
+            writer.writerow([r.image, r.label, r.patient_id, r.follow_up, r.patient_age, r.patient_sex, r.view_position])
+    os.replace(tmp, path)

@@ -1,0 +1,44 @@
+"""Keras input pipeline: batches streamed from the memory-mapped cache."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import keras
+
+from .cache import open_cache
+from .images import to_model_input
+
+
+class CacheBatches(keras.utils.PyDataset):
+    """Batches of (images, labels) for rows ``indices`` of a cache file.
+
+    Only one batch is in memory at a time. With ``shuffle`` the order changes
+    every epoch, reproducibly from ``seed``.
+    """
+
+    def __init__(self, cache_path, indices, labels, batch_size=32, shuffle=False, seed=0):
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.images = open_cache(cache_path)
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.labels = np.asarray(labels, dtype=np.float32)
+        if len(self.indices) != len(self.labels):
+            raise ValueError(f"{len(self.indices)} indices but {len(self.labels)} labels")
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(self.indices)) if shuffle else np.arange(len(self.indices))
+
+    def __len__(self):
+        return math.ceil(len(self.indices) / self.batch_size)
+
+    def __getitem__(self, batch):
+        rows = self._order[batch * self.batch_size : (batch + 1) * self.batch_size]
+        # Sorted reads from the memory map are sequential on disk; order within a batch does not matter.
+        rows = np.sort(rows)
+        return to_model_input(self.images[self.indices[rows]]), self.labels[rows]
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self._order = self._rng.permutation(len(self.indices))

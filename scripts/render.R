@@ -1,0 +1,23 @@
+#!/usr/bin/env Rscript
+# Render report.qmd: with Quarto when it is installed, otherwise with knitr +
+# rmarkdown + pandoc (what Quarto runs for a document with R chunks).
+#
+#   Rscript scripts/render.R [--to html|pdf] [key=value ...]
+#
+# Parameters are checked against report.qmd's `params:` before anything runs.
+
+source("R/params.R")
+source("R/render_support.R")
+
+args <- commandArgs(trailingOnly = TRUE)
+to <- "html"
+if (length(args) >= 2 && args[1] == "--to") {
+  to <- args[2]
+  args <- args[-(1:2)]
+}
+if (!to %in% c("html", "pdf")) stop(sprintf("--to must be html or pdf, not '%s'", to), call. = FALSE)
+
+overrides <- parse_overrides(args)
+params <- merge_params(rmarkdown::yaml_front_matter("report.qmd")$params, overrides)
+output <- render_report(to, params, overrides)
+message("report written to ", output)

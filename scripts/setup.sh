@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install what the project needs, skipping what is already there:
+# Debian packages (R, pandoc, LaTeX for PDF), then .venv from requirements.txt.
+# Safe to re-run; fast when nothing is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  r-base-core r-base-dev
+  r-cran-reticulate r-cran-knitr r-cran-rmarkdown r-cran-ggplot2 r-cran-jsonlite r-cran-yaml r-cran-proc
+  pandoc
+  texlive-xetex texlive-latex-recommended texlive-fonts-recommended texlive-lang-spanish lmodern
+  python3 python3-venv python3-dev
+)
+
+missing_packages() {
+  local pkg
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+  done
+}
+
+install_debian_packages() {
+  local missing
+  missing=$(missing_packages | tr '\n' ' ')
+  [ -z "${missing// /}" ] && return 0
+  local apt=(apt-get install -y --no-install-recommends $missing)
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing Debian packages: $missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    echo "setup: installing Debian packages with sudo: $missing"
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive "${apt[@]}"
+  else
+    echo "setup: these Debian packages are missing; install them and re-run:" >&2
+    echo "  sudo apt-get update && sudo ${apt[*]}" >&2
+    exit 1
+  fi
+}
+
+# The venv is built on Debian's python3: R loads Debian's libpython through
+# reticulate, so the interpreter and the packages must match it.
+setup_venv() {
+  local stamp=.venv/.requirements-installed
+  if [ -f "$stamp" ] && cmp -s requirements.txt "$stamp"; then
+    return 0
+  fi
+  echo "setup: creating .venv from requirements.txt"
+  [ -x .venv/bin/python ] || /usr/bin/python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e python
+  cp requirements.txt "$stamp"
+}
+
+install_debian_packages
+setup_venv
