@@ -1,3 +1,5 @@
+# The absolute interpreter path matters: reticulate, embedded through rpy2 in the
+# tests, derives libpython from it.
 # Two commands do everything: `make report` and `make test` (both run setup first).
 #   make report PARAMS="data=folder data_dir=data/mine epochs=20"
 #   make pdf    PARAMS="n_per_class=200"
@@ -17,7 +19,7 @@ pdf: setup
 	Rscript scripts/render.R --to pdf $(PARAMS)
 
 test: setup
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	$(CURDIR)/.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	bash bench/render_time.sh

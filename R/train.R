@@ -15,8 +15,7 @@ set_training_seed <- function(seed) {
 class_weights <- function(labels) {
   counts <- table(factor(labels, levels = c(0, 1)))
   if (any(counts == 0)) stop("training labels hold only one class", call. = FALSE)
-  weights <- as.numeric(sum(counts) / (2 * counts))
-  reticulate::py_dict(list(0L, 1L), as.list(weights))
+  stats::setNames(as.numeric(sum(counts) / (2 * counts)), c("0", "1"))
 }
 
 compile_model <- function(model, learning_rate = 1e-3) {
@@ -41,7 +40,7 @@ train_model <- function(model, train_batches, validation_batches, labels, epochs
     train_batches,
     validation_data = validation_batches,
     epochs = as.integer(epochs),
-    class_weight = class_weights(labels),
+    class_weight = reticulate::py_dict(list(0L, 1L), as.list(class_weights(labels))),
     callbacks = callbacks,
     verbose = as.integer(verbose)
   )

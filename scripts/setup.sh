@@ -9,7 +9,7 @@ DEBIAN_PACKAGES=(
   r-base-core r-base-dev
   r-cran-reticulate r-cran-knitr r-cran-rmarkdown r-cran-ggplot2 r-cran-jsonlite r-cran-yaml r-cran-proc
   pandoc
-  texlive-xetex texlive-latex-recommended texlive-fonts-recommended texlive-lang-spanish lmodern
+  texlive-xetex texlive-latex-recommended texlive-fonts-recommended lmodern poppler-utils
   python3 python3-venv python3-dev
 )
 

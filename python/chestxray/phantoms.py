@@ -134,7 +134,7 @@ def _pneumothorax(x, y, a: Anatomy, rng: np.random.Generator):
     between the two borders is air with no lung markings.
     """
     side = int(rng.choice([-1, 1]))
-    collapse = rng.uniform(0.05, 0.35)
+    collapse = rng.uniform(0.08, 0.35)
     hilum_x, hilum_y = side * (a.lung_gap - 0.10), 0.10
     xs = hilum_x + (x - hilum_x) / (1 - collapse)
     ys = hilum_y + (y - hilum_y) / (1 - collapse * 0.6)
@@ -142,7 +142,7 @@ def _pneumothorax(x, y, a: Anatomy, rng: np.random.Generator):
     collapsed = _lung_field(xs, ys, a, side)
     air = _soft(lung, 0.01) * (1 - _soft(collapsed, 0.01))
     pleural_line = np.exp(-((collapsed / 0.008) ** 2)) * _soft(lung, 0.01)
-    return air, pleural_line, collapsed
+    return air, pleural_line
 
 
 def _skin_fold(x, y, rng: np.random.Generator) -> np.ndarray:
@@ -171,10 +171,14 @@ def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size
         dtype=np.float64,
     ) / 255.0
 
+    # The sign has its own random stream, so a film with and without it differs
+    # only by the sign (same exposure, noise and position).
+    sign_rng = np.random.default_rng([seed, patient, follow_up + 1, 1])
     if positive:
-        air, pleural_line, collapsed = _pneumothorax(x, y, a, rng)
+        air, pleural_line = _pneumothorax(x, y, a, sign_rng)
     else:
         air = pleural_line = np.zeros_like(x)
+    air_contrast, line_contrast = sign_rng.uniform(0.025, 0.07), sign_rng.uniform(0.06, 0.18)
     for s in (-1, 1):
         lung = lungs[s]
         darken = 0.26 - 0.04 * (y + 1)  # bases look denser than apices
@@ -182,8 +186,8 @@ def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size
         lung_tissue = lung * (1 - air)
         img += 0.12 * markings[s] * lung_tissue + 0.10 * (texture - 0.5) * lung_tissue
     # Free air: darker, no markings; how visible it is varies like exposure does.
-    img -= rng.uniform(0.01, 0.06) * air
-    img += rng.uniform(0.04, 0.16) * pleural_line
+    img -= air_contrast * air
+    img += line_contrast * pleural_line
 
     mediastinum = _soft(0.11 - np.abs(x + 0.01 * y), 0.02) * (y < 0.55)
     heart = _soft(1 - (((x - 0.08) / (0.26 * a.heart_size)) ** 2 + ((y - 0.28) / 0.22) ** 2), 0.05)

@@ -1,0 +1,91 @@
+"""Shared fixtures: project paths, the real data in ../shared, an embedded R
+session (rpy2) with the project's R functions, and a renderer that works on a
+copy of the project so tests never touch the user's _output/."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+NIH_1024 = SHARED_DATA / "nih" / "images-1024"
+PROJECT_FILES = ["report.qmd", "_quarto.yml", "R", "python", "scripts", "assets"]
+TINY_PARAMS = ["n_per_class=24", "image_size=48", "epochs=2", "batch_size=16", "seed=7"]
+
+
+def shared_data(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"real test data missing at {path}: the repository expects ../shared beside it")
+    return path
+
+
+@pytest.fixture(scope="session")
+def r_session():
+    """Embedded R (rpy2) with R/*.R sourced, for the R functions that stay in R.
+
+    R code that creates Python objects runs in ``run_r`` instead: reticulate 1.28
+    finalises them during R's garbage collection without taking Python's GIL,
+    which rpy2 has released, and that aborts the process.
+    """
+    os.environ["RETICULATE_PYTHON"] = os.path.abspath(sys.executable)
+    from rpy2 import robjects
+
+    # R's exit handler would run reticulate finalizers without Python's GIL and
+    # abort the interpreter after the tests; the process is ending anyway.
+    import atexit
+    from rpy2 import rinterface
+
+    atexit.unregister(rinterface.endr)
+    robjects.r(f'setwd("{ROOT}")')
+    robjects.r('for (f in list.files("R", pattern = "\\\\.R$", full.names = TRUE)) source(f)')
+    return robjects.r
+
+
+def run_r(code: str, timeout: int = 600) -> dict:
+    """Run R code in a fresh Rscript with the project's functions and Python;
+    the code's last value is returned through JSON."""
+    script = (
+        'for (f in list.files("R", pattern = "\\\\.R$", full.names = TRUE)) source(f)\n'
+        "use_project_python()\n"
+        f"result <- local({{\n{code}\n}})\n"
+        'cat("\\n<<JSON>>", jsonlite::toJSON(result, auto_unbox = TRUE, digits = NA), sep = "")\n'
+    )
+    env = dict(os.environ, RETICULATE_PYTHON=str(ROOT / ".venv" / "bin" / "python"))
+    done = subprocess.run(["Rscript", "-e", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise AssertionError(f"R failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.rsplit("<<JSON>>", 1)[1])
+
+
+def copy_project(dest: Path) -> Path:
+    dest.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+def render(project: Path, *params: str, to: str = "html", timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the project's render command (scripts/render.R) in a project copy."""
+    env = dict(os.environ, RETICULATE_PYTHON=str(ROOT / ".venv" / "bin" / "python"), REPORT_RENDERER="knitr")
+    env.pop("PYTHONPATH", None)
+    return subprocess.run(
+        ["Rscript", "scripts/render.R", "--to", to, *params],
+        cwd=project, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    return copy_project(tmp_path / "project")

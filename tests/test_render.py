@@ -1,0 +1,135 @@
+"""The whole report, rendered by the project's render command on a copy of the project."""
+
+import json
+import os
+import re
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from conftest import NIH_1024, TINY_PARAMS, copy_project, render, shared_data
+
+pytestmark = pytest.mark.slow
+
+SECTIONS = [
+    "Introducción", "Proyectos previos", "Conjunto de datos", "Descarga y organización de las imágenes",
+    "Lectura y visualización de imágenes", "Modelo", "Entrenamiento", "Evaluación", "Guardado del modelo",
+    "Conclusiones",
+]
+
+
+def assert_rendered(done, path):
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert path.exists(), f"{path} was not written"
+
+
+@pytest.fixture(scope="module")
+def html_render(tmp_path_factory):
+    project = copy_project(tmp_path_factory.mktemp("html") / "project")
+    done = render(project, *TINY_PARAMS)
+    assert_rendered(done, project / "_output" / "report.html")
+    return project
+
+
+def test_html_has_every_section_and_embedded_figures(html_render):
+    html = (html_render / "_output" / "report.html").read_text()
+    headings = [re.sub(r"\s+", " ", h) for h in re.findall(r"<h1>(?:<span[^>]*>\d+</span>)?\s*(.*?)</h1>", html, re.S)]
+    assert headings == SECTIONS
+    assert 'id="TOC"' in html
+    figures = re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', html)
+    assert len(figures) == 4
+    for n in range(1, 5):
+        assert f"Figura {n}:" in html
+    visible = re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)
+    for quarto_syntax in ("@fig-", ":::", "#|", "{.callout"):
+        assert quarto_syntax not in visible
+    assert not re.search(r'<img src="(?!data:)', html)  # nothing loaded from disk or network
+    assert "## Error" not in html and "Traceback" not in html
+    text = re.sub(r"\s+", " ", visible)
+    assert "no dicen nada sobre el rendimiento clínico" in text  # the demo warning
+
+
+def test_outputs_agree_with_each_other(html_render):
+    out = html_render / "_output"
+    predictions = pd.read_csv(out / "predictions.csv")
+    metrics = json.loads((out / "metrics.json").read_text())
+    manifest = pd.read_csv(out / "manifest.csv", dtype={"patient_id": str})
+    test_rows = manifest[manifest["split"] == "test"]
+    assert sorted(predictions["image"]) == sorted(test_rows["image"])
+    assert set(predictions.columns) >= {"image", "patient_id", "label", "probability"}
+    assert metrics["auroc"] == pytest.approx(roc_auc_score(predictions["label"], predictions["probability"]), abs=1e-9)
+    predicted = predictions["probability"] >= metrics["threshold"]
+    positive = predictions["label"] == 1
+    assert metrics["counts"]["tp"] == int((predicted & positive).sum())
+    assert metrics["counts"]["tn"] == int((~predicted & ~positive).sum())
+    assert metrics["sensitivity"] == pytest.approx((predicted & positive).sum() / positive.sum())
+    assert metrics["parameters"]["n_per_class"] == 24 and metrics["seed"] == 7
+    assert metrics["versions"]["python_packages"]["keras"].startswith("3.")
+    assert (manifest.groupby("patient_id")["split"].nunique() == 1).all()
+    assert (out / "model.keras").stat().st_size > 10_000
+
+
+def test_same_seed_same_metrics(html_render, tmp_path):
+    first = json.loads((html_render / "_output" / "metrics.json").read_text())
+    project = copy_project(tmp_path / "again")
+    done = render(project, *TINY_PARAMS)
+    assert_rendered(done, project / "_output" / "metrics.json")
+    second = json.loads((project / "_output" / "metrics.json").read_text())
+    for key in ("auroc", "accuracy", "threshold", "counts", "auroc_ci95"):
+        assert first[key] == second[key], key
+    a = pd.read_csv(html_render / "_output" / "predictions.csv")
+    b = pd.read_csv(project / "_output" / "predictions.csv")
+    assert np.array_equal(a["probability"].to_numpy(), b["probability"].to_numpy())
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("data=nih", "parameter 'data' is 'nih' but must be one of: demo, folder"),
+        ("epochs=zero", "parameter 'epochs' is 'zero' but must be an integer from 1 to 500"),
+        ("image_sise=64", "unknown parameter 'image_sise'; known parameters: data, data_dir"),
+        ("epochs", "parameters must be written key=value"),
+    ],
+)
+def test_bad_parameter_stops_with_its_name(project_copy, bad, message):
+    done = render(project_copy, bad)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert not (project_copy / "_output").exists()  # stopped before any work
+
+
+def test_pdf_has_pages_and_figures(tmp_path):
+    project = copy_project(tmp_path / "pdf")
+    done = render(project, *TINY_PARAMS, to="pdf")
+    pdf = project / "_output" / "report.pdf"
+    assert_rendered(done, pdf)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 5
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for n in range(1, 5):
+        assert f"Figura {n}:" in text
+    assert "@fig-" not in text
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert len(images.strip().splitlines()) > 2  # the radiograph grid is raster data
+
+
+def test_folder_render_on_real_nih_images(tmp_path):
+    labels = pd.read_csv(shared_data("nih", "images-1024", "labels.csv"))
+    data = tmp_path / "nih-folders"
+    positives = labels.loc[labels["pneumothorax_any"] == 1, "file"]
+    negatives = labels.loc[labels["no_finding"] == 1, "file"]
+    for folder, names in (("Pneumothorax", positives), ("No-Finding", negatives)):
+        (data / folder).mkdir(parents=True)
+        for name in names:
+            os.symlink(NIH_1024 / name, data / folder / name)  # read in place
+    project = copy_project(tmp_path / "project")
+    done = render(project, "data=folder", f"data_dir={data}", "n_per_class=40", "image_size=64", "epochs=2", "seed=3")
+    assert_rendered(done, project / "_output" / "report.html")
+    manifest = pd.read_csv(project / "_output" / "manifest.csv")
+    assert (manifest["label"] == 1).sum() == len(positives) and (manifest["label"] == 0).sum() == min(40, len(negatives))
+    assert set(manifest.loc[manifest["label"] == 1, "image"]) == set(positives)
+    html = (project / "_output" / "report.html").read_text()
+    assert "Datos propios" in html
