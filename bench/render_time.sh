@@ -13,10 +13,10 @@ run() {
   start=$(date +%s.%N)
   Rscript scripts/render.R --to html "$@" > /dev/null 2>&1
   end=$(date +%s.%N)
-  echo "$end - $start" | bc
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }'
 }
 full=$(run)
 baseline=$(run epochs=1)
-ratio=$(echo "scale=2; $full / $baseline" | bc)
+ratio=$(awk -v a="$full" -v b="$baseline" 'BEGIN { printf "%.2f", a / b }')
 echo "$(date -u +%FT%TZ),$(nproc),default,$full,epochs=1,$baseline,$ratio" | tee -a bench/results/render_time.csv
 echo "default render: ${full}s on $(nproc) cores (target <= 300 s); epochs=1 baseline: ${baseline}s; ratio ${ratio}"
