@@ -126,11 +126,12 @@ def test_corrupt_file_names_its_path(tmp_path):
 def test_cache_matches_decoder_and_is_reused(tmp_path):
     paths = sorted(str(p) for p in NIH_1024.glob("*.png"))[:6]
     cache = build_cache(paths, 32, tmp_path)
-    array = open_cache(cache)
-    assert array.shape == (6, 32, 32)
-    assert all(np.array_equal(array[i], load_grey(p, 32)) for i, p in enumerate(paths))
-    mtime = cache.stat().st_mtime_ns
-    assert build_cache(paths, 32, tmp_path) == cache and cache.stat().st_mtime_ns == mtime
+    assert cache.valid.all() and not cache.failed
+    assert np.load(cache.path).shape == (6, 32, 32)  # a plain .npy file
+    reader = open_cache(cache.path)
+    assert all(np.array_equal(reader[i][0], load_grey(p, 32)) for i, p in enumerate(paths))
+    mtime = cache.path.stat().st_mtime_ns
+    assert build_cache(paths, 32, tmp_path).path == cache.path and cache.path.stat().st_mtime_ns == mtime
     assert not list(tmp_path.rglob("*.partial"))
 
 

@@ -1,11 +1,37 @@
-"""Command line: ``python -m chestxray <command> --help``."""
+"""Command line: ``python -m chestxray <command> --help``.
+
+The NIH pipeline, step by step (each step resumes and can be re-run):
+
+  download  -> data/nih/archives/ (images_01.tar.gz ... + metadata and split lists)
+  extract   -> data/nih/images/*.png (never modified afterwards)
+  organize  -> data/nih/<task>/manifest.csv + class folders of hard links
+  split     -> re-split a manifest (official lists, or seeded patient-wise)
+  prepare   -> data/cache/<size>/<key>.npy (uint8, streamed during training)
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import shutil
 import sys
+from pathlib import Path
 
+import pandas as pd
+
+from . import NEGATIVE_CLASS, POSITIVE_CLASS
+from .cache import build_cache, write_failed
+from .download import METADATA_FILES, DownloadError, download_all, parse_selection, remote_files
+from .extract import UnsafeArchiveError, extract_all
+from .folders import DatasetError
+from .images import ImageReadError
+from .metadata import MATCHES, MetadataError, read_image_list
+from .organize import MissingImagesError, organize
 from .phantoms import write_demo_dataset
+from .split import SplitError, official_split, patient_split
+
+USER_ERRORS = (ValueError, DownloadError, UnsafeArchiveError, MetadataError, MissingImagesError, DatasetError,
+               SplitError, ImageReadError, FileNotFoundError)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -14,22 +40,134 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _download(args: argparse.Namespace) -> int:
+    dest = Path(args.dest)
+    archives = parse_selection(args.archives)
+    remotes = remote_files(archives, args.base_url, with_metadata=args.metadata is None and args.base_url is not None)
+    paths = download_all(remotes, dest, jobs=args.jobs, retries=args.retries, show_progress=not args.quiet)
+    if args.metadata:
+        for source in [Path(args.metadata), *(Path(args.metadata).parent / n for n in METADATA_FILES[1:])]:
+            if source.exists() and not (dest / source.name).exists():
+                shutil.copy2(source, dest / source.name)
+    elif args.base_url is None:
+        print("note: NIH publishes Data_Entry_2017_v2020.csv, train_val_list.txt and test_list.txt in its Box folder "
+              "(https://nihcc.app.box.com/v/ChestXray-NIHCC) without stable direct links: download them there and "
+              "pass --metadata PATH, or use --base-url of a mirror that holds them", file=sys.stderr)
+    print(f"{len(paths)} file(s) ready in {dest}")
+    return 0
+
+
+def _extract(args: argparse.Namespace) -> int:
+    archives = sorted(Path(args.archives_dir).glob("images_*.tar.gz"))
+    if not archives:
+        raise FileNotFoundError(f"no images_*.tar.gz archives in '{args.archives_dir}'")
+    counts = extract_all(archives, args.images)
+    for name, count in counts.items():
+        print(f"{name}: {count} images")
+    print(f"total: {sum(counts.values())} images in {args.images}")
+    return 0
+
+
+def _organize(args: argparse.Namespace) -> int:
+    report = organize(
+        args.metadata, args.images, args.out, positive=args.positive, negative=args.negative, match=args.match,
+        strict=args.strict, test_list=None if args.random_split else args.test_list, seed=args.seed,
+        validation=args.validation, test=args.test,
+    )
+    print(report)
+    return 0
+
+
+def _split(args: argparse.Namespace) -> int:
+    manifest = pd.read_csv(args.manifest, dtype={"patient_id": str})
+    if args.test_list and not args.random_split:
+        manifest = official_split(manifest, read_image_list(args.test_list), args.seed, args.validation)
+    else:
+        manifest = patient_split(manifest, args.seed, args.validation, args.test)
+    tmp = Path(args.manifest).with_name(".manifest.split.partial")
+    manifest.to_csv(tmp, index=False)
+    tmp.replace(args.manifest)
+    print(manifest.groupby(["split", "label"]).size().rename("images").to_string())
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    manifest = pd.read_csv(args.manifest)
+    cache = build_cache(manifest["path"].tolist(), args.size, args.cache_dir, workers=args.workers)
+    failed_csv = cache.path.with_suffix(".failed.csv")
+    write_failed(cache, failed_csv)
+    print(f"{int(cache.valid.sum())} images cached in {cache.path}"
+          + (f"; {len(cache.failed)} unreadable, listed in {failed_csv}" if cache.failed else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m chestxray", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m chestxray", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
+
     demo = commands.add_parser("demo", help="write synthetic phantom radiographs in class folders")
     demo.add_argument("--out", required=True, help="output folder (Pneumothorax/, No-Finding/, metadata.csv)")
     demo.add_argument("--n-per-class", type=int, default=300)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--size", type=int, default=256, help="image side in pixels")
     demo.set_defaults(run=_demo)
+
+    download = commands.add_parser("download", help="download NIH archives (resumable, verified)")
+    download.add_argument("--dest", default="data/nih/archives", help="folder for the archives")
+    download.add_argument("--archives", default="all", help="which of the 12 archives, e.g. 1 or 1,2,5-7 (default all)")
+    download.add_argument("--base-url", help="mirror holding images_NN.tar.gz and the metadata files")
+    download.add_argument("--metadata", help="a Data_Entry_2017_v2020.csv you already have (split lists beside it are used too)")
+    download.add_argument("--jobs", type=int, default=2, help="parallel downloads")
+    download.add_argument("--retries", type=int, default=6, help="retries per file on time-outs and 5xx")
+    download.add_argument("--quiet", action="store_true", help="no progress bars")
+    download.set_defaults(run=_download)
+
+    extract = commands.add_parser("extract", help="safely extract downloaded archives into one images folder")
+    extract.add_argument("--archives-dir", default="data/nih/archives")
+    extract.add_argument("--images", default="data/nih/images")
+    extract.set_defaults(run=_extract)
+
+    def add_split_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--test-list", help="NIH test_list.txt: official patient-wise test set (default when given)")
+        p.add_argument("--random-split", action="store_true", help="seeded patient-wise split instead of the official lists")
+        p.add_argument("--validation", type=float, default=0.1, help="share of patients for validation")
+        p.add_argument("--test", type=float, default=0.2, help="share of patients for test (random split)")
+        p.add_argument("--seed", type=int, default=42)
+
+    org = commands.add_parser("organize", help="manifest.csv and class folders (hard links) for one finding")
+    org.add_argument("--metadata", required=True, help="Data_Entry_2017_v2020.csv (or NIH's 2017 file), .gz accepted")
+    org.add_argument("--images", required=True, help="folder of extracted images")
+    org.add_argument("--out", required=True, help="task folder: manifest.csv and class folders")
+    org.add_argument("--positive", default=POSITIVE_CLASS, help="one of the 14 findings")
+    org.add_argument("--negative", default=NEGATIVE_CLASS, help="'No Finding' or 'rest' (all images without the finding)")
+    org.add_argument("--match", default="exact", choices=MATCHES, help="finding as the only label, or among the labels")
+    org.add_argument("--strict", action="store_true", help="fail if any listed image is missing from disk")
+    add_split_options(org)
+    org.set_defaults(run=_organize)
+
+    split = commands.add_parser("split", help="re-split a manifest by patient")
+    split.add_argument("--manifest", required=True)
+    add_split_options(split)
+    split.set_defaults(run=_split)
+
+    prepare = commands.add_parser("prepare", help="decode and resize a manifest's images into a uint8 cache")
+    prepare.add_argument("--manifest", required=True)
+    prepare.add_argument("--size", type=int, default=128)
+    prepare.add_argument("--cache-dir", default="data/cache")
+    prepare.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    prepare.set_defaults(run=_prepare)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except ValueError as error:
+    except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: re-run the same command to resume", file=sys.stderr)
+        return 130

@@ -7,7 +7,7 @@ ask the returned object for Keras batches of each split.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ class PreparedData:
     cache_path: str
     image_size: int
     seed: int
+    unreadable: list = field(default_factory=list)  # (path, reason) of images left out
 
     def part(self, split: str) -> pd.DataFrame:
         rows = self.table[self.table["split"] == split]
@@ -77,11 +78,20 @@ def prepare_dataset(
         write_demo_dataset(data_dir, n_per_class=n_per_class, seed=seed)
     table = sample_per_class(read_class_folders(data_dir), int(n_per_class), int(seed))
     table = patient_split(table, int(seed))
+    return prepare_table(table, image_size, seed, cache_dir, manifest_path)
+
+
+def prepare_table(
+    table: pd.DataFrame, image_size: int, seed: int, cache_dir: str = "data/cache", manifest_path: str | None = None
+) -> PreparedData:
+    """Cache a split table's images; rows whose image cannot be read are dropped (and logged)."""
+    table = table.reset_index(drop=True)
     table["cache_row"] = np.arange(len(table))
     cache = build_cache(table["path"].tolist(), int(image_size), cache_dir)
+    table = table[cache.valid].reset_index(drop=True)
     if manifest_path:
         _write_csv(table, Path(manifest_path))
-    return PreparedData(table, str(cache), int(image_size), int(seed))
+    return PreparedData(table, str(cache.path), int(image_size), int(seed), cache.failed)
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> None:

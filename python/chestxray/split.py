@@ -18,6 +18,21 @@ class SplitError(ValueError):
     """A split that would be unusable or leak patients."""
 
 
+def _assign_patients(table: pd.DataFrame, shares: dict[str, float], rng: np.random.Generator) -> pd.Series:
+    """Map each patient to a part, cutting shuffled patients of each stratum
+    (with / without a positive image) by the given shares (the last part takes the rest)."""
+    by_patient = table.groupby("patient_id")["label"].max()
+    part = {}
+    for _, patients in by_patient.groupby(by_patient):
+        ids = rng.permutation(patients.index.to_numpy())
+        start = 0
+        for i, (name, share) in enumerate(shares.items()):
+            stop = len(ids) if i == len(shares) - 1 else start + int(round(len(ids) * share))
+            part.update(dict.fromkeys(ids[start:stop], name))
+            start = stop
+    return table["patient_id"].map(part)
+
+
 def patient_split(table: pd.DataFrame, seed: int, validation: float = 0.15, test: float = 0.15) -> pd.DataFrame:
     """Return a copy of ``table`` with a 'split' column (train/validation/test).
 
@@ -26,20 +41,29 @@ def patient_split(table: pd.DataFrame, seed: int, validation: float = 0.15, test
     """
     if not (0 < validation < 1 and 0 < test < 1 and validation + test < 1):
         raise SplitError(f"validation ({validation}) and test ({test}) must be in (0, 1) and sum to less than 1")
-    by_patient = table.groupby("patient_id")["label"].max()
-    rng = np.random.default_rng(seed)
-    part = {}
-    for _, patients in by_patient.groupby(by_patient):
-        ids = rng.permutation(patients.index.to_numpy())
-        n_test = int(round(len(ids) * test))
-        n_val = int(round(len(ids) * validation))
-        part.update({p: "test" for p in ids[:n_test]})
-        part.update({p: "validation" for p in ids[n_test : n_test + n_val]})
-        part.update({p: "train" for p in ids[n_test + n_val :]})
     out = table.copy()
-    out["split"] = out["patient_id"].map(part)
+    shares = {"test": test, "validation": validation, "train": 1 - test - validation}
+    out["split"] = _assign_patients(out, shares, np.random.default_rng(seed))
     assert_patient_disjoint(out)
     _require_both_classes(out)
+    return out
+
+
+def official_split(table: pd.DataFrame, test_images: set[str], seed: int, validation: float = 0.1) -> pd.DataFrame:
+    """NIH's patient-wise test list as 'test'; validation carved patient-wise out of train_val.
+
+    Patients listed in NIH's test list never appear in its train_val list, so
+    the carve-out keeps the split patient-disjoint (asserted below).
+    """
+    if not 0 < validation < 1:
+        raise SplitError(f"validation ({validation}) must be in (0, 1)")
+    out = table.copy()
+    is_test = out["image"].isin(test_images)
+    out["split"] = "test"
+    rest = out[~is_test]
+    shares = {"validation": validation, "train": 1 - validation}
+    out.loc[~is_test, "split"] = _assign_patients(rest, shares, np.random.default_rng(seed))
+    assert_patient_disjoint(out)
     return out
 
 
