@@ -22,6 +22,9 @@ test: setup
 	$(CURDIR)/.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
+	.venv/bin/python bench/organize_speed.py
+	.venv/bin/python bench/prepare_speed.py
+	.venv/bin/python bench/memory_flat.py
 	bash bench/render_time.sh
 
 renv-lock: setup

@@ -1,8 +1,14 @@
 # Report parameters: the allowed values live here, checked before anything runs.
 
 PARAM_RULES <- list(
-  data = list(values = c("demo", "folder")),
+  data = list(values = c("demo", "folder", "nih")),
   data_dir = list(type = "character"),
+  nih_dir = list(type = "character"),
+  nih_archives = list(type = "character", pattern = "^(all|[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*)$",
+                      describe = "'all' or archive numbers 1-12 such as 1 or 1,2,5-7"),
+  nih_base_url = list(type = "optional"),
+  nih_metadata = list(type = "optional"),
+  match = list(values = c("any", "exact")),
   n_per_class = list(type = "integer", min = 10L, max = 100000L),
   image_size = list(type = "integer", min = 32L, max = 512L),
   epochs = list(type = "integer", min = 1L, max = 500L),
@@ -11,6 +17,7 @@ PARAM_RULES <- list(
 )
 
 describe_rule <- function(rule) {
+  if (!is.null(rule$describe)) return(rule$describe)
   if (!is.null(rule$values)) return(paste0("one of: ", paste(rule$values, collapse = ", ")))
   if (identical(rule$type, "integer")) return(sprintf("an integer from %d to %d", rule$min, rule$max))
   "a non-empty text"
@@ -35,7 +42,9 @@ check_param <- function(name, value) {
     if (is.na(number) || number != round(number) || number < rule$min || number > rule$max) bad()
     return(as.integer(number))
   }
+  if (identical(rule$type, "optional")) return(as.character(value))
   if (!nzchar(as.character(value))) bad()
+  if (!is.null(rule$pattern) && !grepl(rule$pattern, as.character(value))) bad()
   as.character(value)
 }
 

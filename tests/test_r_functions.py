@@ -15,10 +15,16 @@ def r_json(r, expression):
 
 
 def test_params_are_typed_and_checked(r_session):
-    checked = r_json(r_session, 'check_params(list(data = "demo", data_dir = "d", n_per_class = "40", image_size = 64, epochs = "3", batch_size = 8, seed = "1"))')
-    assert checked["n_per_class"] == 40 and checked["epochs"] == 3
-    with pytest.raises(RRuntimeError, match="parameter 'data' is 'nih' but must be one of: demo, folder"):
-        r_session('check_param("data", "nih")')
+    checked = r_json(r_session, """check_params(list(data = "demo", data_dir = "d", n_per_class = "40", image_size = 64,
+        epochs = "3", batch_size = 8, seed = "1", nih_dir = "n", nih_archives = "1,3-4", nih_base_url = "",
+        nih_metadata = "", match = "any"))""")
+    assert checked["n_per_class"] == 40 and checked["epochs"] == 3 and checked["nih_base_url"] == ""
+    with pytest.raises(RRuntimeError, match="missing parameter.*nih_dir"):
+        r_session('check_params(list(data = "demo", data_dir = "d", n_per_class = 40, image_size = 64, epochs = 3, batch_size = 8, seed = 1))')
+    with pytest.raises(RRuntimeError, match="parameter 'data' is 'web' but must be one of: demo, folder, nih"):
+        r_session('check_param("data", "web")')
+    with pytest.raises(RRuntimeError, match="'nih_archives' is 'first' but must be 'all' or archive numbers"):
+        r_session('check_param("nih_archives", "first")')
     with pytest.raises(RRuntimeError, match="'image_size' is '12.5' but must be an integer from 32 to 512"):
         r_session('check_param("image_size", "12.5")')
     with pytest.raises(RRuntimeError, match="unknown parameter 'epoch'; known parameters: data, data_dir"):

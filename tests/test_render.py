@@ -88,7 +88,7 @@ def test_same_seed_same_metrics(html_render, tmp_path):
 @pytest.mark.parametrize(
     "bad, message",
     [
-        ("data=nih", "parameter 'data' is 'nih' but must be one of: demo, folder"),
+        ("data=web", "parameter 'data' is 'web' but must be one of: demo, folder, nih"),
         ("epochs=zero", "parameter 'epochs' is 'zero' but must be an integer from 1 to 500"),
         ("image_sise=64", "unknown parameter 'image_sise'; known parameters: data, data_dir"),
         ("epochs", "parameters must be written key=value"),
@@ -133,3 +133,44 @@ def test_folder_render_on_real_nih_images(tmp_path):
     assert set(manifest.loc[manifest["label"] == 1, "image"]) == set(positives)
     html = (project / "_output" / "report.html").read_text()
     assert "Datos propios" in html
+
+
+def test_nih_render_from_a_local_mirror(tmp_path):
+    """data=nih end to end: download from a loopback mirror, extract, organise, split, train, report."""
+    import gzip
+    import io
+    import tarfile
+
+    from http_faults import FaultyServer
+
+    labels = pd.read_csv(shared_data("nih", "images-1024", "labels.csv"))
+    chosen = labels[(labels["pneumothorax_any"] == 1) | (labels["no_finding"] == 1)]
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz", compresslevel=1) as tar:
+        for name in chosen["file"]:
+            tar.add(NIH_1024 / name, arcname=f"images/{name}")
+    metadata = shared_data("nih", "metadata")
+    files = {
+        "images_01.tar.gz": archive.getvalue(),
+        "Data_Entry_2017_v2020.csv": gzip.decompress((metadata / "Data_Entry_2017_v2020.csv.gz").read_bytes()),
+        "train_val_list.txt": gzip.decompress((metadata / "train_val_list.txt.gz").read_bytes()),
+        "test_list.txt": gzip.decompress((metadata / "test_list.txt.gz").read_bytes()),
+    }
+    project = copy_project(tmp_path / "project")
+    with FaultyServer(files, {"images_01.tar.gz": {"drop": {"n": 1, "after": 100_000}}}) as server:
+        params = ["data=nih", "nih_archives=1", f"nih_base_url={server.url}", "n_per_class=50", "image_size=48",
+                  "epochs=2", "seed=5"]
+        done = render(project, *params)
+        assert_rendered(done, project / "_output" / "report.html")
+        first_sent = dict(server.sent)
+        again = render(project, *params)  # a re-render reuses the download
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert server.sent == first_sent
+    assert first_sent["images_01.tar.gz"] == len(files["images_01.tar.gz"])  # resumed, not restarted
+    manifest = pd.read_csv(project / "_output" / "manifest.csv")
+    assert (manifest["label"] == 1).sum() == int(chosen["pneumothorax_any"].sum())
+    official = dict(zip(labels["file"], labels["official_split"]))
+    assert all((split == "test") == (official[image] == "test") for image, split in zip(manifest["image"], manifest["split"]))
+    html = (project / "_output" / "report.html").read_text()
+    assert "Datos reales del NIH" in html
+    assert not list((project / "data" / "nih" / "images").glob("*.partial"))

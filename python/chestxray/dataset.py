@@ -18,9 +18,10 @@ from .folders import read_class_folders
 from .images import load_grey
 from .phantoms import write_demo_dataset
 from .pipeline import CacheBatches
-from .split import patient_split
+from .nih import prepare_nih
+from .split import patient_split, require_both_classes
 
-SOURCES = ("demo", "folder")
+SOURCES = ("demo", "folder", "nih")
 
 
 @dataclass
@@ -70,10 +71,18 @@ def prepare_dataset(
     seed: int,
     cache_dir: str = "data/cache",
     manifest_path: str | None = None,
+    nih: dict | None = None,
 ) -> PreparedData:
     """Generate (demo) or read (folder) the images, split by patient, build the cache."""
+    """With ``nih``, ``data_dir`` is the NIH folder and ``nih`` holds prepare_nih's options
+    (archives, base_url, metadata, match); its split is NIH's official one."""
     if source not in SOURCES:
         raise ValueError(f"data must be one of {', '.join(SOURCES)}; got '{source}'")
+    if source == "nih":
+        table = prepare_nih(data_dir, seed=int(seed), **(nih or {}))
+        table = sample_per_class(table, int(n_per_class), int(seed))
+        require_both_classes(table)
+        return prepare_table(table, image_size, seed, cache_dir, manifest_path)
     if source == "demo":
         write_demo_dataset(data_dir, n_per_class=n_per_class, seed=seed)
     table = sample_per_class(read_class_folders(data_dir), int(n_per_class), int(seed))

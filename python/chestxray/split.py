@@ -45,7 +45,7 @@ def patient_split(table: pd.DataFrame, seed: int, validation: float = 0.15, test
     shares = {"test": test, "validation": validation, "train": 1 - test - validation}
     out["split"] = _assign_patients(out, shares, np.random.default_rng(seed))
     assert_patient_disjoint(out)
-    _require_both_classes(out)
+    require_both_classes(out)
     return out
 
 
@@ -75,7 +75,7 @@ def assert_patient_disjoint(table: pd.DataFrame) -> None:
         raise SplitError(f"{len(leaked)} patient(s) appear in more than one split, e.g. {leaked.index[0]}")
 
 
-def _require_both_classes(table: pd.DataFrame) -> None:
+def require_both_classes(table: pd.DataFrame) -> None:
     for name in SPLITS:
         labels = set(table.loc[table["split"] == name, "label"])
         if labels != {0, 1}:
