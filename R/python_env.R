@@ -4,7 +4,11 @@
 
 project_python <- function(root = ".") {
   configured <- Sys.getenv("RETICULATE_PYTHON")
-  if (nzchar(configured)) return(configured)
+  if (nzchar(configured)) {
+    # _environment gives a relative path; reticulate needs an absolute one. Only
+    # the folder is normalised: resolving the venv's python symlink would leave the venv.
+    return(file.path(normalizePath(dirname(configured)), basename(configured)))
+  }
   # Not normalizePath(venv): resolving the symlink would leave the virtual environment.
   venv <- file.path(normalizePath(root), ".venv", "bin", "python")
   if (file.exists(venv)) return(venv)
