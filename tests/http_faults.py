@@ -4,6 +4,7 @@ Faults per path (each for the first ``n`` requests unless said otherwise):
   drop:    {"n": 1, "after": bytes}  close the connection after that many body bytes
   errors:  {"n": 3, "status": 500}   answer with an error status
   inflate: extra                     always announce ``extra`` more bytes than exist
+  stall:   {"n": 1, "seconds": 2}    wait that long before answering (a client time-out)
 It records every request (method, path, Range) and the body bytes sent per path.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -61,6 +63,8 @@ class FaultyServer:
         if name not in self.files:
             handler.send_error(404)
             return
+        if body and (stall := self._take(name, "stall")):
+            time.sleep(stall["seconds"])
         if body and (error := self._take(name, "errors")):
             handler.send_error(error["status"])
             return

@@ -73,6 +73,14 @@ def test_repeated_server_errors_then_success(archives, tmp_path):
     assert sum(1 for m, n, _ in server.requests if m == "GET" and n == name) == 4
 
 
+def test_time_out_is_retried(archives, tmp_path):
+    name = "images_01.tar.gz"
+    with FaultyServer(archives, {name: {"stall": {"n": 1, "seconds": 2}}}) as server:
+        path = fetch(server, name, tmp_path, timeout=0.5)
+    assert path.read_bytes() == archives[name]
+    assert sum(1 for m, n, _ in server.requests if m == "GET" and n == name) == 2
+
+
 def test_server_errors_beyond_retries_fail_clearly(archives, tmp_path):
     name = "images_02.tar.gz"
     with FaultyServer(archives, {name: {"errors": {"n": 10, "status": 503}}}) as server:

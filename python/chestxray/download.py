@@ -13,6 +13,7 @@ import gzip
 import os
 import re
 import shutil
+import sys
 import tarfile
 import time
 import urllib.error
@@ -27,6 +28,9 @@ from typing import Callable
 from tqdm.auto import tqdm
 
 METADATA_FILES = ("Data_Entry_2017_v2020.csv", "train_val_list.txt", "test_list.txt")
+# Progress goes to the process's own stderr: inside a knitr/reticulate chunk,
+# sys.stderr is captured into the document, which should not hold progress bars.
+PROGRESS_STREAM = sys.__stderr__ or sys.stderr
 CHUNK = 1 << 20
 
 
@@ -197,12 +201,13 @@ def download_all(
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
     needed = check_free_space(dest, remotes, timeout)
-    overall = tqdm(total=needed, unit="B", unit_scale=True, desc="total", position=0, disable=not show_progress)
+    overall = tqdm(total=needed, unit="B", unit_scale=True, desc="total", position=0, disable=not show_progress,
+                   file=PROGRESS_STREAM)
 
     def one(indexed: tuple[int, Remote]) -> Path:
         i, remote = indexed
         with tqdm(total=remote_size(remote.url, timeout), unit="B", unit_scale=True, desc=remote.name,
-                  position=i % max(1, jobs) + 1, leave=False, disable=not show_progress) as bar:
+                  position=i % max(1, jobs) + 1, leave=False, disable=not show_progress, file=PROGRESS_STREAM) as bar:
             return download_file(remote, dest, retries, backoff, timeout, bar, overall)
 
     try:

@@ -7,6 +7,7 @@ extracted and organised data.
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -53,5 +54,5 @@ def prepare_nih(
     task_dir = root / f"{positive}-{match}-archives{'-'.join(map(str, selection))}"
     report = organize(metadata_path, images_dir, task_dir, positive=positive, match=match, seed=seed,
                       test_list=test_list if test_list.exists() else None)
-    print(report)
+    print(report, file=sys.__stderr__ or sys.stderr)  # to the console, not into the report
     return pd.read_csv(report.manifest, dtype={"patient_id": str})

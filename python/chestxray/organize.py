@@ -39,7 +39,7 @@ class OrganizeReport:
     links: str
 
     def __str__(self) -> str:
-        note = f"; {self.missing} listed image(s) not on disk (partial download?) were left out" if self.missing else ""
+        note = f"; {self.missing} listed image(s) are not on disk (archives not downloaded, or a partial download) and were left out" if self.missing else ""
         return (f"{self.images} images ({self.positives} positive, {self.negatives} negative) -> {self.manifest} "
                 f"[{self.links}]{note}")
 
