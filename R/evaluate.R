@@ -1,15 +1,26 @@
-# Evaluation statistics: predictions, operating point chosen on validation,
-# test metrics with pROC, and the files published next to the report.
+# Evaluation statistics: predictions, an operating point chosen on validation,
+# test metrics with pROC, calibration, subgroups, and the files published next
+# to the report.
 
 predict_probabilities <- function(model, batches) {
-  as.numeric(model$predict(batches, verbose = 0L))
+  as.numeric(import_chestxray("training")$predict_probability(model, batches))
 }
 
-# Youden's J on the validation split: the test split never influences the threshold.
-choose_threshold <- function(labels, probabilities) {
-  curve <- pROC::roc(labels, probabilities, levels = c(0, 1), direction = "<", quiet = TRUE)
-  best <- pROC::coords(curve, "best", best.method = "youden", ret = "threshold", transpose = FALSE)
-  as.numeric(best$threshold[1])
+roc_curve <- function(labels, probabilities) {
+  pROC::roc(labels, probabilities, levels = c(0, 1), direction = "<", quiet = TRUE)
+}
+
+# The operating point is chosen on the validation split only: Youden's J, or
+# the highest threshold that reaches a target sensitivity.
+choose_threshold <- function(labels, probabilities, rule = "youden", target_sensitivity = 0.9) {
+  curve <- roc_curve(labels, probabilities)
+  if (rule == "youden") {
+    best <- pROC::coords(curve, "best", best.method = "youden", ret = "threshold", transpose = FALSE)
+    return(as.numeric(best$threshold[1]))
+  }
+  points <- pROC::coords(curve, "all", ret = c("threshold", "sensitivity"), transpose = FALSE)
+  points <- points[is.finite(points$threshold) & points$sensitivity >= target_sensitivity, ]
+  as.numeric(max(points$threshold))
 }
 
 confusion_counts <- function(labels, probabilities, threshold) {
@@ -20,26 +31,108 @@ confusion_counts <- function(labels, probabilities, threshold) {
   )
 }
 
-# AUROC with a DeLong 95% interval plus threshold metrics on one split.
+ratio <- function(a, b) if (a + b > 0) a / (a + b) else NA_real_
+
+# AUROC with a DeLong 95% interval, threshold metrics with their counts, Brier score.
 binary_metrics <- function(labels, probabilities, threshold) {
-  curve <- pROC::roc(labels, probabilities, levels = c(0, 1), direction = "<", quiet = TRUE)
+  curve <- roc_curve(labels, probabilities)
   interval <- as.numeric(pROC::ci.auc(curve, method = "delong"))
   counts <- confusion_counts(labels, probabilities, threshold)
-  ratio <- function(a, b) if (a + b > 0) a / (a + b) else NA_real_
   list(
     auroc = as.numeric(pROC::auc(curve)),
     auroc_ci95 = interval[c(1, 3)],
     accuracy = (counts$tp + counts$tn) / length(labels),
     sensitivity = ratio(counts$tp, counts$fn),
     specificity = ratio(counts$tn, counts$fp),
+    ppv = ratio(counts$tp, counts$fp),
+    npv = ratio(counts$tn, counts$fn),
+    brier = mean((probabilities - labels)^2),
     threshold = threshold,
     counts = c(counts, list(positives = sum(labels == 1), negatives = sum(labels == 0)))
   )
 }
 
 roc_points <- function(labels, probabilities) {
-  curve <- pROC::roc(labels, probabilities, levels = c(0, 1), direction = "<", quiet = TRUE)
+  curve <- roc_curve(labels, probabilities)
   data.frame(specificity = curve$specificities, sensitivity = curve$sensitivities)
+}
+
+# Precision-recall pairs at every distinct threshold, plus the prevalence line.
+pr_points <- function(labels, probabilities) {
+  thresholds <- sort(unique(probabilities), decreasing = TRUE)
+  rows <- lapply(thresholds, function(t) {
+    counts <- confusion_counts(labels, probabilities, t)
+    data.frame(recall = ratio(counts$tp, counts$fn), precision = ratio(counts$tp, counts$fp))
+  })
+  rbind(data.frame(recall = 0, precision = 1), do.call(rbind, rows))
+}
+
+# Reliability: observed positive rate against mean predicted probability in
+# equal-width probability bins, with counts.
+calibration_bins <- function(labels, probabilities, bins = 10) {
+  bin <- cut(probabilities, breaks = seq(0, 1, length.out = bins + 1), include.lowest = TRUE)
+  groups <- split(seq_along(labels), bin, drop = TRUE)
+  do.call(rbind, lapply(groups, function(i) {
+    data.frame(predicted = mean(probabilities[i]), observed = mean(labels[i]), n = length(i))
+  }))
+}
+
+age_band <- function(age) {
+  cut(as.numeric(age), breaks = c(-Inf, 39, 59, Inf), labels = c("<40", "40-59", ">=60"))
+}
+
+# AUROC per subgroup (view, sex, age band) with counts; NA where a group lacks a class.
+subgroup_auroc <- function(table, probabilities) {
+  groupings <- list(
+    "Proyección" = table$view_position,
+    "Sexo" = table$patient_sex,
+    "Edad" = if (!is.null(table$patient_age)) age_band(table$patient_age) else NULL
+  )
+  groupings <- groupings[!vapply(groupings, function(g) is.null(g) || all(is.na(g)), logical(1))]
+  rows <- list()
+  for (name in names(groupings)) {
+    values <- groupings[[name]]
+    levels <- if (is.factor(values)) levels(droplevels(values)) else sort(unique(stats::na.omit(values)))
+    for (level in levels) {
+      i <- which(values == level)
+      labels <- table$label[i]
+      both <- length(unique(labels)) == 2
+      interval <- if (both && min(table(labels)) >= 2) {
+        as.numeric(pROC::ci.auc(roc_curve(labels, probabilities[i]), method = "delong"))[c(1, 3)]
+      } else c(NA, NA)
+      rows[[length(rows) + 1]] <- data.frame(
+        variable = name, group = level, images = length(i), positives = sum(labels == 1),
+        auroc = if (both) as.numeric(pROC::auc(roc_curve(labels, probabilities[i]))) else NA_real_,
+        ci_low = interval[1], ci_high = interval[2]
+      )
+    }
+  }
+  do.call(rbind, rows)
+}
+
+# Test images also read by radiologists (Majkowska et al., Radiology 2019):
+# agreement of NIH's mined label with theirs, and the model against both.
+adjudicated_agreement <- function(test_table, probabilities, threshold, labels_path) {
+  adjudicated <- utils::read.csv(labels_path, check.names = FALSE, stringsAsFactors = FALSE)
+  column <- intersect(c("Pneumothorax"), names(adjudicated))
+  if (!length(column) || !"Image Index" %in% names(adjudicated)) {
+    stop(sprintf("'%s' lacks the 'Image Index' and 'Pneumothorax' columns", labels_path), call. = FALSE)
+  }
+  matched <- match(test_table$image, adjudicated[["Image Index"]])
+  covered <- which(!is.na(matched))
+  if (!length(covered)) return(NULL)
+  expert <- as.integer(adjudicated[["Pneumothorax"]][matched[covered]] == "YES")
+  nih <- test_table$label[covered]
+  p <- probabilities[covered]
+  both <- function(labels) length(unique(labels)) == 2
+  list(
+    images = length(covered), expert_positives = sum(expert), nih_positives = sum(nih),
+    label_agreement = mean(expert == nih),
+    auroc_vs_expert = if (both(expert)) as.numeric(pROC::auc(roc_curve(expert, p))) else NA_real_,
+    auroc_vs_nih = if (both(nih)) as.numeric(pROC::auc(roc_curve(nih, p))) else NA_real_,
+    sensitivity_vs_expert = if (any(expert == 1)) mean(p[expert == 1] >= threshold) else NA_real_,
+    specificity_vs_expert = if (any(expert == 0)) mean(p[expert == 0] < threshold) else NA_real_
+  )
 }
 
 package_versions <- function() {
@@ -56,18 +149,18 @@ package_versions <- function() {
   )
 }
 
-# predictions.csv (one row per test image) and metrics.json, written atomically.
-write_predictions <- function(test_table, probabilities, path) {
+# One row per image of a split: image, patient, true label, predicted probability.
+write_predictions <- function(table, probabilities, path) {
   predictions <- data.frame(
-    image = test_table$image, patient_id = test_table$patient_id,
-    label = as.integer(test_table$label), probability = probabilities
+    image = table$image, patient_id = table$patient_id,
+    label = as.integer(table$label), probability = probabilities
   )
   write_atomically(path, function(tmp) utils::write.csv(predictions, tmp, row.names = FALSE))
   invisible(predictions)
 }
 
-write_metrics <- function(metrics, path) {
-  write_atomically(path, function(tmp) jsonlite::write_json(metrics, tmp, auto_unbox = TRUE, digits = NA, pretty = TRUE))
+write_json_file <- function(value, path) {
+  write_atomically(path, function(tmp) jsonlite::write_json(value, tmp, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"))
 }
 
 write_atomically <- function(path, writer) {

@@ -1,16 +1,18 @@
 # ggplot2 figures for the report.
 
-plot_training_history <- function(history) {
-  long <- rbind(
-    data.frame(epoch = history$epoch, part = "entrenamiento", metric = "pérdida", value = history$loss),
-    data.frame(epoch = history$epoch, part = "validación", metric = "pérdida", value = history$val_loss),
-    data.frame(epoch = history$epoch, part = "entrenamiento", metric = "AUROC", value = history$auc),
-    data.frame(epoch = history$epoch, part = "validación", metric = "AUROC", value = history$val_auc)
-  )
-  ggplot2::ggplot(long, ggplot2::aes(epoch, value, colour = part)) +
-    ggplot2::geom_line() + ggplot2::geom_point(size = 1) +
+plot_training_history <- function(histories) {
+  long <- do.call(rbind, lapply(names(histories), function(name) {
+    h <- histories[[name]]
+    rbind(
+      data.frame(model = name, epoch = h$epoch, part = "entrenamiento", metric = "pérdida", value = h$loss),
+      data.frame(model = name, epoch = h$epoch, part = "validación", metric = "pérdida", value = h$val_loss),
+      data.frame(model = name, epoch = h$epoch, part = "validación", metric = "AUROC", value = h$val_auroc)
+    )
+  }))
+  ggplot2::ggplot(long, ggplot2::aes(epoch, value, colour = model, linetype = part)) +
+    ggplot2::geom_line() + ggplot2::geom_point(size = 0.8) +
     ggplot2::facet_wrap(~metric, scales = "free_y") +
-    ggplot2::labs(x = "época", y = NULL, colour = NULL) +
+    ggplot2::labs(x = "época", y = NULL, colour = "modelo", linetype = NULL) +
     ggplot2::theme_minimal(base_size = 11) + ggplot2::theme(legend.position = "bottom")
 }
 
@@ -48,4 +50,37 @@ plot_example_images <- function(pixels) {
     ggplot2::coord_equal() +
     ggplot2::theme_void(base_size = 9) +
     ggplot2::theme(strip.text = ggplot2::element_text(margin = ggplot2::margin(2, 0, 2, 0)))
+}
+
+plot_pr_curve <- function(points, prevalence) {
+  ggplot2::ggplot(points, ggplot2::aes(recall, precision)) +
+    ggplot2::geom_hline(yintercept = prevalence, linetype = "dashed", colour = "grey60") +
+    ggplot2::geom_step(colour = "#0b5394", linewidth = 0.9, direction = "vh") +
+    ggplot2::coord_equal(xlim = c(0, 1), ylim = c(0, 1)) +
+    ggplot2::labs(x = "sensibilidad (recall)", y = "valor predictivo positivo (precisión)") +
+    ggplot2::theme_minimal(base_size = 11)
+}
+
+plot_calibration <- function(bins, brier) {
+  ggplot2::ggplot(bins, ggplot2::aes(predicted, observed)) +
+    ggplot2::geom_abline(linetype = "dashed", colour = "grey60") +
+    ggplot2::geom_line(colour = "#0b5394") +
+    ggplot2::geom_point(ggplot2::aes(size = n), colour = "#0b5394") +
+    ggplot2::annotate("text", x = 0.25, y = 0.9, label = sprintf("Brier %.3f", brier)) +
+    ggplot2::coord_equal(xlim = c(0, 1), ylim = c(0, 1)) +
+    ggplot2::labs(x = "probabilidad predicha (media del intervalo)", y = "proporción observada de positivos",
+                  size = "imágenes") +
+    ggplot2::theme_minimal(base_size = 11)
+}
+
+# Radiographs with their Grad-CAM heat map overlaid; panels titled by outcome.
+plot_grad_cam <- function(cams) {
+  ggplot2::ggplot(cams, ggplot2::aes(x, y)) +
+    ggplot2::geom_raster(ggplot2::aes(fill = value)) +
+    ggplot2::scale_fill_gradient(low = "black", high = "white", guide = "none") +
+    ggplot2::geom_raster(ggplot2::aes(alpha = heat), fill = "#ff3300") +
+    ggplot2::scale_alpha_continuous(range = c(0, 0.6), guide = "none") +
+    ggplot2::facet_wrap(~panel, nrow = 1) +
+    ggplot2::coord_equal() +
+    ggplot2::theme_void(base_size = 9)
 }

@@ -1,13 +1,51 @@
-# Model definitions, built layer by layer from R through reticulate.
+# Model definitions, built layer by layer from R through reticulate. Every model
+# takes (size, size, 1) images in [0, 1].
+
+MODELS <- c("baseline", "cnn", "densenet121", "mobilenetv2")
+
+build_model <- function(name, image_size, weights = "imagenet", on_missing_weights = "random") {
+  switch(name,
+    baseline = build_baseline(image_size),
+    cnn = build_cnn(image_size),
+    densenet121 = , mobilenetv2 = build_transfer(name, image_size, weights, on_missing_weights),
+    stop(sprintf("unknown model '%s'; models: %s", name, paste(MODELS, collapse = ", ")), call. = FALSE)
+  )
+}
+
+# The original report's network: flattened pixels, dense 512-256-128 with
+# dropout 0.4/0.3/0.2 and a softmax over the two classes.
+build_baseline <- function(image_size) {
+  keras <- import_keras()
+  layers <- keras$layers
+  inputs <- keras$Input(shape = list(as.integer(image_size), as.integer(image_size), 1L), name = "radiograph")
+  x <- layers$Flatten()(inputs)
+  for (spec in list(c(512, 0.4), c(256, 0.3), c(128, 0.2))) {
+    x <- layers$Dense(as.integer(spec[1]), activation = "relu")(x)
+    x <- layers$Dropout(spec[2])(x)
+  }
+  outputs <- layers$Dense(2L, activation = "softmax", name = "classes")(x)
+  keras$Model(inputs, outputs, name = "baseline")
+}
+
+# Augmentation suited to radiographs, active only while training: small
+# rotations, shifts and zoom, contrast changes; no flips (anatomy is not
+# symmetric: the heart is on the left).
+augmentation_layers <- function(x) {
+  layers <- import_keras()$layers
+  x <- layers$RandomRotation(0.02, fill_mode = "constant", name = "augment_rotate")(x)  # about +-7 degrees
+  x <- layers$RandomTranslation(0.05, 0.05, fill_mode = "constant", name = "augment_shift")(x)
+  x <- layers$RandomZoom(0.1, fill_mode = "constant", name = "augment_zoom")(x)
+  layers$RandomContrast(0.2, name = "augment_contrast")(x)
+}
 
 # A small convolutional network for greyscale radiographs, sized for CPUs:
 # four conv blocks (16-32-64-128 filters), global average pooling, dropout and a
 # single sigmoid output (probability of the positive class).
-build_cnn <- function(image_size, filters = c(16L, 32L, 64L, 128L), dropout = 0.3) {
+build_cnn <- function(image_size, filters = c(16L, 32L, 64L, 128L), dropout = 0.3, augment = TRUE) {
   keras <- import_keras()
   layers <- keras$layers
   inputs <- keras$Input(shape = list(as.integer(image_size), as.integer(image_size), 1L), name = "radiograph")
-  x <- inputs
+  x <- if (augment) augmentation_layers(inputs) else inputs
   for (n in as.integer(filters)) {
     x <- layers$Conv2D(n, 3L, padding = "same", use_bias = FALSE)(x)
     # Momentum 0.9: with a few hundred images the default 0.99 leaves the
@@ -23,4 +61,45 @@ build_cnn <- function(image_size, filters = c(16L, 32L, 64L, 128L), dropout = 0.
   keras$Model(inputs, outputs, name = "cnn")
 }
 
+# keras.applications networks expect 3 channels with their own input scaling;
+# both are done with layers so the saved model carries them.
+imagenet_input <- function(name, x) {
+  layers <- import_keras()$layers
+  x <- layers$Concatenate(name = "grey_to_rgb")(list(x, x, x))
+  if (name == "densenet121") {
+    layers$Normalization(mean = c(0.485, 0.456, 0.406), variance = c(0.229, 0.224, 0.225)^2, name = "imagenet_scaling")(x)
+  } else {
+    layers$Rescaling(2, offset = -1, name = "imagenet_scaling")(x)
+  }
+}
+
+# Transfer learning. weights: "imagenet" (Keras downloads them once), a local
+# weights file, or "none". Offline, "imagenet" fails: on_missing_weights
+# "random" goes on from random initialisation with a warning, "stop" stops.
+build_transfer <- function(name, image_size, weights = "imagenet", on_missing_weights = "random") {
+  keras <- import_keras()
+  size <- as.integer(image_size)
+  inputs <- keras$Input(shape = list(size, size, 1L), name = "radiograph")
+  x <- imagenet_input(name, augmentation_layers(inputs))
+  application <- if (name == "densenet121") keras$applications$DenseNet121 else keras$applications$MobileNetV2
+  make <- function(w) application(include_top = FALSE, weights = w, input_tensor = x, pooling = "avg")
+  requested <- if (identical(weights, "none")) NULL else weights
+  base <- tryCatch(make(requested), error = function(e) {
+    if (is.null(requested)) stop(e)
+    reason <- trimws(gsub("\\s+", " ", conditionMessage(e)))
+    if (on_missing_weights == "stop") {
+      stop(sprintf("could not load '%s' weights for %s (%s); set weights to a local file, or on_missing_weights=random",
+                   weights, name, reason), call. = FALSE)
+    }
+    warning(sprintf("could not load '%s' weights for %s (%s): training from random initialisation",
+                    weights, name, reason), call. = FALSE)
+    make(NULL)
+  })
+  y <- import_keras()$layers$Dropout(0.3)(base$output)
+  outputs <- import_keras()$layers$Dense(1L, activation = "sigmoid", name = "pneumothorax")(y)
+  keras$Model(inputs, outputs, name = name)
+}
+
 count_parameters <- function(model) as.integer(model$count_params())
+
+is_two_class_softmax <- function(model) identical(as.integer(model$output$shape[[2]]), 2L)

@@ -9,6 +9,12 @@ PARAM_RULES <- list(
   nih_base_url = list(type = "optional"),
   nih_metadata = list(type = "optional"),
   match = list(values = c("any", "exact")),
+  model = list(values = c("cnn", "baseline", "densenet121", "mobilenetv2")),
+  weights = list(type = "character", describe = "'imagenet', 'none' or the path of a weights file"),
+  on_missing_weights = list(values = c("random", "stop")),
+  operating_point = list(values = c("youden", "sensitivity")),
+  target_sensitivity = list(type = "number", min = 0.5, max = 0.999),
+  adjudicated_labels = list(type = "optional"),
   n_per_class = list(type = "integer", min = 10L, max = 100000L),
   image_size = list(type = "integer", min = 32L, max = 512L),
   epochs = list(type = "integer", min = 1L, max = 500L),
@@ -20,6 +26,7 @@ describe_rule <- function(rule) {
   if (!is.null(rule$describe)) return(rule$describe)
   if (!is.null(rule$values)) return(paste0("one of: ", paste(rule$values, collapse = ", ")))
   if (identical(rule$type, "integer")) return(sprintf("an integer from %d to %d", rule$min, rule$max))
+  if (identical(rule$type, "number")) return(sprintf("a number from %g to %g", rule$min, rule$max))
   "a non-empty text"
 }
 
@@ -41,6 +48,11 @@ check_param <- function(name, value) {
     number <- suppressWarnings(as.numeric(value))
     if (is.na(number) || number != round(number) || number < rule$min || number > rule$max) bad()
     return(as.integer(number))
+  }
+  if (identical(rule$type, "number")) {
+    number <- suppressWarnings(as.numeric(value))
+    if (is.na(number) || number < rule$min || number > rule$max) bad()
+    return(number)
   }
   if (identical(rule$type, "optional")) return(as.character(value))
   if (!nzchar(as.character(value))) bad()

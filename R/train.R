@@ -11,7 +11,8 @@ set_training_seed <- function(seed) {
   invisible(seed)
 }
 
-# Inverse-frequency weights so both classes count equally in the loss.
+# Inverse-frequency weights so both classes count equally in the loss
+# (the real task has about 11 negatives per positive).
 class_weights <- function(labels) {
   counts <- table(factor(labels, levels = c(0, 1)))
   if (any(counts == 0)) stop("training labels hold only one class", call. = FALSE)
@@ -20,25 +21,30 @@ class_weights <- function(labels) {
 
 compile_model <- function(model, learning_rate = 1e-3) {
   keras <- import_keras()
-  model$compile(
-    optimizer = keras$optimizers$Adam(learning_rate = learning_rate),
-    loss = "binary_crossentropy",
-    metrics = list("accuracy", keras$metrics$AUC(name = "auc"))
-  )
+  loss <- if (is_two_class_softmax(model)) "sparse_categorical_crossentropy" else "binary_crossentropy"
+  model$compile(optimizer = keras$optimizers$Adam(learning_rate = learning_rate), loss = loss, metrics = list("accuracy"))
   model
 }
 
-# Fit with early stopping on validation AUROC (best weights restored) and
-# learning-rate reduction on plateaus. Returns one row per epoch.
-train_model <- function(model, train_batches, validation_batches, labels, epochs, verbose = 2L) {
+# Fit with validation AUROC computed each epoch (scikit-learn), early stopping
+# on it after a warm-up with the best weights restored, a best checkpoint on
+# disk, and learning-rate reduction on plateaus. Returns one row per epoch.
+train_model <- function(model, train_batches, validation_batches, labels, validation_labels, epochs,
+                        checkpoint = NULL, verbose = 2L) {
   keras <- import_keras()
+  training <- import_chestxray("training")
   callbacks <- list(
+    training$ValidationAUROC(validation_batches, as.array(validation_labels)),
     # Small CNNs from scratch often sit near chance for a few epochs before the
     # sign is found: early stopping only watches after a warm-up.
-    keras$callbacks$EarlyStopping(monitor = "val_auc", mode = "max", patience = 6L, start_from_epoch = 6L,
+    keras$callbacks$EarlyStopping(monitor = "val_auroc", mode = "max", patience = 6L, start_from_epoch = 6L,
                                   restore_best_weights = TRUE),
-    keras$callbacks$ReduceLROnPlateau(monitor = "val_auc", mode = "max", factor = 0.5, patience = 4L, min_lr = 1e-5)
+    keras$callbacks$ReduceLROnPlateau(monitor = "val_auroc", mode = "max", factor = 0.5, patience = 4L, min_lr = 1e-5)
   )
+  if (!is.null(checkpoint)) {
+    callbacks <- c(callbacks, keras$callbacks$ModelCheckpoint(checkpoint, monitor = "val_auroc", mode = "max",
+                                                              save_best_only = TRUE))
+  }
   history <- model$fit(
     train_batches,
     validation_data = validation_batches,

@@ -8,9 +8,9 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
-from conftest import NIH_1024, TINY_PARAMS, copy_project, render, shared_data
+from conftest import NIH_1024, ROOT, TINY_PARAMS, copy_project, render, shared_data
 
 pytestmark = pytest.mark.slow
 
@@ -40,9 +40,12 @@ def test_html_has_every_section_and_embedded_figures(html_render):
     assert headings == SECTIONS
     assert 'id="TOC"' in html
     figures = re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', html)
-    assert len(figures) == 4
-    for n in range(1, 5):
-        assert f"Figura {n}:" in html
+    captions = re.findall(r"Figura (\d+):", html)
+    assert len(figures) >= 6  # examples, history, ROC, PR, confusion, calibration (+ Grad-CAM)
+    assert [int(n) for n in captions] == list(range(1, len(figures) + 1))
+    flat = re.sub(r"\s+", " ", html)
+    for heading in ("Calibración", "Comparación con la red del original", "Subgrupos", "Explicaciones: Grad-CAM"):
+        assert heading in flat
     visible = re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)
     for quarto_syntax in ("@fig-", ":::", "#|", "{.callout"):
         assert quarto_syntax not in visible
@@ -66,10 +69,55 @@ def test_outputs_agree_with_each_other(html_render):
     assert metrics["counts"]["tp"] == int((predicted & positive).sum())
     assert metrics["counts"]["tn"] == int((~predicted & ~positive).sum())
     assert metrics["sensitivity"] == pytest.approx((predicted & positive).sum() / positive.sum())
+    assert metrics["ppv"] == pytest.approx((predicted & positive).sum() / predicted.sum()) if predicted.any() else metrics["ppv"] is None
+    assert metrics["npv"] == pytest.approx((~predicted & ~positive).sum() / (~predicted).sum()) if (~predicted).any() else metrics["npv"] is None
+    assert metrics["brier"] == pytest.approx(brier_score_loss(predictions["label"], predictions["probability"]))
+    assert {row["model"] for row in metrics["comparison"]} == {"baseline", "cnn"}
+    assert sum(b["n"] for b in metrics["calibration"]) == len(predictions)
+    history = pd.read_csv(out / "history.csv")
+    assert set(history["model"]) == {"baseline", "cnn"} and "val_auroc" in history
     assert metrics["parameters"]["n_per_class"] == 24 and metrics["seed"] == 7
     assert metrics["versions"]["python_packages"]["keras"].startswith("3.")
     assert (manifest.groupby("patient_id")["split"].nunique() == 1).all()
     assert (out / "model.keras").stat().st_size > 10_000
+
+
+def test_threshold_comes_from_validation_only(html_render):
+    """The saved threshold is the Youden optimum of the validation predictions; test labels play no part."""
+    out = html_render / "_output"
+    metrics = json.loads((out / "metrics.json").read_text())
+    validation = pd.read_csv(out / "validation_predictions.csv")
+    test = pd.read_csv(out / "predictions.csv")
+    assert not set(validation["patient_id"]) & set(test["patient_id"])
+    fpr, tpr, thresholds = roc_curve(validation["label"], validation["probability"])
+    youden = lambda t: ((validation["probability"] >= t) & (validation["label"] == 1)).sum() / (validation["label"] == 1).sum() \
+        - ((validation["probability"] >= t) & (validation["label"] == 0)).sum() / (validation["label"] == 0).sum()
+    assert youden(metrics["threshold"]) == pytest.approx((tpr - fpr).max())
+    card = json.loads((out / "model-card.json").read_text())
+    assert card["threshold"] == metrics["threshold"] and card["image_size"] == 48
+
+
+def test_python_predict_matches_r(html_render, tmp_path):
+    """R trained and saved the model; Python loads it and scores the test files themselves."""
+    out = html_render / "_output"
+    manifest = pd.read_csv(out / "manifest.csv")
+    test_rows = manifest[manifest["split"] == "test"]
+    paths = [str(html_render / p) if not os.path.isabs(p) else p for p in test_rows["path"]]
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "chestxray", "predict", "--model", str(out / "model.keras"),
+         "--out", str(tmp_path / "preds.csv"), *paths, str(tmp_path / "missing.png")],
+        capture_output=True, text=True, cwd=html_render,
+    )
+    assert done.returncode == 1 and "1 file(s) could not be read" in done.stderr  # the others are still written
+    python = pd.read_csv(tmp_path / "preds.csv")
+    assert python["error"].notna().sum() == 1 and "missing.png" in python["error"].dropna().iloc[0]
+    python = python.dropna(subset=["probability"])
+    python["image"] = python["path"].map(os.path.basename)
+    r = pd.read_csv(out / "predictions.csv").merge(python, on="image", suffixes=("_r", "_python"))
+    assert len(r) == len(test_rows)
+    assert np.abs(r["probability_r"] - r["probability_python"]).max() < 1e-5
+    threshold = json.loads((out / "model-card.json").read_text())["threshold"]
+    assert ((r["probability_python"] >= threshold) == (r["predicted_class"] == "Pneumothorax")).all()
 
 
 def test_same_seed_same_metrics(html_render, tmp_path):
@@ -109,7 +157,7 @@ def test_pdf_has_pages_and_figures(tmp_path):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 5
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    for n in range(1, 5):
+    for n in range(1, 7):
         assert f"Figura {n}:" in text
     assert "@fig-" not in text
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout

@@ -7,6 +7,7 @@ The NIH pipeline, step by step (each step resumes and can be re-run):
   organize  -> data/nih/<task>/manifest.csv + class folders of hard links
   split     -> re-split a manifest (official lists, or seeded patient-wise)
   prepare   -> data/cache/<size>/<key>.npy (uint8, streamed during training)
+  predict   -> probabilities for new images with a trained model.keras
 """
 
 from __future__ import annotations
@@ -101,6 +102,17 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict(args: argparse.Namespace) -> int:
+    from .predict import predict_files
+
+    done, failed = predict_files(args.model, args.paths, args.out)
+    print(f"{done} image(s) scored -> {args.out}")
+    if failed:
+        print(f"error: {failed} file(s) could not be read; their rows in {args.out} say why", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chestxray", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -157,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--cache-dir", default="data/cache")
     prepare.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     prepare.set_defaults(run=_prepare)
+
+    predict = commands.add_parser("predict", help="probability and class for new images with a saved model")
+    predict.add_argument("--model", required=True, help="model.keras written by the report (model-card.json beside it)")
+    predict.add_argument("--out", required=True, help="CSV: path, probability, predicted_class, error")
+    predict.add_argument("paths", nargs="+", help="image files or folders (PNG/JPEG, any size; grey, RGB, RGBA, 16-bit)")
+    predict.set_defaults(run=_predict)
     return parser
 
 

@@ -41,6 +41,8 @@ def load_grey(path: str | Path, size: int) -> np.ndarray:
             image.draft("L", (size, size))  # JPEG: decode at reduced scale
             grey = to_grey8(image)
             return np.asarray(grey.resize((size, size), Image.Resampling.BOX if grey.width >= size else Image.Resampling.BILINEAR))
+    except FileNotFoundError as error:
+        raise ImageReadError(f"cannot read image '{path}': no such file") from error
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageReadError(f"cannot read image '{path}': {error}") from error
 

@@ -1,0 +1,78 @@
+# One model, start to finish: build, train, choose the operating point on
+# validation, evaluate on test. The report calls this once per model so every
+# model sees the same split.
+
+fit_and_evaluate <- function(name, prepared, p, output_dir) {
+  set_training_seed(p$seed)
+  model <- compile_model(build_model(name, p$image_size, p$weights, p$on_missing_weights))
+  started <- Sys.time()
+  history <- train_model(
+    model,
+    train_batches = prepared$batches("train", p$batch_size, shuffle = TRUE),
+    validation_batches = prepared$batches("validation", p$batch_size),
+    labels = prepared$labels("train"),
+    validation_labels = prepared$labels("validation"),
+    epochs = p$epochs,
+    checkpoint = file.path(output_dir, "checkpoints", paste0(name, ".keras"))
+  )
+  seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
+  validation <- predict_probabilities(model, prepared$batches("validation", p$batch_size))
+  threshold <- choose_threshold(prepared$labels("validation"), validation, p$operating_point, p$target_sensitivity)
+  test <- predict_probabilities(model, prepared$batches("test", p$batch_size))
+  list(
+    name = name, model = model, history = history, seconds = seconds, threshold = threshold,
+    validation_probabilities = validation, test_probabilities = test,
+    metrics = binary_metrics(prepared$labels("test"), test, threshold),
+    parameters = count_parameters(model)
+  )
+}
+
+# Rows for the comparison table: same split, same operating-point rule.
+comparison_table <- function(results) {
+  rows <- do.call(rbind, lapply(results, function(r) {
+    m <- r$metrics
+    data.frame(
+      model = r$name, parameters = r$parameters, epochs = nrow(r$history), seconds = round(r$seconds),
+      auroc = m$auroc, ci_low = m$auroc_ci95[1], ci_high = m$auroc_ci95[2], sensitivity = m$sensitivity,
+      specificity = m$specificity, ppv = m$ppv, npv = m$npv, brier = m$brier
+    )
+  }))
+  rownames(rows) <- NULL
+  rows
+}
+
+# Model card beside model.keras: what `python -m chestxray predict` needs.
+write_model_card <- function(result, p, path) {
+  write_json_file(list(
+    model = result$name, image_size = p$image_size, threshold = result$threshold,
+    operating_point = p$operating_point, target_sensitivity = p$target_sensitivity,
+    positive_class = "Pneumothorax", negative_class = "No Finding",
+    preprocessing = "chestxray.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched), box resize, /255",
+    data = p$data, seed = p$seed,
+    test_auroc = result$metrics$auroc, test_auroc_ci95 = result$metrics$auroc_ci95
+  ), path)
+}
+
+# Everything published next to the report: model, card, predictions, history, metrics.json.
+save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NULL, agreement = NULL, versions = NULL) {
+  main$model$save(file.path(output_dir, "model.keras"))
+  write_model_card(main, p, file.path(output_dir, "model-card.json"))
+  test_table <- prepared$part("test")
+  write_predictions(test_table, main$test_probabilities, file.path(output_dir, "predictions.csv"))
+  write_predictions(prepared$part("validation"), main$validation_probabilities,
+                    file.path(output_dir, "validation_predictions.csv"))
+  histories <- lapply(results, `[[`, "history")
+  write_atomically(file.path(output_dir, "history.csv"), function(tmp) {
+    rows <- lapply(names(histories), function(n) cbind(model = n, histories[[n]]))
+    utils::write.csv(do.call(rbind, rows), tmp, row.names = FALSE)
+  })
+  rule <- if (p$operating_point == "youden") "Youden index on the validation split" else
+    sprintf("highest threshold with sensitivity >= %.2f on the validation split", p$target_sensitivity)
+  write_json_file(c(main$metrics, list(
+    model = p$model, threshold_rule = p$operating_point, threshold_method = rule,
+    calibration = calibration_bins(prepared$labels("test"), main$test_probabilities),
+    comparison = comparison_table(results), subgroups = subgroups, adjudicated = agreement,
+    split_sizes = as.list(table(prepared$table$split)), parameters = p, seed = p$seed,
+    training_seconds = main$seconds, epochs_run = nrow(main$history), versions = versions
+  )), file.path(output_dir, "metrics.json"))
+}

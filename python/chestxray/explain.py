@@ -1,0 +1,57 @@
+"""Grad-CAM heat maps (Selvaraju et al., 2017) for the last convolutional layer."""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+
+
+def last_conv_layer(model) -> str:
+    """Name of the last layer giving 4-D feature maps that is not a pooling layer."""
+    pooling = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+    for layer in reversed(model.layers):
+        if isinstance(layer, (keras.layers.InputLayer, *pooling)):
+            continue
+        if len(layer.output.shape) == 4:
+            return layer.name
+    raise ValueError("the model has no convolutional feature maps: Grad-CAM needs a CNN")
+
+
+def grad_cam(model, images: np.ndarray, layer: str | None = None) -> np.ndarray:
+    """Heat maps in [0, 1] with the images' height and width, for P(positive).
+
+    ``images``: float32 (n, h, w, 1) as fed to the model. Uses TensorFlow's
+    gradient tape (the training backend here).
+    """
+    import tensorflow as tf
+
+    layer = layer or last_conv_layer(model)
+    grad_model = keras.Model(model.inputs, [model.get_layer(layer).output, model.output])
+    images = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        features, outputs = grad_model(images, training=False)
+        score = outputs[:, 1] if outputs.shape[-1] == 2 else outputs[:, 0]
+    grads = tape.gradient(score, features)
+    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+    cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1))[..., tf.newaxis]
+    cams = tf.image.resize(cams, images.shape[1:3], method="bilinear")[..., 0].numpy()
+    peak = cams.reshape(len(cams), -1).max(axis=1).reshape(-1, 1, 1)
+    return np.where(peak > 0, cams / np.where(peak > 0, peak, 1), 0.0)
+
+
+def grad_cam_frame(model, cache_path: str, cache_rows, titles) -> "pandas.DataFrame":
+    """Long table (panel, x, y, value, heat) of cached images and their heat maps, for ggplot2."""
+    import pandas as pd
+
+    from .cache import open_cache
+    from .images import to_model_input
+
+    pixels = open_cache(cache_path)[np.asarray(cache_rows, dtype=np.int64)]
+    heat = grad_cam(model, to_model_input(pixels))
+    size = pixels.shape[1]
+    y, x = np.mgrid[0:size, 0:size]
+    frames = [
+        pd.DataFrame({"panel": title, "x": x.ravel(), "y": size - 1 - y.ravel(), "value": image.ravel(), "heat": cam.ravel()})
+        for title, image, cam in zip(titles, pixels, heat)
+    ]
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,56 @@
+"""Python helpers used by training and explanation: validation AUROC, probabilities, Grad-CAM."""
+
+import numpy as np
+import pytest
+import keras
+from sklearn.metrics import roc_auc_score
+
+from chestxray.explain import grad_cam, last_conv_layer
+from chestxray.training import ValidationAUROC, positive_probability
+
+
+def small_cnn(size=32):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((size, size, 1))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_a")(inputs)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_b")(x)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+
+
+def test_positive_probability_from_sigmoid_or_softmax():
+    assert positive_probability(np.array([[0.2], [0.9]])).tolist() == [0.2, 0.9]
+    assert positive_probability(np.array([[0.8, 0.2], [0.1, 0.9]])).tolist() == [0.2, 0.9]
+
+
+def test_grad_cam_has_image_shape_and_structure():
+    model = small_cnn()
+    assert last_conv_layer(model) == "conv_b"
+    rng = np.random.default_rng(1)
+    images = rng.random((3, 32, 32, 1)).astype("float32")
+    images[:, 8:16, 8:16] = 1.0  # a bright patch gives the maps some structure
+    heat = grad_cam(model, images)
+    assert heat.shape == (3, 32, 32)
+    assert heat.min() >= 0 and heat.max() <= 1
+    assert all(h.std() > 0 for h in heat if h.max() > 0) and heat.max() > 0
+
+
+def test_grad_cam_refuses_a_dense_network():
+    inputs = keras.Input((8, 8, 1))
+    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Flatten()(inputs)))
+    with pytest.raises(ValueError, match="Grad-CAM needs a CNN"):
+        last_conv_layer(model)
+
+
+def test_validation_auroc_is_logged_each_epoch():
+    rng = np.random.default_rng(2)
+    x = rng.random((40, 32, 32, 1)).astype("float32")
+    y = (rng.random(40) < 0.5).astype("float32")
+    model = small_cnn()
+    model.compile("adam", "binary_crossentropy")
+    callback = ValidationAUROC(x[:20], y[:20])
+    history = model.fit(x[20:], y[20:], epochs=2, batch_size=10, verbose=0, callbacks=[callback])
+    assert len(history.history["val_auroc"]) == 2
+    assert history.history["val_auroc"][-1] == pytest.approx(roc_auc_score(y[:20], model.predict(x[:20], verbose=0).ravel()))
