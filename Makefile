@@ -25,6 +25,8 @@ bench: setup
 	.venv/bin/python bench/organize_speed.py
 	.venv/bin/python bench/prepare_speed.py
 	.venv/bin/python bench/memory_flat.py
+	Rscript bench/training_throughput.R
+	.venv/bin/python bench/real_nih_auroc.py
 	bash bench/render_time.sh
 
 renv-lock: setup

@@ -1,5 +1,6 @@
-"""Peak memory of prepare and of streaming one epoch from the cache, for 2,000 and 20,000
-images (real 64 px NIH PNGs, repeated), each measured in a fresh process.
+"""Peak memory of prepare, of streaming one epoch from the cache, and of training one epoch
+of a small CNN on those batches, for 2,000 and 20,000 images (real 64 px NIH PNGs,
+repeated), each measured in a fresh process.
 
     .venv/bin/python bench/memory_flat.py      (target: 20,000 within 10% of 2,000)
 """
@@ -28,7 +29,19 @@ def child(n: int, cache_dir: str) -> None:
     for i in range(len(batches)):
         batches[i]
     after_epoch = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"n": n, "prepare_kb": after_prepare, "epoch_kb": after_epoch}))
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((64, 64, 1))
+    x = inputs
+    for filters in (16, 32, 64):
+        x = keras.layers.MaxPooling2D(2)(keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(x)))
+    model.compile("adam", "binary_crossentropy")
+    labels = [i % 2 for i in range(n)]
+    model.fit(CacheBatches(cache.path, range(n), labels, batch_size=32, shuffle=True), epochs=1, verbose=0)
+    after_training = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"n": n, "prepare_kb": after_prepare, "epoch_kb": after_epoch, "training_kb": after_training}))
 
 
 def measure(n: int) -> dict:
@@ -42,7 +55,7 @@ def measure(n: int) -> dict:
 
 def main() -> None:
     small, large = measure(2_000), measure(20_000)
-    for key in ("prepare_kb", "epoch_kb"):
+    for key in ("prepare_kb", "epoch_kb", "training_kb"):
         ratio = large[key] / small[key]
         print(f"{key[:-3]}: peak RSS {small[key] / 1024:.0f} MB for 2,000 images, {large[key] / 1024:.0f} MB for 20,000; ratio {ratio:.2f}")
 
