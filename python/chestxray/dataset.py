@@ -73,9 +73,11 @@ def prepare_dataset(
     manifest_path: str | None = None,
     nih: dict | None = None,
 ) -> PreparedData:
-    """Generate (demo) or read (folder) the images, split by patient, build the cache."""
-    """With ``nih``, ``data_dir`` is the NIH folder and ``nih`` holds prepare_nih's options
-    (archives, base_url, metadata, match); its split is NIH's official one."""
+    """Generate (demo), read (folder) or fetch (nih) the images, split by patient, build the cache.
+
+    With ``nih``, ``data_dir`` is the NIH folder and ``nih`` holds prepare_nih's
+    options (archives, base_url, metadata, match); its split is NIH's official one.
+    """
     if source not in SOURCES:
         raise ValueError(f"data must be one of {', '.join(SOURCES)}; got '{source}'")
     if source == "nih":
@@ -98,6 +100,8 @@ def prepare_table(
     table["cache_row"] = np.arange(len(table))
     cache = build_cache(table["path"].tolist(), int(image_size), cache_dir)
     table = table[cache.valid].reset_index(drop=True)
+    if cache.failed:
+        require_both_classes(table)  # dropping unreadable images must not empty a split
     if manifest_path:
         _write_csv(table, Path(manifest_path))
     return PreparedData(table, str(cache.path), int(image_size), int(seed), cache.failed)
