@@ -199,3 +199,15 @@ def test_cli_end_to_end_on_real_metadata(metadata_path, tmp_path):
     assert bad.returncode == 2 and "unknown finding 'Pneumotorax'" in bad.stderr
     for command in ("download", "extract", "organize", "split", "prepare"):
         assert run(command, "--help").returncode == 0
+
+
+def test_unreadable_images_that_empty_a_class_stop_clearly(tmp_path):
+    from chestxray.split import SplitError
+
+    good = sorted(NIH_1024.glob("*.png"))[:2]
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"not a png")
+    table = pd.DataFrame({"path": [str(corrupt), str(good[0]), str(good[1])], "image": ["corrupt.png", good[0].name, good[1].name],
+                          "label": [1, 0, 0], "patient_id": ["a", "b", "c"], "split": ["train"] * 3})
+    with pytest.raises(SplitError, match="1 unreadable image.*train split lacks a class"):
+        prepare_table(table, 32, 0, cache_dir=str(tmp_path / "cache"))

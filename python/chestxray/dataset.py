@@ -19,7 +19,7 @@ from .images import load_grey
 from .phantoms import write_demo_dataset
 from .pipeline import CacheBatches
 from .nih import prepare_nih
-from .split import patient_split, require_both_classes
+from .split import SplitError, patient_split, require_both_classes
 
 SOURCES = ("demo", "folder", "nih")
 
@@ -99,9 +99,13 @@ def prepare_table(
     table = table.reset_index(drop=True)
     table["cache_row"] = np.arange(len(table))
     cache = build_cache(table["path"].tolist(), int(image_size), cache_dir)
+    classes_before = table.groupby("split")["label"].agg(set)
     table = table[cache.valid].reset_index(drop=True)
-    if cache.failed:
-        require_both_classes(table)  # dropping unreadable images must not empty a split
+    classes_after = table.groupby("split")["label"].agg(set).reindex(classes_before.index)
+    for split, before in classes_before.items():
+        after = classes_after[split] if isinstance(classes_after[split], set) else set()
+        if after != before:
+            raise SplitError(f"after leaving out {len(cache.failed)} unreadable image(s) the {split} split lacks a class")
     if manifest_path:
         _write_csv(table, Path(manifest_path))
     return PreparedData(table, str(cache.path), int(image_size), int(seed), cache.failed)
