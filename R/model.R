@@ -32,10 +32,10 @@ build_baseline <- function(image_size) {
 # symmetric: the heart is on the left).
 augmentation_layers <- function(x) {
   layers <- import_keras()$layers
-  x <- layers$RandomRotation(0.02, fill_mode = "constant", name = "augment_rotate")(x)  # about +-7 degrees
-  x <- layers$RandomTranslation(0.05, 0.05, fill_mode = "constant", name = "augment_shift")(x)
-  x <- layers$RandomZoom(0.1, fill_mode = "constant", name = "augment_zoom")(x)
-  layers$RandomContrast(0.2, name = "augment_contrast")(x)
+  x <- layers$RandomRotation(0.015, fill_mode = "constant", name = "augment_rotate")(x)  # about +-5 degrees
+  x <- layers$RandomTranslation(0.04, 0.04, fill_mode = "constant", name = "augment_shift")(x)
+  x <- layers$RandomZoom(0.05, fill_mode = "constant", name = "augment_zoom")(x)
+  layers$RandomContrast(0.1, name = "augment_contrast")(x)
 }
 
 # A small convolutional network for greyscale radiographs, sized for CPUs:

@@ -54,3 +54,14 @@ def test_validation_auroc_is_logged_each_epoch():
     history = model.fit(x[20:], y[20:], epochs=2, batch_size=10, verbose=0, callbacks=[callback])
     assert len(history.history["val_auroc"]) == 2
     assert history.history["val_auroc"][-1] == pytest.approx(roc_auc_score(y[:20], model.predict(x[:20], verbose=0).ravel()))
+
+
+def test_grad_cam_survives_a_saturated_prediction():
+    """A confident model (p == 1.0 in float32) still gets a map: gradients come from the logit."""
+    model = small_cnn()
+    head = model.layers[-1]
+    head.bias.assign(np.array([60.0], dtype="float32"))  # sigmoid(60) rounds to 1.0
+    images = np.random.default_rng(3).random((2, 32, 32, 1)).astype("float32")
+    assert (model.predict(images, verbose=0) == 1.0).all()
+    heat = grad_cam(model, images)
+    assert heat.max() > 0

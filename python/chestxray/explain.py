@@ -18,19 +18,25 @@ def last_conv_layer(model) -> str:
 
 
 def grad_cam(model, images: np.ndarray, layer: str | None = None) -> np.ndarray:
-    """Heat maps in [0, 1] with the images' height and width, for P(positive).
+    """Heat maps in [0, 1] with the images' height and width, for the positive class.
 
-    ``images``: float32 (n, h, w, 1) as fed to the model. Uses TensorFlow's
-    gradient tape (the training backend here).
+    ``images``: float32 (n, h, w, 1) as fed to the model. Gradients are taken of
+    the positive logit (before the final sigmoid or softmax): a confident
+    prediction saturates the probability and its gradient vanishes. Uses
+    TensorFlow's gradient tape (the training backend here).
     """
     import tensorflow as tf
 
     layer = layer or last_conv_layer(model)
-    grad_model = keras.Model(model.inputs, [model.get_layer(layer).output, model.output])
+    head = model.layers[-1]
+    if not isinstance(head, keras.layers.Dense):
+        raise ValueError("Grad-CAM here expects the model to end in a Dense layer")
+    grad_model = keras.Model(model.inputs, [model.get_layer(layer).output, head.input])
     images = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
     with tf.GradientTape() as tape:
-        features, outputs = grad_model(images, training=False)
-        score = outputs[:, 1] if outputs.shape[-1] == 2 else outputs[:, 0]
+        features, penultimate = grad_model(images, training=False)
+        logits = tf.matmul(penultimate, head.kernel) + head.bias
+        score = logits[:, 1] - logits[:, 0] if logits.shape[-1] == 2 else logits[:, 0]
     grads = tape.gradient(score, features)
     weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
     cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1))[..., tf.newaxis]
@@ -54,4 +60,6 @@ def grad_cam_frame(model, cache_path: str, cache_rows, titles) -> "pandas.DataFr
         pd.DataFrame({"panel": title, "x": x.ravel(), "y": size - 1 - y.ravel(), "value": image.ravel(), "heat": cam.ravel()})
         for title, image, cam in zip(titles, pixels, heat)
     ]
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    out["panel"] = pd.Categorical(out["panel"], categories=list(dict.fromkeys(titles)))  # keep the given order
+    return out
