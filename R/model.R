@@ -95,8 +95,8 @@ build_transfer <- function(name, image_size, weights = "imagenet", on_missing_we
                     weights, name, reason), call. = FALSE)
     make(NULL)
   })
-  y <- import_keras()$layers$Dropout(0.3)(base$output)
-  outputs <- import_keras()$layers$Dense(1L, activation = "sigmoid", name = "pneumothorax")(y)
+  y <- keras$layers$Dropout(0.3)(base$output)
+  outputs <- keras$layers$Dense(1L, activation = "sigmoid", name = "pneumothorax")(y)
   keras$Model(inputs, outputs, name = name)
 }
 

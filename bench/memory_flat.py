@@ -6,7 +6,6 @@ repeated), each measured in a fresh process.
 """
 
 import json
-import os
 import resource
 import shutil
 import subprocess

@@ -187,3 +187,25 @@ def test_unsafe_members_are_rejected(tmp_path, members, links, message):
     written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     assert written <= {"images_01.tar.gz", "out/images/ok.png"}  # nothing outside the target
     assert not (tmp_path / "escape.png").exists() and not (target / "link.png").exists()
+
+
+def test_cli_download_with_a_local_metadata_copy(archives, tmp_path):
+    import subprocess
+    import sys
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for name in ("Data_Entry_2017_v2020.csv", "train_val_list.txt", "test_list.txt"):
+        (mine / name).write_text("placeholder\n")
+    dest = tmp_path / "archives"
+    with FaultyServer(archives) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "chestxray", "download", "--dest", str(dest), "--archives", "1-2", "--base-url", server.url,
+             "--metadata", str(mine / "Data_Entry_2017_v2020.csv"), "--quiet"],
+            capture_output=True, text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert {n for _, n, _ in server.requests} == {"images_01.tar.gz", "images_02.tar.gz"}  # metadata not fetched
+    assert sorted(p.name for p in dest.iterdir()) == [
+        "Data_Entry_2017_v2020.csv", "images_01.tar.gz", "images_02.tar.gz", "test_list.txt", "train_val_list.txt"]
+    assert "2 file(s) ready" in done.stdout

@@ -1,7 +1,5 @@
 """Metadata, organise, split and prepare on the real NIH metadata and images."""
 
-import gzip
-import json
 import os
 import subprocess
 import sys

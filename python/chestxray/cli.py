@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
 from pathlib import Path
 
@@ -22,11 +21,12 @@ import pandas as pd
 
 from . import NEGATIVE_CLASS, POSITIVE_CLASS
 from .cache import build_cache, write_failed
-from .download import METADATA_FILES, DownloadError, download_all, parse_selection, remote_files
+from .download import DownloadError, download_all, parse_selection, remote_files
 from .extract import UnsafeArchiveError, extract_all
 from .folders import DatasetError
 from .images import ImageReadError
 from .metadata import MATCHES, MetadataError, read_image_list
+from .nih import locate_metadata
 from .organize import MissingImagesError, organize
 from .phantoms import write_demo_dataset
 from .split import SplitError, official_split, patient_split
@@ -47,9 +47,7 @@ def _download(args: argparse.Namespace) -> int:
     remotes = remote_files(archives, args.base_url, with_metadata=args.metadata is None and args.base_url is not None)
     paths = download_all(remotes, dest, jobs=args.jobs, retries=args.retries, show_progress=not args.quiet)
     if args.metadata:
-        for source in [Path(args.metadata), *(Path(args.metadata).parent / n for n in METADATA_FILES[1:])]:
-            if source.exists() and not (dest / source.name).exists():
-                shutil.copy2(source, dest / source.name)
+        locate_metadata(dest, args.metadata)  # copies it (and the split lists beside it) next to the archives
     elif args.base_url is None:
         print("note: NIH publishes Data_Entry_2017_v2020.csv, train_val_list.txt and test_list.txt in its Box folder "
               "(https://nihcc.app.box.com/v/ChestXray-NIHCC) without stable direct links: download them there and "

@@ -45,7 +45,7 @@ def grad_cam(model, images: np.ndarray, layer: str | None = None) -> np.ndarray:
     return np.where(peak > 0, cams / np.where(peak > 0, peak, 1), 0.0)
 
 
-def grad_cam_frame(model, cache_path: str, cache_rows, titles) -> "pandas.DataFrame":
+def grad_cam_frame(model, cache_path: str, cache_rows, titles):
     """Long table (panel, x, y, value, heat) of cached images and their heat maps, for ggplot2."""
     import pandas as pd
 

@@ -58,9 +58,10 @@ def predict_files(model_path: str | Path, paths: list[str], out_csv: str | Path)
     """Write one row per image (path, probability, predicted class, error); return (done, failed)."""
     import keras
 
+    from .training import positive_probability
+
     card = ModelCard.load(model_path)
     model = keras.models.load_model(model_path)
-    from .training import positive_probability
 
     rows, pending = [], []
 
