@@ -65,20 +65,19 @@ def test_dropped_connection_resumes_byte_exact(archives, tmp_path):
     assert server.sent[name] == len(data)  # no byte fetched twice
 
 
-def test_repeated_server_errors_then_success(archives, tmp_path):
+@pytest.mark.parametrize(
+    "fault, options, attempts",
+    [
+        ({"errors": {"n": 3, "status": 500}}, {"retries": 4}, 4),  # repeated 500s, then success
+        ({"stall": {"n": 1, "seconds": 2}}, {"timeout": 0.5}, 2),  # a time-out, then success
+    ],
+)
+def test_transient_faults_are_retried(archives, tmp_path, fault, options, attempts):
     name = "images_02.tar.gz"
-    with FaultyServer(archives, {name: {"errors": {"n": 3, "status": 500}}}) as server:
-        path = fetch(server, name, tmp_path, retries=4)
+    with FaultyServer(archives, {name: fault}) as server:
+        path = fetch(server, name, tmp_path, **options)
     assert path.read_bytes() == archives[name]
-    assert sum(1 for m, n, _ in server.requests if m == "GET" and n == name) == 4
-
-
-def test_time_out_is_retried(archives, tmp_path):
-    name = "images_01.tar.gz"
-    with FaultyServer(archives, {name: {"stall": {"n": 1, "seconds": 2}}}) as server:
-        path = fetch(server, name, tmp_path, timeout=0.5)
-    assert path.read_bytes() == archives[name]
-    assert sum(1 for m, n, _ in server.requests if m == "GET" and n == name) == 2
+    assert sum(1 for m, n, _ in server.requests if m == "GET" and n == name) == attempts
 
 
 def test_server_errors_beyond_retries_fail_clearly(archives, tmp_path):

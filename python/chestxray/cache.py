@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .images import ImageReadError, load_grey
 
 log = logging.getLogger(__name__)
@@ -124,9 +125,8 @@ def _load_status(target: Path, status_file: Path, paths: list[str]) -> Cache:
 
 
 def _write_json(path: Path, value) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(value))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(value))
 
 
 def write_failed(cache: Cache, path: str | Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import NEGATIVE_CLASS, POSITIVE_CLASS
+from .atomic import atomic_path
 from .cache import build_cache, write_failed
 from .download import DownloadError, download_all, parse_selection, remote_files
 from .extract import UnsafeArchiveError, extract_all
@@ -83,9 +84,8 @@ def _split(args: argparse.Namespace) -> int:
         manifest = official_split(manifest, read_image_list(args.test_list), args.seed, args.validation)
     else:
         manifest = patient_split(manifest, args.seed, args.validation, args.test)
-    tmp = Path(args.manifest).with_name(".manifest.split.partial")
-    manifest.to_csv(tmp, index=False)
-    tmp.replace(args.manifest)
+    with atomic_path(args.manifest) as tmp:
+        manifest.to_csv(tmp, index=False)
     print(manifest.groupby(["split", "label"]).size().rename("images").to_string())
     return 0
 

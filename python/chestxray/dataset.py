@@ -6,13 +6,13 @@ ask the returned object for Keras batches of each split.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_path
 from .cache import build_cache
 from .folders import read_class_folders
 from .images import load_grey
@@ -113,9 +113,8 @@ def prepare_table(
 
 def _write_csv(table: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
 
 
 def example_pixels(table: pd.DataFrame, per_class: int = 3, size: int = 128, seed: int = 0) -> pd.DataFrame:

@@ -9,9 +9,10 @@ fully extracted is recorded and skipped on re-runs.
 from __future__ import annotations
 
 import json
-import os
 import tarfile
 from pathlib import Path, PurePosixPath
+
+from .atomic import atomic_path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -53,14 +54,11 @@ def extract_archive(archive: str | Path, images_dir: str | Path) -> int:
             count += 1
             if target.exists() and target.stat().st_size == member.size:
                 continue
-            tmp = images_dir / f".{target.name}.partial"
-            with tar.extractfile(member) as source, open(tmp, "wb") as out:
+            with atomic_path(target) as tmp, tar.extractfile(member) as source, open(tmp, "wb") as out:
                 while chunk := source.read(1 << 20):
                     out.write(chunk)
-            os.replace(tmp, target)
-    tmp_marker = marker.with_suffix(".partial")
-    tmp_marker.write_text(json.dumps({"archive": archive.name, "images": count}))
-    os.replace(tmp_marker, marker)
+    with atomic_path(marker) as tmp:
+        tmp.write_text(json.dumps({"archive": archive.name, "images": count}))
     return count
 
 

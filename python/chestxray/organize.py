@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .atomic import atomic_path
 from .folders import class_folder_name
 from .metadata import NO_FINDING, read_image_list, read_metadata, select_task
 from .split import assert_patient_disjoint, official_split, patient_split
@@ -58,9 +59,8 @@ def link_or_copy(source: Path, target: Path) -> str:
     except OSError as error:
         if error.errno == errno.EEXIST:
             return "existing"
-    tmp = target.with_name(f".{target.name}.partial")
-    shutil.copy2(source, tmp)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        shutil.copy2(source, tmp)
     return "copy"
 
 
@@ -90,9 +90,8 @@ def organize(
     kinds = _make_class_folders(table, out) if make_folders else set()
     manifest = out / "manifest.csv"
     out.mkdir(parents=True, exist_ok=True)
-    tmp = manifest.with_name(".manifest.csv.partial")
-    table.reindex(columns=MANIFEST_COLUMNS).to_csv(tmp, index=False)
-    os.replace(tmp, manifest)
+    with atomic_path(manifest) as tmp:
+        table.reindex(columns=MANIFEST_COLUMNS).to_csv(tmp, index=False)
     positives = int(table["label"].sum())
     return OrganizeReport(manifest, len(table), positives, len(table) - positives, missing, ", ".join(sorted(kinds)) or "class folders up to date")
 

@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from . import NEGATIVE_CLASS, POSITIVE_CLASS
+from .atomic import atomic_path
 from .folders import METADATA_FILE, class_folder_name
 
 IMAGES_PER_PATIENT = (1, 2, 3)
@@ -258,10 +259,8 @@ def _render_to_file(job: tuple) -> None:
 
 
 def _write_png(array: np.ndarray, path: Path) -> None:
-    """Write atomically: a partial file never carries the final name."""
-    tmp = path.with_name(f".{path.name}.partial")
-    Image.fromarray(array).save(tmp, format="PNG", optimize=False)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(array).save(tmp, format="PNG", optimize=False)
 
 
 def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed: int = 42, size: int = 256) -> Path:
@@ -291,10 +290,8 @@ def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed:
 
 
 def _write_metadata(path: Path, records: list[PhantomRecord]) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    with open(tmp, "w", newline="") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["image", "label", "patient_id", "follow_up", "patient_age", "patient_sex", "view_position"])
         for r in records:
             writer.writerow([r.image, r.label, r.patient_id, r.follow_up, r.patient_age, r.patient_sex, r.view_position])
-    os.replace(tmp, path)

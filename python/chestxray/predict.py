@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .folders import IMAGE_SUFFIXES
 from .images import ImageReadError, load_grey, to_model_input
 
@@ -83,12 +83,9 @@ def predict_files(model_path: str | Path, paths: list[str], out_csv: str | Path)
         if len(pending) == BATCH:
             flush()
     flush()
-    out_csv = Path(out_csv)
-    tmp = out_csv.with_name(f".{out_csv.name}.partial")
-    with open(tmp, "w", newline="") as f:
+    with atomic_path(out_csv) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["path", "probability", "predicted_class", "error"])
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, out_csv)
     failed = sum(1 for r in rows if r["error"])
     return len(rows) - failed, failed
