@@ -14,12 +14,12 @@ from chestxray.metadata import FINDINGS, MetadataError, read_image_list, read_me
 from chestxray.organize import MissingImagesError, organize
 from chestxray.split import official_split, patient_split
 
-from conftest import NIH_1024, ROOT, shared_data
+from conftest import NIH_IMAGES, ROOT, fixture
 
 
 @pytest.fixture(scope="module")
 def metadata_path():
-    return shared_data("nih", "metadata", "Data_Entry_2017_v2020.csv.gz")
+    return fixture("nih", "metadata", "Data_Entry_2017_v2020.csv.gz")
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +41,8 @@ def test_official_counts(metadata):
 
 
 def test_official_lists_are_patient_disjoint(metadata):
-    train_val = read_image_list(shared_data("nih", "metadata", "train_val_list.txt.gz"))
-    test = read_image_list(shared_data("nih", "metadata", "test_list.txt.gz"))
+    train_val = read_image_list(fixture("nih", "metadata", "train_val_list.txt.gz"))
+    test = read_image_list(fixture("nih", "metadata", "test_list.txt.gz"))
     assert (len(train_val), len(test)) == (86_524, 25_596)
     assert not train_val & test
     patients = metadata.set_index("image")["patient_id"]
@@ -54,7 +54,7 @@ def test_splits_on_full_metadata_never_share_patients(metadata, seed):
     task = select_task(metadata, "Pneumothorax", match="any")
     for split in (
         patient_split(task, seed, validation=0.1, test=0.2),
-        official_split(task, read_image_list(shared_data("nih", "metadata", "test_list.txt.gz")), seed),
+        official_split(task, read_image_list(fixture("nih", "metadata", "test_list.txt.gz")), seed),
     ):
         assert (split.groupby("patient_id")["split"].nunique() == 1).all()
         counts = split.groupby("split")["label"].agg(["size", "sum"])
@@ -63,7 +63,7 @@ def test_splits_on_full_metadata_never_share_patients(metadata, seed):
 
 def test_official_split_keeps_nih_test_set(metadata):
     task = select_task(metadata, "Pneumothorax", match="any")
-    split = official_split(task, read_image_list(shared_data("nih", "metadata", "test_list.txt.gz")), 7)
+    split = official_split(task, read_image_list(fixture("nih", "metadata", "test_list.txt.gz")), 7)
     assert (split.loc[split["split"] == "test", "label"] == 1).sum() == 2_665
 
 
@@ -99,16 +99,16 @@ def nih_images_dir(tmp_path, names):
     images = tmp_path / "images"
     images.mkdir()
     for name in names:
-        os.symlink(NIH_1024 / name, images / name)
+        os.symlink(NIH_IMAGES / name, images / name)
     return images
 
 
 def test_organize_real_images_partial_download(metadata_path, tmp_path):
-    labels = pd.read_csv(shared_data("nih", "images-1024", "labels.csv"))
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
     images = nih_images_dir(tmp_path, labels["file"])
-    before = {p: p.stat().st_mtime_ns for p in NIH_1024.glob("*.png")}
+    before = {p: p.stat().st_mtime_ns for p in NIH_IMAGES.glob("*.png")}
     report = organize(metadata_path, images, tmp_path / "task", "Pneumothorax", match="any", seed=1,
-                      test_list=shared_data("nih", "metadata", "test_list.txt.gz"))
+                      test_list=fixture("nih", "metadata", "test_list.txt.gz"))
     assert report.positives == int(labels["pneumothorax_any"].sum())
     assert report.negatives == int(labels["no_finding"].sum())
     assert report.missing == 65_663 - report.images  # the rest of the release is not on disk
@@ -117,15 +117,15 @@ def test_organize_real_images_partial_download(metadata_path, tmp_path):
     assert expected <= set(manifest.columns)
     assert len(list((tmp_path / "task" / "Pneumothorax").iterdir())) == report.positives
     assert len(list((tmp_path / "task" / "No-Finding").iterdir())) == report.negatives
-    official_test = read_image_list(shared_data("nih", "metadata", "test_list.txt.gz"))
+    official_test = read_image_list(fixture("nih", "metadata", "test_list.txt.gz"))
     assert set(manifest.loc[manifest["split"] == "test", "image"]) == set(manifest["image"]) & official_test
-    assert before == {p: p.stat().st_mtime_ns for p in NIH_1024.glob("*.png")}  # raw images untouched
+    assert before == {p: p.stat().st_mtime_ns for p in NIH_IMAGES.glob("*.png")}  # raw images untouched
     with pytest.raises(MissingImagesError, match="not in"):
         organize(metadata_path, images, tmp_path / "strict", "Pneumothorax", strict=True)
 
 
 def test_organize_uses_hard_links_and_reruns(metadata_path, tmp_path):
-    labels = pd.read_csv(shared_data("nih", "images-1024", "labels.csv"))
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
     images = tmp_path / "images"
     images.mkdir()
     for name in labels["file"]:  # placeholders: links need the same file system
@@ -139,7 +139,7 @@ def test_organize_uses_hard_links_and_reruns(metadata_path, tmp_path):
 
 
 def test_prepare_skips_corrupt_images_and_logs_them(tmp_path, caplog):
-    good = sorted(NIH_1024.glob("*.png"))[:5]
+    good = sorted(NIH_IMAGES.glob("*.png"))[:5]
     corrupt = tmp_path / "corrupt.png"
     corrupt.write_bytes(good[0].read_bytes()[:400])  # a truncated real PNG
     table = pd.DataFrame({"path": [str(p) for p in good[:2]] + [str(corrupt)] + [str(p) for p in good[2:]],
@@ -157,7 +157,7 @@ def test_prepare_skips_corrupt_images_and_logs_them(tmp_path, caplog):
 def test_prepare_resumes_after_interruption(tmp_path, monkeypatch):
     import chestxray.cache as cache_module
 
-    paths = [str(p) for p in sorted(NIH_1024.glob("*.png"))[:40]]
+    paths = [str(p) for p in sorted(NIH_IMAGES.glob("*.png"))[:40]]
     calls = {"n": 0}
     real = cache_module._decode_chunk
 
@@ -182,7 +182,7 @@ def test_prepare_resumes_after_interruption(tmp_path, monkeypatch):
 
 
 def test_cli_end_to_end_on_real_metadata(metadata_path, tmp_path):
-    labels = pd.read_csv(shared_data("nih", "images-1024", "labels.csv"))
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
     images = nih_images_dir(tmp_path, labels["file"])
     env = dict(os.environ)
     run = lambda *args: subprocess.run([sys.executable, "-m", "chestxray", *args], capture_output=True, text=True, env=env, cwd=ROOT)
@@ -202,7 +202,7 @@ def test_cli_end_to_end_on_real_metadata(metadata_path, tmp_path):
 def test_unreadable_images_that_empty_a_class_stop_clearly(tmp_path):
     from chestxray.split import SplitError
 
-    good = sorted(NIH_1024.glob("*.png"))[:2]
+    good = sorted(NIH_IMAGES.glob("*.png"))[:2]
     corrupt = tmp_path / "corrupt.png"
     corrupt.write_bytes(b"not a png")
     table = pd.DataFrame({"path": [str(corrupt), str(good[0]), str(good[1])], "image": ["corrupt.png", good[0].name, good[1].name],

@@ -225,9 +225,9 @@ def test_pr_calibration_and_subgroups_agree_with_scikit_learn(r_session):
 def test_agreement_with_radiologist_labels(r_session):
     import pandas as pd
 
-    from conftest import shared_data
+    from conftest import fixture
 
-    path = shared_data("nih", "metadata", "google2019_nih-chest-xray-labels.csv.gz")
+    path = fixture("nih", "metadata", "google2019_nih-chest-xray-labels.csv.gz")
     expert = pd.read_csv(path).head(120)
     nih = (expert["Finding Labels"].str.contains("Pneumothorax")).astype(int).to_numpy()
     truth = (expert["Pneumothorax"] == "YES").astype(int).to_numpy()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
-from conftest import NIH_1024, ROOT, TINY_PARAMS, copy_project, render, shared_data
+from conftest import NIH_IMAGES, ROOT, TINY_PARAMS, copy_project, fixture, render
 
 pytestmark = pytest.mark.slow
 
@@ -165,14 +165,14 @@ def test_pdf_has_pages_and_figures(tmp_path):
 
 
 def test_folder_render_on_real_nih_images(tmp_path):
-    labels = pd.read_csv(shared_data("nih", "images-1024", "labels.csv"))
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
     data = tmp_path / "nih-folders"
     positives = labels.loc[labels["pneumothorax_any"] == 1, "file"]
     negatives = labels.loc[labels["no_finding"] == 1, "file"]
     for folder, names in (("Pneumothorax", positives), ("No-Finding", negatives)):
         (data / folder).mkdir(parents=True)
         for name in names:
-            os.symlink(NIH_1024 / name, data / folder / name)  # read in place
+            os.symlink(NIH_IMAGES / name, data / folder / name)  # read in place
     project = copy_project(tmp_path / "project")
     done = render(project, "data=folder", f"data_dir={data}", "n_per_class=40", "image_size=64", "epochs=2", "seed=3")
     assert_rendered(done, project / "_output" / "report.html")
@@ -191,13 +191,13 @@ def test_nih_render_from_a_local_mirror(tmp_path):
 
     from http_faults import FaultyServer
 
-    labels = pd.read_csv(shared_data("nih", "images-1024", "labels.csv"))
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
     chosen = labels[(labels["pneumothorax_any"] == 1) | (labels["no_finding"] == 1)]
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w:gz", compresslevel=1) as tar:
         for name in chosen["file"]:
-            tar.add(NIH_1024 / name, arcname=f"images/{name}")
-    metadata = shared_data("nih", "metadata")
+            tar.add(NIH_IMAGES / name, arcname=f"images/{name}")
+    metadata = fixture("nih", "metadata")
     files = {
         "images_01.tar.gz": archive.getvalue(),
         "Data_Entry_2017_v2020.csv": gzip.decompress((metadata / "Data_Entry_2017_v2020.csv.gz").read_bytes()),
