@@ -5,6 +5,8 @@
 fit_and_evaluate <- function(name, prepared, p, output_dir) {
   set_training_seed(p$seed)
   model <- compile_model(build_model(name, p$image_size, p$weights, p$on_missing_weights))
+  console_step("Training %s (%s parameters, at most %d epochs)", name,
+               format(count_parameters(model), big.mark = ","), p$epochs)
   started <- Sys.time()
   history <- train_model(
     model,
@@ -13,16 +15,20 @@ fit_and_evaluate <- function(name, prepared, p, output_dir) {
     labels = prepared$labels("train"),
     validation_labels = prepared$labels("validation"),
     epochs = p$epochs,
-    checkpoint = file.path(output_dir, "checkpoints", paste0(name, ".keras"))
+    checkpoint = file.path(output_dir, "checkpoints", paste0(name, ".keras")),
+    name = name
   )
   seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
   validation <- predict_probabilities(model, prepared$batches("validation", p$batch_size))
   threshold <- choose_threshold(prepared$labels("validation"), validation, p$operating_point, p$target_sensitivity)
   test <- predict_probabilities(model, prepared$batches("test", p$batch_size))
+  metrics <- binary_metrics(prepared$labels("test"), test, threshold)
+  console_step("%s: %d epochs in %.0f s; test AUROC %.3f (95%% CI %.3f-%.3f)", name, nrow(history), seconds,
+               metrics$auroc, metrics$auroc_ci95[1], metrics$auroc_ci95[2])
   list(
     name = name, model = model, history = history, seconds = seconds, threshold = threshold,
     validation_probabilities = validation, test_probabilities = test,
-    metrics = binary_metrics(prepared$labels("test"), test, threshold),
+    metrics = metrics,
     parameters = count_parameters(model)
   )
 }
@@ -75,4 +81,6 @@ save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NUL
     split_sizes = as.list(table(prepared$table$split)), parameters = p, seed = p$seed,
     training_seconds = main$seconds, epochs_run = nrow(main$history), versions = versions
   )), file.path(output_dir, "metrics.json"))
+  console_step("Outputs in %s/: model.keras, model-card.json, predictions.csv, validation_predictions.csv, history.csv, metrics.json",
+               output_dir)
 }

@@ -28,6 +28,13 @@ use_project_python <- function(root = ".") {
   invisible(python)
 }
 
-# Keras and the project's Python package, imported once.
-import_keras <- function() reticulate::import("keras", delay_load = FALSE)
+# Keras, imported once for the whole project without TensorFlow's start-up notices
+# (chestxray.backend), and the project's Python package.
+import_keras <- function() import_chestxray("backend")$import_keras()
 import_chestxray <- function(module) reticulate::import(paste0("chestxray.", module))
+
+# One progress line on the console (never in the report), timed from the start.
+console_step <- function(format, ...) {
+  import_chestxray("console")$step(sprintf(format, ...))
+  invisible(NULL)
+}

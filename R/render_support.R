@@ -22,6 +22,13 @@ merge_params <- function(defaults, overrides) {
   check_params(defaults)
 }
 
+# "3 min 45 s" for the console.
+format_duration <- function(elapsed) {
+  seconds <- round(as.numeric(elapsed, units = "secs"))
+  if (seconds < 60) return(sprintf("%d s", seconds))
+  sprintf("%d min %d s", seconds %/% 60, seconds %% 60)
+}
+
 render_report <- function(to, params, overrides, input = "report.qmd", output_dir = "_output") {
   if (nzchar(Sys.which("quarto")) && Sys.getenv("REPORT_RENDERER") != "knitr") {
     return(render_with_quarto(to, overrides, input, output_dir))
@@ -67,7 +74,8 @@ fallback_format <- function(to) {
   }
   rmarkdown::pdf_document(
     toc = TRUE, number_sections = TRUE, fig_caption = TRUE, latex_engine = "xelatex",
-    pandoc_args = c("-V", "papersize=a4", "-V", "geometry=margin=2.5cm")
+    pandoc_args = c("-V", "papersize=a4", "-V", "geometry=margin=2.5cm",
+                    "--lua-filter", normalizePath("assets/warning-box.lua"))
   )
 }
 

@@ -30,11 +30,12 @@ compile_model <- function(model, learning_rate = 1e-3) {
 # on it after a warm-up with the best weights restored, a best checkpoint on
 # disk, and learning-rate reduction on plateaus. Returns one row per epoch.
 train_model <- function(model, train_batches, validation_batches, labels, validation_labels, epochs,
-                        checkpoint = NULL, verbose = 2L) {
+                        checkpoint = NULL, name = "model", verbose = 0L) {
   keras <- import_keras()
   training <- import_chestxray("training")
   callbacks <- list(
     training$ValidationAUROC(validation_batches, as.array(validation_labels)),
+    training$ConsoleProgress(name, as.integer(epochs)),
     # Small CNNs from scratch often sit near chance for a few epochs before the
     # sign is found: early stopping only watches after a warm-up.
     keras$callbacks$EarlyStopping(monitor = "val_auroc", mode = "max", patience = 6L, start_from_epoch = 6L,

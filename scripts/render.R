@@ -19,5 +19,6 @@ if (!to %in% c("html", "pdf")) stop(sprintf("--to must be html or pdf, not '%s'"
 
 overrides <- parse_overrides(args)
 params <- merge_params(rmarkdown::yaml_front_matter("report.qmd")$params, overrides)
+started <- Sys.time()
 output <- render_report(to, params, overrides)
-message("report written to ", output)
+message(sprintf("report written to %s in %s", output, format_duration(Sys.time() - started)))

@@ -7,9 +7,16 @@ The data flow follows the module names: ``phantoms`` (built-in demo data) or
 """
 
 import os
+import warnings
 
-# TensorFlow's C++ start-up chatter would otherwise end up in the report log.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's informational C++ log lines stay out of the console; its warnings
+# and errors still show. (The notices printed while it loads are filtered by
+# chestxray.backend.import_keras.)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+# reticulate 1.28 converts pandas frames with Index.format(), which pandas 2.2+
+# deprecates: a warning about reticulate's internals, not about this analysis.
+warnings.filterwarnings("ignore", message="Index.format is deprecated", category=FutureWarning)
 
 POSITIVE_CLASS = "Pneumothorax"
 NEGATIVE_CLASS = "No Finding"

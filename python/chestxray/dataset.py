@@ -14,6 +14,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .cache import build_cache
+from .console import step
 from .folders import read_class_folders
 from .images import load_grey
 from .phantoms import write_demo_dataset
@@ -99,6 +100,8 @@ def prepare_table(
     table = table.reset_index(drop=True)
     table["cache_row"] = np.arange(len(table))
     cache = build_cache(table["path"].tolist(), int(image_size), cache_dir)
+    step(f"Image cache: {int(cache.valid.sum())} images at {int(image_size)} px in {cache.path}"
+         + (f"; {len(cache.failed)} unreadable image(s) left out (listed in the warnings above)" if cache.failed else ""))
     classes_before = table.groupby("split")["label"].agg(set)
     table = table[cache.valid].reset_index(drop=True)
     classes_after = table.groupby("split")["label"].agg(set).reindex(classes_before.index)
@@ -108,7 +111,18 @@ def prepare_table(
             raise SplitError(f"after leaving out {len(cache.failed)} unreadable image(s) the {split} split lacks a class")
     if manifest_path:
         _write_csv(table, Path(manifest_path))
+    step("Split by patient: " + split_summary(table))
     return PreparedData(table, str(cache.path), int(image_size), int(seed), cache.failed)
+
+
+def split_summary(table: pd.DataFrame) -> str:
+    """'train 560 images (41 positive, 390 patients), ...' in the order train, validation, test."""
+    parts = []
+    for split in ("train", "validation", "test"):
+        rows = table[table["split"] == split]
+        parts.append(f"{split} {len(rows)} images ({int(rows['label'].sum())} positive, "
+                     f"{rows['patient_id'].nunique()} patients)")
+    return "; ".join(parts)
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> None:

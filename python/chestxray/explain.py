@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import keras
+
+from .backend import import_keras
+
+keras = import_keras()
 
 
 def last_conv_layer(model) -> str:

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from . import NEGATIVE_CLASS, POSITIVE_CLASS
 from .atomic import atomic_path
+from .console import step
 from .folders import METADATA_FILE, class_folder_name
 
 IMAGES_PER_PATIENT = (1, 2, 3)
@@ -277,6 +278,8 @@ def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed:
         (out / class_folder_name(label)).mkdir(parents=True, exist_ok=True)
     todo = [(r, out / class_folder_name(r.label) / r.image) for r in records]
     todo = [(r, path) for r, path in todo if not path.exists()]
+    step(f"Demo data: {2 * n_per_class} phantom radiographs in {out}"
+         + (f" ({len(todo)} drawn now)" if todo else " (already drawn)"))
     jobs = [(seed, r.patient_id, r.follow_up, r.label == POSITIVE_CLASS, size, path) for r, path in todo]
     workers = min(os.cpu_count() or 1, max(1, len(jobs) // 32))
     if workers > 1:

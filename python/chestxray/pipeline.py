@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import keras
 
+from .backend import import_keras
 from .cache import open_cache
 from .images import to_model_input
+
+keras = import_keras()
 
 
 class CacheBatches(keras.utils.PyDataset):

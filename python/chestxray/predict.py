@@ -56,12 +56,11 @@ def expand_paths(paths: list[str]) -> list[Path]:
 
 def predict_files(model_path: str | Path, paths: list[str], out_csv: str | Path) -> tuple[int, int]:
     """Write one row per image (path, probability, predicted class, error); return (done, failed)."""
-    import keras
-
+    from .backend import import_keras
     from .training import positive_probability
 
     card = ModelCard.load(model_path)
-    model = keras.models.load_model(model_path)
+    model = import_keras().models.load_model(model_path)
 
     rows, pending = [], []
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import keras
 from sklearn.metrics import roc_auc_score
+
+from .backend import import_keras
+from .console import step
+
+keras = import_keras()
 
 
 def positive_probability(outputs) -> np.ndarray:
@@ -33,3 +37,21 @@ class ValidationAUROC(keras.callbacks.Callback):
         if logs is None:
             return
         logs["val_auroc"] = float(roc_auc_score(self.labels, predict_probability(self.model, self.batches)))
+
+
+class ConsoleProgress(keras.callbacks.Callback):
+    """One console line per epoch: the model, the epoch, the losses and the validation AUROC.
+
+    Placed after ValidationAUROC so the AUROC is in the logs.
+    """
+
+    def __init__(self, name: str, epochs: int):
+        super().__init__()
+        self.name = name
+        self.epochs = int(epochs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        step(f"  {self.name} epoch {epoch + 1}/{self.epochs}: loss {logs.get('loss', float('nan')):.3f}, "
+             f"validation loss {logs.get('val_loss', float('nan')):.3f}, "
+             f"validation AUROC {logs.get('val_auroc', float('nan')):.3f}")
