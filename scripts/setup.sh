@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the project needs, skipping what is already there:
-# Debian packages (R, pandoc, LaTeX for PDF), then .venv from requirements.txt.
+# Debian packages (R, pandoc, LaTeX for PDF, Chromium for the browser check of the
+# HTML report), then .venv from requirements.txt.
 # Safe to re-run; fast when nothing is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ DEBIAN_PACKAGES=(
   r-cran-reticulate r-cran-knitr r-cran-rmarkdown r-cran-ggplot2 r-cran-jsonlite r-cran-yaml r-cran-proc
   pandoc
   texlive-xetex texlive-latex-recommended texlive-fonts-recommended lmodern poppler-utils
+  chromium
   python3 python3-venv python3-dev
 )
 

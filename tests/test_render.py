@@ -4,6 +4,7 @@ import json
 import os
 import re
 import subprocess
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,21 @@ def html_render(tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("html") / "project")
     done = render(project, *TINY_PARAMS)
     assert_rendered(done, project / "_output" / "report.html")
+    (project / "console.txt").write_text(done.stdout + done.stderr)
     return project
+
+
+def test_console_tells_each_step_and_nothing_alarming(html_render):
+    console = (html_render / "console.txt").read_text()
+    for step in (r"\[\d\d:\d\d\] Report: data=demo, model=cnn", r"Demo data: 48 phantom radiographs",
+                 r"Image cache: 48 images at 48 px", r"Split by patient: train \d+ images",
+                 r"Training baseline \([\d,]+ parameters, at most 2 epochs\)",
+                 r"cnn epoch 2/2: loss \d\.\d{3}, validation loss \d\.\d{3}, validation AUROC \d\.\d{3}",
+                 r"cnn: 2 epochs in \d+ s; test AUROC", r"Outputs in _output/: model\.keras",
+                 r"report written to \S*_output/report\.html in \d+ s"):
+        assert re.search(step, console), f"console lacks {step!r}:\n{console}"
+    for noise in ("absl::InitializeLog", "oneDNN", "FutureWarning", "cpu_feature_guard", "Traceback", "Warning message"):
+        assert noise not in console, f"console shows {noise!r}:\n{console}"
 
 
 def test_html_has_every_section_and_embedded_figures(html_render):
@@ -159,6 +174,8 @@ def test_pdf_has_pages_and_figures(tmp_path):
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     for n in range(1, 7):
         assert f"Figura {n}:" in text
+    flat = " ".join(text.split())
+    assert "Datos de demostración." in flat and "no dicen nada sobre el rendimiento clínico" in flat  # the framed warning
     assert "@fig-" not in text
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.strip().splitlines()) > 2  # the radiograph grid is raster data
@@ -223,3 +240,21 @@ def test_nih_render_from_a_local_mirror(tmp_path):
     assert "Datos reales del NIH" in html
     assert "images_01.tar.gz:" not in html and "total:" not in html  # progress bars stay in the console
     assert not list((project / "data" / "nih" / "images").glob("*.partial"))
+
+
+def test_report_in_a_real_browser(html_render):
+    """Headless Chromium, network off: no console error, nothing fetched from outside the file,
+    every figure decoded, every table-of-contents link lands on its section."""
+    from browser import VIEWPORT_HEIGHT, inspect_report
+
+    seen = inspect_report(html_render / "_output" / "report.html")
+    assert seen["console_errors"] == []
+    outside = [url for url in seen["requests"] if not url.startswith(("file://", "data:"))]
+    assert outside == []
+    assert len(seen["images"]) >= 6
+    assert all(img["complete"] and img["width"] > 0 and img["height"] > 0 for img in seen["images"]), seen["images"]
+    assert len(seen["toc"]) >= len(SECTIONS)
+    for target, landing in seen["landings"].items():
+        assert landing is not None, f"TOC link #{target} has no target"
+        assert unquote(landing["hash"]) == f"#{target}" and landing["heading"], (target, landing)
+        assert -5 < landing["top"] < VIEWPORT_HEIGHT / 2, (target, landing)  # scrolled to it (the last may sit lower)
