@@ -47,7 +47,8 @@ def test_a_truncated_archive_leaves_no_partial_file_and_no_completion_record(tmp
 def test_same_file_name_in_two_folders_is_a_named_error(tmp_path):
     archive = tmp_path / "images_01.tar.gz"
     archive.write_bytes(make_archive({
-        "images/00000001_000.png": png_bytes(1), "more/00000001_000.png": png_bytes(2), "images/00000001_001.png": png_bytes(3),
+        "images/00000001_000.png": png_bytes(1), "more/00000001_000.png": png_bytes(2),
+        "images/00000001_001.png": png_bytes(3),
     }))
     images = tmp_path / "images"
     with pytest.raises(NameClashError, match="'images/00000001_000.png' and 'more/00000001_000.png'"):
@@ -57,13 +58,19 @@ def test_same_file_name_in_two_folders_is_a_named_error(tmp_path):
         assert (images / "00000001_000.png").read_bytes() == png_bytes(1)
 
 
-def test_cli_extract_of_a_broken_archive_exits_2_without_a_traceback(tmp_path, good_archive):
+@pytest.mark.parametrize("broken", ["html", "truncated", "clash"])
+def test_cli_extract_of_a_broken_archive_exits_2_without_a_traceback(tmp_path, good_archive, broken):
     archives = tmp_path / "archives"
     archives.mkdir()
     (archives / "images_01.tar.gz").write_bytes(good_archive)
-    (archives / "images_02.tar.gz").write_bytes(b"<!DOCTYPE html><title>502 Bad Gateway</title>")
+    (archives / "images_02.tar.gz").write_bytes({
+        "html": b"<!DOCTYPE html><title>502 Bad Gateway</title>",
+        "truncated": good_archive[: len(good_archive) // 2],
+        "clash": make_archive({"a/00000002_000.png": b"1", "b/00000002_000.png": b"2"}),
+    }[broken])
     done = subprocess.run(
-        [sys.executable, "-m", "chestxray", "extract", "--archives-dir", str(archives), "--images", str(tmp_path / "images")],
+        [sys.executable, "-m", "chestxray", "extract", "--archives-dir", str(archives),
+         "--images", str(tmp_path / "images")],
         capture_output=True, text=True,
     )
     assert done.returncode == 2, done.stderr

@@ -283,7 +283,7 @@ class _Transient(Exception):
 
 def _disk_full(part: Path, name: str, total: int | None) -> DownloadError:
     size = part.stat().st_size if part.exists() else 0
-    needed = f"{human_size(total - size)} more needed" if total is not None else "size unknown"
+    needed = f"{human_size(total - size)} more needed" if total is not None else "the size still needed is unknown"
     return DownloadError(f"no space left on device writing {name} in '{part.parent}': {needed} "
                          f"({human_size(size)} written to '{part.name}'); free some space and re-run to resume")
 
