@@ -1,5 +1,6 @@
 """Download, verify and extract against a real HTTP server on 127.0.0.1 with faults."""
 
+import csv
 import hashlib
 import io
 import tarfile
@@ -8,7 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chestxray.download import DownloadError, Remote, download_all, download_file, parse_selection, remote_files
+from chestxray.download import (
+    DownloadError, Remote, download_all, download_file, nih_archives, parse_selection, remote_files,
+)
 from chestxray.extract import UnsafeArchiveError, extract_all, extract_archive
 
 from http_faults import FaultyServer
@@ -138,7 +141,7 @@ def test_not_enough_disk_space_stops_before_downloading(archives, tmp_path, monk
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 100, 100))
     with FaultyServer(archives) as server:
-        with pytest.raises(DownloadError, match="only 0.00 GB are free"):
+        with pytest.raises(DownloadError, match=r"need \d+\.\d kB in .* but only 100 B are free"):
             download_all(remote_files([1], server.url, False), tmp_path, show_progress=False)
         assert not any(method == "GET" for method, _, _ in server.requests)
 
@@ -205,6 +208,209 @@ def test_cli_download_with_a_local_metadata_copy(archives, tmp_path):
         )
         assert done.returncode == 0, done.stderr
         assert {n for _, n, _ in server.requests} == {"images_01.tar.gz", "images_02.tar.gz"}  # metadata not fetched
-    assert sorted(p.name for p in dest.iterdir()) == [
+    assert sorted(p.name for p in dest.iterdir() if not p.name.startswith(".")) == [  # hidden: verification records
         "Data_Entry_2017_v2020.csv", "images_01.tar.gz", "images_02.tar.gz", "test_list.txt", "train_val_list.txt"]
     assert "2 file(s) ready" in done.stdout
+
+
+# --- Checksums and content validation -------------------------------------------------------------------------
+
+METADATA_CSV = b"Image Index,Finding Labels,Follow-up #,Patient ID\r\n00000001_000.png,No Finding,0,1\r\n"
+SPLIT_LIST = b"00000001_000.png\n00000001_001.png"
+HTML = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please sign in</body></html>\n"
+
+
+def sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+@pytest.fixture()
+def mirror(archives):
+    """What a mirror serves: two archives, the metadata and the split lists (a dict the test may change)."""
+    return {**archives, "Data_Entry_2017_v2020.csv": METADATA_CSV, "train_val_list.txt": SPLIT_LIST,
+            "test_list.txt": SPLIT_LIST}
+
+
+def download_from(server, dest, names=(1,), metadata=True):
+    remotes = remote_files(list(names), server.url, with_metadata=metadata)
+    return download_all(remotes, dest, jobs=1, retries=1, backoff=0.01, timeout=5, show_progress=False)
+
+
+def test_shipped_checksums_are_nih_s():
+    from conftest import shared_data
+
+    facts = {row["file"]: row for row in csv.DictReader(shared_data("nih", "archives.csv").open())}
+    shipped = remote_files(list(range(1, 13)), "http://mirror", with_metadata=True)
+    assert {r.name: r.sha1 for r in shipped} == {name: row["sha1"] for name, row in facts.items()}
+    assert [(r.name, r.url, r.sha1) for r in nih_archives()] == [
+        (name, row["url"], row["sha1"]) for name, row in facts.items() if row["url"]]
+    assert all(r.from_nih for r in nih_archives()) and not any(r.from_nih for r in shipped)
+
+
+def test_nih_file_with_a_wrong_sha1_is_an_error_and_kept_aside(archives, tmp_path):
+    name = "images_01.tar.gz"
+    data, wrong = archives[name], "0" * 40
+    with FaultyServer(archives) as server:
+        remote = Remote(name, f"{server.url}/{name}", sha1=wrong, from_nih=True)
+        with pytest.raises(DownloadError, match=f"{name}: SHA-1 {sha1(data)} is not NIH's {wrong}"):
+            download_file(remote, tmp_path, backoff=0.01, timeout=5)
+        assert not (tmp_path / name).exists()
+        assert (tmp_path / f"{name}.corrupt").read_bytes() == data
+        right = Remote(name, remote.url, sha1=sha1(data), from_nih=True)
+        assert download_file(right, tmp_path, backoff=0.01, timeout=5).read_bytes() == data
+
+
+def test_mirror_sha1_mismatch_is_a_clear_warning(mirror, tmp_path, capfd):
+    with FaultyServer(mirror) as server:
+        paths = download_from(server, tmp_path)
+        sent = dict(server.sent)
+        assert download_from(server, tmp_path) == paths  # verified once: nothing fetched again
+        assert server.sent == sent
+    assert [p.read_bytes() for p in paths] == [mirror[p.name] for p in paths]
+    err = capfd.readouterr().err
+    data = mirror["images_01.tar.gz"]
+    assert (f"warning: images_01.tar.gz from {server.url}/images_01.tar.gz has SHA-1 {sha1(data)}, "
+            "not NIH's fef95a7a789bcb0013fbf966cb92c4d92c90becd") in err
+    metadata_url = f"{server.url}/Data_Entry_2017_v2020.csv"
+    assert f"Data_Entry_2017_v2020.csv from {metadata_url} has SHA-1 {sha1(METADATA_CSV)}" in err
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("Data_Entry_2017_v2020.csv", HTML, "not NIH's metadata: its header lacks 'Image Index'"),
+        ("Data_Entry_2017_v2020.csv", b"\x1f\x8b\x08\x00binary", "not NIH's metadata"),
+        ("test_list.txt", HTML, r"not a list of image names: line 1 is '<!DOCTYPE html>'"),
+        ("train_val_list.txt", b"", "not a list of image names: it is empty"),
+        ("images_01.tar.gz", HTML, "not a complete gzip/tar archive"),
+    ],
+)
+def test_mirror_content_that_is_not_the_expected_file_fails_and_is_not_kept(mirror, tmp_path, name, content, message):
+    good = mirror[name]
+    mirror[name] = content
+    with FaultyServer(mirror) as server:
+        with pytest.raises(DownloadError, match=f"{name} from {server.url}/{name} is {message}"):
+            download_from(server, tmp_path)
+        assert not (tmp_path / name).exists()
+        assert (tmp_path / f"{name}.corrupt").read_bytes() == content
+        mirror[name] = good  # the mirror is fixed: the next run downloads that file again
+        download_from(server, tmp_path)
+    assert (tmp_path / name).read_bytes() == good
+
+
+def test_a_bad_file_left_by_an_earlier_run_is_set_aside_and_downloaded_again(mirror, tmp_path):
+    (tmp_path / "Data_Entry_2017_v2020.csv").write_bytes(HTML)  # an older version saved error pages
+    with FaultyServer(mirror) as server:
+        download_from(server, tmp_path)
+        assert (tmp_path / "Data_Entry_2017_v2020.csv").read_bytes() == METADATA_CSV
+        assert (tmp_path / "Data_Entry_2017_v2020.csv.corrupt").read_bytes() == HTML
+        (tmp_path / "test_list.txt").write_bytes(HTML)  # changed after it was verified
+        download_from(server, tmp_path)
+    assert (tmp_path / "test_list.txt").read_bytes() == SPLIT_LIST
+
+
+def test_verified_files_are_not_read_again_on_re_runs(mirror, tmp_path, monkeypatch):
+    import chestxray.download as download
+
+    with FaultyServer(mirror) as server:
+        download_from(server, tmp_path)
+
+        def must_not_run(*args):
+            raise AssertionError("a verified file was read again")
+
+        monkeypatch.setattr(download, "read_and_check", must_not_run)
+        download_from(server, tmp_path)
+
+
+# --- Disk full, over-long partial files, sizes -----------------------------------------------------------------
+
+def disk_full_open(real_open=open):
+    import errno
+    import os
+
+    class FullFile:
+        def __init__(self, path, mode):
+            self.file = real_open(path, mode)
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    def fake_open(path, mode="r", *args, **kwargs):
+        return FullFile(path, mode) if "w" in mode or "a" in mode else real_open(path, mode, *args, **kwargs)
+
+    return fake_open
+
+
+def test_no_space_left_fails_at_once_naming_file_folder_and_size(archives, tmp_path, monkeypatch):
+    import chestxray.download as download
+
+    name = "images_01.tar.gz"
+    monkeypatch.setattr(download, "open", disk_full_open(), raising=False)
+    with FaultyServer(archives) as server:
+        with pytest.raises(DownloadError, match=f"no space left on device writing {name} in '{tmp_path}': "
+                                                f"{download.human_size(len(archives[name]))} more needed"):
+            fetch(server, name, tmp_path, retries=3)
+        assert sum(1 for m, n, _ in server.requests if m == "GET") == 1  # not retried
+
+
+def test_a_partial_file_longer_than_the_remote_one_starts_again_from_zero(archives, tmp_path):
+    name = "images_01.tar.gz"
+    data = archives[name]
+    (tmp_path / f"{name}.part").write_bytes(data + b"left over from another version")
+    with FaultyServer(archives) as server:
+        path = fetch(server, name, tmp_path, retries=0)
+    assert path.read_bytes() == data
+    ranges = [r for m, n, r in server.requests if m == "GET"]
+    assert ranges == [f"bytes={len(data) + 30}-", None]
+
+
+@pytest.mark.parametrize("size, text", [(0, "0 B"), (100, "100 B"), (1_500, "1.5 kB"), (23_400_000, "23.4 MB"),
+                                        (45_100_000_000, "45.1 GB"), (3_000_000_000_000, "3.0 TB")])
+def test_human_size(size, text):
+    from chestxray.download import human_size
+
+    assert human_size(size) == text
+
+
+# --- The CLI: each failure ends in 'error: ...' and exit status 2 ----------------------------------------------
+
+def run_download(capsys, *args):
+    """The CLI in-process: an exception it does not turn into 'error: ...' would fail the test itself."""
+    from chestxray.cli import main
+
+    status = main(["download", "--quiet", "--retries", "1", *args])
+    return status, capsys.readouterr().err
+
+
+def test_cli_download_failures_exit_2_with_a_message(mirror, tmp_path, capsys, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    import chestxray.download as download
+
+    monkeypatch.setattr(download.time, "sleep", lambda seconds: None)
+    mirror["test_list.txt"] = HTML
+    with FaultyServer(mirror) as server:
+        status, err = run_download(capsys, "--dest", str(tmp_path / "a"), "--archives", "1", "--base-url", server.url)
+        assert status == 2 and err.startswith(f"error: test_list.txt from {server.url}/test_list.txt is not a list")
+
+        nih = [Remote(r.name, f"{server.url}/{r.name}", sha1="0" * 40, from_nih=True) for r in nih_archives()]
+        monkeypatch.setattr(download, "nih_archives", lambda: nih)
+        status, err = run_download(capsys, "--dest", str(tmp_path / "b"), "--archives", "2")
+        assert status == 2 and err.startswith("error: images_02.tar.gz: SHA-1")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(download, "open", disk_full_open(), raising=False)
+            status, err = run_download(capsys, "--dest", str(tmp_path / "c"), "--archives", "2")
+        assert status == 2 and err.startswith("error: no space left on device writing images_02.tar.gz")
+
+        usage = namedtuple("usage", "total used free")
+        monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 100, 100))
+        status, err = run_download(capsys, "--dest", str(tmp_path / "d"), "--archives", "2")
+        assert status == 2 and err.startswith("error: need ") and "only 100 B are free" in err

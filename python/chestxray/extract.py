@@ -2,23 +2,40 @@
 
 Only regular files are written, each under the images folder by its base name;
 members with absolute paths, '..' components, links or device nodes are
-rejected by name before anything of theirs is written. An archive that was
+rejected by name before anything of theirs is written, and so are two members
+that would land on the same image name. Each image is written under a
+temporary name and renamed when complete, so a corrupt or truncated archive
+stops with a named error and leaves only whole images. An archive that was
 fully extracted is recorded and skipped on re-runs.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
 import tarfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from .atomic import atomic_path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+CHUNK = 1 << 20
+# What a damaged or non-gzip file raises while it is being read.
+READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)
 
 
 class UnsafeArchiveError(ValueError):
     """An archive member that would escape the target or is not a plain file."""
+
+
+class CorruptArchiveError(ValueError):
+    """An archive that is not a complete gzip/tar file."""
+
+
+class NameClashError(ValueError):
+    """Two members of one archive that would be written to the same image file."""
 
 
 def check_member(member: tarfile.TarInfo) -> None:
@@ -37,6 +54,36 @@ def _marker(images_dir: Path, archive: Path) -> Path:
     return images_dir / f".extracted-{archive.name}.json"
 
 
+def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> None:
+    with atomic_path(target) as tmp:
+        try:
+            with tar.extractfile(member) as source, open(tmp, "wb") as out:
+                shutil.copyfileobj(source, out, CHUNK)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a truncated member must not stay among the images
+            raise
+
+
+def _extract_images(archive: Path, images_dir: Path) -> int:
+    written: dict[str, str] = {}  # image file name -> member it came from
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar:
+            check_member(member)
+            if not member.isfile() or not member.name.lower().endswith(IMAGE_SUFFIXES):
+                continue
+            name = PurePosixPath(member.name).name
+            if name in written:
+                raise NameClashError(
+                    f"{archive.name}: members '{written[name]}' and '{member.name}' would both be written to "
+                    f"'{images_dir / name}'; the images folder keeps one file per name, so this archive cannot be "
+                    "extracted into it as it is")
+            written[name] = member.name
+            target = images_dir / name
+            if not (target.exists() and target.stat().st_size == member.size):
+                _write_member(tar, member, target)
+    return len(written)
+
+
 def extract_archive(archive: str | Path, images_dir: str | Path) -> int:
     """Extract the images of one tar.gz into ``images_dir``; return how many it holds."""
     archive, images_dir = Path(archive), Path(images_dir)
@@ -44,19 +91,12 @@ def extract_archive(archive: str | Path, images_dir: str | Path) -> int:
     marker = _marker(images_dir, archive)
     if marker.exists():
         return json.loads(marker.read_text())["images"]
-    count = 0
-    with tarfile.open(archive, "r:gz") as tar:
-        for member in tar:
-            check_member(member)
-            if not member.isfile() or not member.name.lower().endswith(IMAGE_SUFFIXES):
-                continue
-            target = images_dir / PurePosixPath(member.name).name
-            count += 1
-            if target.exists() and target.stat().st_size == member.size:
-                continue
-            with atomic_path(target) as tmp, tar.extractfile(member) as source, open(tmp, "wb") as out:
-                while chunk := source.read(1 << 20):
-                    out.write(chunk)
+    try:
+        count = _extract_images(archive, images_dir)
+    except READ_ERRORS as error:
+        raise CorruptArchiveError(
+            f"'{archive}' is not a complete gzip/tar archive ({error or type(error).__name__}); delete it and run "
+            "the download step again (it verifies archives before keeping them)") from error
     with atomic_path(marker) as tmp:
         tmp.write_text(json.dumps({"archive": archive.name, "images": count}))
     return count
