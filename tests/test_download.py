@@ -247,6 +247,18 @@ def test_shipped_checksums_are_nih_s():
     assert all(r.from_nih for r in nih_archives()) and not any(r.from_nih for r in shipped)
 
 
+def test_shipped_split_list_checksums_match_nih_s_real_files():
+    """The fixtures hold NIH's own split lists: the SHA-1s shipped in the package are theirs."""
+    import gzip
+
+    from conftest import fixture
+
+    shipped = {r.name: r.sha1 for r in remote_files([1], "http://mirror", with_metadata=True)}
+    for name in ("train_val_list.txt", "test_list.txt"):
+        content = gzip.decompress(fixture("nih", "metadata", f"{name}.gz").read_bytes())
+        assert hashlib.sha1(content).hexdigest() == shipped[name]
+
+
 def test_nih_file_with_a_wrong_sha1_is_an_error_and_kept_aside(archives, tmp_path):
     name = "images_01.tar.gz"
     data, wrong = archives[name], "0" * 40
