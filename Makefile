@@ -7,7 +7,7 @@
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup report pdf test bench renv-lock clean
+.PHONY: setup report pdf site test bench renv-lock clean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +17,17 @@ report: setup
 
 pdf: setup
 	Rscript scripts/render.R --to pdf $(PARAMS)
+
+# The published site (GitHub Pages): the HTML report as index.html, the PDF when
+# rendered, and the outputs a reader may want to check or reuse.
+SITE_FILES = report.pdf model.keras model-card.json metrics.json predictions.csv validation_predictions.csv \
+             history.csv manifest.csv
+site:
+	@test -f _output/report.html || { echo "site: no _output/report.html; run 'make report' first" >&2; exit 1; }
+	rm -rf _site && mkdir -p _site
+	cp _output/report.html _site/index.html
+	@for f in $(SITE_FILES); do if [ -f "_output/$$f" ]; then cp "_output/$$f" _site/; fi; done
+	@echo "site: $$(ls _site | wc -l) files in _site/"
 
 test: setup
 	$(CURDIR)/.venv/bin/python -m pytest $(PYTEST_ARGS)
@@ -33,4 +44,4 @@ renv-lock: setup
 	Rscript scripts/write_renv_lock.R
 
 clean:
-	rm -rf _output data/cache
+	rm -rf _output _site data/cache

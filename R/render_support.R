@@ -67,8 +67,10 @@ number_figures <- function(lines, prefix_captions) {
 
 fallback_format <- function(to) {
   if (to == "html") {
+    # No MathJax: the report has no equations, and rmarkdown would load it from the
+    # web (Quarto adds it only to pages with math), breaking the offline promise.
     return(rmarkdown::html_document(
-      toc = TRUE, toc_depth = 2, number_sections = TRUE, self_contained = TRUE,
+      toc = TRUE, toc_depth = 2, number_sections = TRUE, self_contained = TRUE, mathjax = NULL,
       fig_caption = TRUE, css = normalizePath("assets/report.css")
     ))
   }

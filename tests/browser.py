@@ -20,7 +20,9 @@ LANDING = """(id) => {
   const target = document.getElementById(decodeURIComponent(id));
   if (!target) return null;
   const heading = target.matches('h1,h2,h3,h4') ? target : target.querySelector('h1,h2,h3,h4');
-  return {top: target.getBoundingClientRect().top, hash: location.hash, heading: heading ? heading.textContent.trim() : ''};
+  const atBottom = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
+  return {top: target.getBoundingClientRect().top, hash: location.hash, atBottom,
+          heading: heading ? heading.textContent.trim() : ''};
 }"""
 
 
