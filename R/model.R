@@ -27,25 +27,16 @@ build_baseline <- function(image_size) {
   keras$Model(inputs, outputs, name = "baseline")
 }
 
-# Augmentation suited to radiographs, active only while training: small
-# rotations, shifts and zoom, contrast changes; no flips (anatomy is not
-# symmetric: the heart is on the left).
-augmentation_layers <- function(x) {
-  layers <- import_keras()$layers
-  x <- layers$RandomRotation(0.015, fill_mode = "constant", name = "augment_rotate")(x)  # about +-5 degrees
-  x <- layers$RandomTranslation(0.04, 0.04, fill_mode = "constant", name = "augment_shift")(x)
-  x <- layers$RandomZoom(0.05, fill_mode = "constant", name = "augment_zoom")(x)
-  layers$RandomContrast(0.1, name = "augment_contrast")(x)
-}
-
 # A small convolutional network for greyscale radiographs, sized for CPUs:
 # four conv blocks (16-32-64-128 filters), global average pooling, dropout and a
-# single sigmoid output (probability of the positive class).
-build_cnn <- function(image_size, filters = c(16L, 32L, 64L, 128L), dropout = 0.3, augment = TRUE) {
+# single sigmoid output (probability of the positive class). Augmentation is not
+# part of the model: the input pipeline does it (chestxray.augment), so the saved
+# model holds no random layers and trains as fast on a GPU as without it.
+build_cnn <- function(image_size, filters = c(16L, 32L, 64L, 128L), dropout = 0.3) {
   keras <- import_keras()
   layers <- keras$layers
   inputs <- keras$Input(shape = list(as.integer(image_size), as.integer(image_size), 1L), name = "radiograph")
-  x <- if (augment) augmentation_layers(inputs) else inputs
+  x <- inputs
   for (n in as.integer(filters)) {
     x <- layers$Conv2D(n, 3L, padding = "same", use_bias = FALSE)(x)
     # Momentum 0.9: with a few hundred images the default 0.99 leaves the
@@ -80,7 +71,7 @@ build_transfer <- function(name, image_size, weights = "imagenet", on_missing_we
   keras <- import_keras()
   size <- as.integer(image_size)
   inputs <- keras$Input(shape = list(size, size, 1L), name = "radiograph")
-  x <- imagenet_input(name, augmentation_layers(inputs))
+  x <- imagenet_input(name, inputs)
   application <- if (name == "densenet121") keras$applications$DenseNet121 else keras$applications$MobileNetV2
   make <- function(w) application(include_top = FALSE, weights = w, input_tensor = x, pooling = "avg")
   requested <- if (identical(weights, "none")) NULL else weights

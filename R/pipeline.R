@@ -10,7 +10,8 @@ fit_and_evaluate <- function(name, prepared, p, output_dir) {
   started <- Sys.time()
   history <- train_model(
     model,
-    train_batches = prepared$batches("train", p$batch_size, shuffle = TRUE),
+    # The original's dense network is trained as it was, without augmentation.
+    train_batches = prepared$batches("train", p$batch_size, shuffle = TRUE, augment = name != "baseline"),
     validation_batches = prepared$batches("validation", p$batch_size),
     labels = prepared$labels("train"),
     validation_labels = prepared$labels("validation"),

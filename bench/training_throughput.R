@@ -31,7 +31,7 @@ time_fit <- function(fit) {
   fit(model, epochs)
   nrow(train) * epochs / as.numeric(difftime(Sys.time(), started, units = "secs"))
 }
-pipeline <- function(model, e) model$fit(prepared$batches("train", batch, shuffle = TRUE), epochs = e, verbose = 0L)
+pipeline <- function(model, e) model$fit(prepared$batches("train", batch, shuffle = TRUE, augment = TRUE), epochs = e, verbose = 0L)
 in_memory <- function(model, e) model$fit(x, y, batch_size = batch, epochs = e, shuffle = TRUE, verbose = 0L)
 
 rates <- list()

@@ -4,9 +4,11 @@
 #
 #   Rscript scripts/render.R [--to html|pdf] [key=value ...]
 #
-# Parameters are checked against report.qmd's `params:` before anything runs.
+# Parameters are checked against report.qmd's `params:`, and the data they name
+# (chestxray.preflight), before anything runs.
 
 source("R/params.R")
+source("R/python_env.R")
 source("R/render_support.R")
 
 args <- commandArgs(trailingOnly = TRUE)
@@ -19,6 +21,8 @@ if (!to %in% c("html", "pdf")) stop(sprintf("--to must be html or pdf, not '%s'"
 
 overrides <- parse_overrides(args)
 params <- merge_params(rmarkdown::yaml_front_matter("report.qmd")$params, overrides)
+use_project_python()
+check_inputs(params)
 started <- Sys.time()
 output <- render_report(to, params, overrides)
 message(sprintf("report written to %s in %s", output, format_duration(Sys.time() - started)))

@@ -260,3 +260,30 @@ def test_report_in_a_real_browser(html_render):
         at_top = abs(landing["top"]) < 5
         shown_at_page_end = landing["atBottom"] and 0 <= landing["top"] < VIEWPORT_HEIGHT  # the last sections
         assert at_top or shown_at_page_end, (target, landing)
+
+
+def key_structure(value):
+    if isinstance(value, dict):
+        return {("r_model:" if k.startswith("r_model:") else k): key_structure(v) for k, v in value.items()}
+    return type(value).__name__ if not isinstance(value, (int, float)) else "number"
+
+
+def test_gpu_benchmark_runs_on_the_saved_model_and_matches_committed_results(html_render, tmp_path):
+    """bench/gpu_train_steps.py (run here on the CPU with a few steps) loads the R-built model, which holds no
+    random layers, and times plain and augmented pipelines; committed GPU results have exactly its keys."""
+    out = tmp_path / "gpu.json"
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "bench" / "gpu_train_steps.py"), "--model",
+         str(html_render / "_output" / "model.keras"), "--skip-densenet", "--batch", "8", "--steps", "3",
+         "--workers", "1", "--json", str(out)],
+        capture_output=True, text=True, env=dict(os.environ, KERAS_BACKEND="tensorflow"), timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    written = json.loads(out.read_text())
+    model = next(v for k, v in written.items() if k.startswith("r_model:"))
+    assert model["random_layers"] == [] and model["pipeline"]["augmented_images_per_s"] > 0
+    assert model["pipeline"]["ratio"] == pytest.approx(model["pipeline"]["augmented_images_per_s"] / model["pipeline"]["plain_images_per_s"])
+    expected = key_structure({k: v for k, v in written.items() if not k.startswith("densenet")})
+    for committed in (ROOT / "bench" / "results").glob("gpu_*.json"):
+        result = json.loads(committed.read_text())
+        assert key_structure({k: v for k, v in result.items() if not k.startswith("densenet")}) == expected, committed

@@ -6,12 +6,13 @@ ask the returned object for Keras batches of each split.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from . import NEGATIVE_CLASS, POSITIVE_CLASS
 from .atomic import atomic_path
 from .cache import build_cache
 from .console import step
@@ -41,12 +42,22 @@ class PreparedData:
             raise ValueError(f"unknown or empty split '{split}'")
         return rows
 
-    def batches(self, split: str, batch_size: int = 32, shuffle: bool = False) -> CacheBatches:
+    def batches(self, split: str, batch_size: int = 32, shuffle: bool = False, augment: bool = False) -> CacheBatches:
         rows = self.part(split)
-        return CacheBatches(self.cache_path, rows["cache_row"], rows["label"], batch_size, shuffle, self.seed)
+        return CacheBatches(self.cache_path, rows["cache_row"], rows["label"], batch_size, shuffle, self.seed, augment)
 
     def labels(self, split: str) -> np.ndarray:
         return self.part(split)["label"].to_numpy()
+
+    def with_permuted_labels(self, seed: int) -> "PreparedData":
+        """The same images with the labels permuted within each split: a negative control
+        in which there is nothing to learn, so test AUROC should stay near 0.5."""
+        table = self.table.copy()
+        rng = np.random.default_rng(seed)
+        for rows in table.groupby("split").groups.values():
+            table.loc[rows, "label"] = rng.permutation(table.loc[rows, "label"].to_numpy())
+        table["class_name"] = np.where(table["label"] == 1, POSITIVE_CLASS, NEGATIVE_CLASS)
+        return replace(self, table=table)
 
     def counts(self) -> pd.DataFrame:
         """Images and patients per split and class, for the report's table."""

@@ -16,6 +16,7 @@ from .download import METADATA_FILES, download_all, parse_selection, remote_file
 from .extract import extract_all
 from .metadata import MetadataError
 from .organize import organize
+from .preflight import check_nih_inputs
 
 
 def locate_metadata(archives_dir: Path, metadata: str | None) -> Path:
@@ -43,6 +44,7 @@ def prepare_nih(
     positive: str = "Pneumothorax", match: str = "any", seed: int = 42, show_progress: bool = True,
 ) -> pd.DataFrame:
     """Manifest (one row per image, with patient and split) for the chosen archives."""
+    check_nih_inputs(archives, base_url or "", metadata or "")  # before any download
     root = Path(nih_dir)
     archives_dir, images_dir = root / "archives", root / "images"
     selection = parse_selection(archives)

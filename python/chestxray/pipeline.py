@@ -1,4 +1,4 @@
-"""Keras input pipeline: batches streamed from the memory-mapped cache."""
+"""Keras input pipeline: batches streamed from the uint8 cache, augmented for training."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .augment import augment_batch
 from .backend import import_keras
 from .cache import open_cache
 from .images import to_model_input
@@ -17,10 +18,11 @@ class CacheBatches(keras.utils.PyDataset):
     """Batches of (images, labels) for rows ``indices`` of a cache file.
 
     Only one batch is in memory at a time. With ``shuffle`` the order changes
-    every epoch, reproducibly from ``seed``.
+    every epoch, and with ``augment`` each image is randomly warped
+    (chestxray.augment), both reproducibly from ``seed``.
     """
 
-    def __init__(self, cache_path, indices, labels, batch_size=32, shuffle=False, seed=0):
+    def __init__(self, cache_path, indices, labels, batch_size=32, shuffle=False, seed=0, augment=False):
         super().__init__(workers=1, use_multiprocessing=False)
         self.images = open_cache(cache_path)
         self.indices = np.asarray(indices, dtype=np.int64)
@@ -30,6 +32,9 @@ class CacheBatches(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self._rng = np.random.default_rng(seed)
+        self.augment = augment
+        self._epoch = 0
+        self._seed = seed
         self._order = self._rng.permutation(len(self.indices)) if shuffle else np.arange(len(self.indices))
 
     def __len__(self):
@@ -39,8 +44,14 @@ class CacheBatches(keras.utils.PyDataset):
         rows = self._order[batch * self.batch_size : (batch + 1) * self.batch_size]
         # Sorted reads from the memory map are sequential on disk; order within a batch does not matter.
         rows = np.sort(rows)
-        return to_model_input(self.images[self.indices[rows]]), self.labels[rows]
+        images = to_model_input(self.images[self.indices[rows]])
+        if self.augment:
+            # One stream per (epoch, batch): the same seed gives the same augmented
+            # epoch whatever order Keras asks for the batches in.
+            images = augment_batch(images, np.random.default_rng([self._seed, self._epoch, batch]))
+        return images, self.labels[rows]
 
     def on_epoch_end(self):
+        self._epoch += 1
         if self.shuffle:
             self._order = self._rng.permutation(len(self.indices))

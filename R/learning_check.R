@@ -1,0 +1,24 @@
+# Does the model learn? The report's own training on phantoms, once with the true
+# labels and once with labels permuted within each split (nothing to learn): the
+# first should reach a high test AUROC, the second stay near 0.5. Used by a test
+# (small, seeded) and by bench/phantom_learning.R (the report's defaults).
+
+learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, model = "cnn", batch_size = 32L) {
+  dataset <- import_chestxray("dataset")
+  prepared <- dataset$prepare_dataset("demo", file.path(work_dir, sprintf("demo-n%d-seed%d", n_per_class, seed)),
+                                      as.integer(n_per_class), as.integer(image_size), as.integer(seed),
+                                      cache_dir = file.path(work_dir, "cache"))
+  p <- list(seed = as.integer(seed), epochs = as.integer(epochs), batch_size = as.integer(batch_size),
+            image_size = as.integer(image_size), weights = "none", on_missing_weights = "stop",
+            operating_point = "youden", target_sensitivity = 0.9)
+  run <- function(data, label) {
+    result <- fit_and_evaluate(model, data, p, file.path(work_dir, label))
+    list(test_auroc = result$metrics$auroc, test_auroc_ci95 = result$metrics$auroc_ci95,
+         epochs_run = nrow(result$history), seconds = result$seconds,
+         test_images = length(result$test_probabilities), test_positives = sum(data$labels("test")))
+  }
+  list(model = model, n_per_class = as.integer(n_per_class), image_size = as.integer(image_size),
+       max_epochs = as.integer(epochs), seed = as.integer(seed),
+       true_labels = run(prepared, "true-labels"),
+       permuted_labels = run(prepared$with_permuted_labels(as.integer(seed)), "permuted-labels"))
+}

@@ -1,0 +1,63 @@
+"""Checks of the report's data inputs that need no download and no training.
+
+The render command runs them right after the parameters' types and values are
+checked, and the report's set-up chunk runs them again (for `quarto render`
+typed by hand), so a wrong archive number or metadata path stops in seconds,
+naming the parameter, instead of after a 2 GB download.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .download import parse_selection
+from .metadata import REQUIRED
+
+
+class InputError(ValueError):
+    """A report parameter that names data which cannot be used."""
+
+
+def _existing(name: str, value: str, kind: str) -> Path:
+    path = Path(value).expanduser()
+    exists = path.is_dir() if kind == "folder" else path.is_file()
+    if not exists:
+        raise InputError(f"parameter '{name}' is '{value}', but no such {kind} exists (working folder: {Path.cwd()})")
+    return path
+
+
+def check_metadata_header(name: str, value: str) -> None:
+    path = _existing(name, value, "file")
+    try:
+        columns = [c.strip() for c in pd.read_csv(path, nrows=0).columns]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as error:
+        raise InputError(f"parameter '{name}': '{value}' cannot be read as a CSV file ({error})") from error
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise InputError(f"parameter '{name}': '{value}' lacks the column(s) {missing} of NIH's "
+                         "Data_Entry_2017_v2020.csv")
+
+
+def check_nih_inputs(nih_archives: str, nih_base_url: str = "", nih_metadata: str = "") -> None:
+    try:
+        parse_selection(nih_archives)
+    except ValueError as error:
+        raise InputError(f"parameter 'nih_archives' is '{nih_archives}': {error}") from error
+    if nih_base_url and not re.match(r"^(https?|file)://\S+$", nih_base_url):
+        raise InputError(f"parameter 'nih_base_url' is '{nih_base_url}' but must be an http://, https:// or file:// URL")
+    if nih_metadata:
+        check_metadata_header("nih_metadata", nih_metadata)
+
+
+def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_base_url: str = "",
+                        nih_metadata: str = "", adjudicated_labels: str = "") -> None:
+    """Raise InputError naming the first parameter whose data cannot be used."""
+    if data == "folder":
+        _existing("data_dir", data_dir, "folder")
+    if data == "nih":
+        check_nih_inputs(nih_archives, nih_base_url, nih_metadata)
+        if adjudicated_labels:
+            _existing("adjudicated_labels", adjudicated_labels, "file")

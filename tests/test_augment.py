@@ -1,0 +1,78 @@
+"""Training-time augmentation in the input pipeline: small, seeded, anatomy never flipped."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chestxray.augment import Augmentation, augment_batch
+from chestxray.images import load_grey, to_model_input
+
+from conftest import NIH_IMAGES
+
+NONE = Augmentation(0.0, 0.0, 0.0, 0.0)
+
+
+@pytest.fixture(scope="module")
+def radiographs():
+    names = sorted(p for p in NIH_IMAGES.glob("*.png"))[:4]
+    return to_model_input(np.stack([load_grey(p, 64) for p in names]))
+
+
+def test_zero_augmentation_is_the_identity(radiographs):
+    out = augment_batch(radiographs, np.random.default_rng(0), NONE)
+    assert np.allclose(out, radiographs, atol=1e-5)
+
+
+def test_augmented_batch_keeps_shape_range_and_anatomy(radiographs):
+    out = augment_batch(radiographs, np.random.default_rng(1))
+    assert out.shape == radiographs.shape and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert not np.allclose(out, radiographs)
+    centre = slice(16, 48)
+    for before, after in zip(radiographs[..., 0], out[..., 0]):
+        # small warps: the centre of the film stays close to the original
+        assert np.corrcoef(before[centre, centre].ravel(), after[centre, centre].ravel())[0, 1] > 0.8
+
+
+def test_never_flips_left_and_right():
+    """The heart is on the patient's left (the image's right): a mark stays on its side."""
+    marked = np.zeros((64, 50, 50, 1), dtype=np.float32)
+    marked[:, 20:30, 36:46, 0] = 1.0
+    out = augment_batch(marked, np.random.default_rng(5))[..., 0]
+    columns = np.arange(50)
+    centres = (out.sum(axis=1) * columns).sum(axis=1) / out.sum(axis=(1, 2))
+    assert (centres > 35).all()
+
+
+def test_a_shift_moves_the_content(tmp_path):
+    square = np.zeros((1, 50, 50, 1), dtype=np.float32)
+    square[0, 20:30, 20:30, 0] = 1.0
+    spec = Augmentation(max_rotation_degrees=0.0, max_shift=0.1, max_zoom=0.0, max_contrast=0.0)
+    out = augment_batch(square, np.random.default_rng(3), spec)[0, ..., 0]
+    rows, cols = np.nonzero(out > 0.5)
+    centre = np.array([rows.mean(), cols.mean()])
+    assert 0.5 < np.abs(centre - 24.5).max() <= 5.5  # moved by up to 10% of the side
+    assert out.sum() == pytest.approx(100, rel=0.1)  # moved, not rescaled
+
+
+def test_same_seed_same_augmentation(radiographs):
+    a = augment_batch(radiographs, np.random.default_rng([7, 0, 0]))
+    b = augment_batch(radiographs, np.random.default_rng([7, 0, 0]))
+    c = augment_batch(radiographs, np.random.default_rng([7, 1, 0]))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_pipeline_augments_training_batches_only_when_asked(tmp_path):
+    from chestxray.dataset import prepare_dataset
+
+    prepared = prepare_dataset("demo", str(tmp_path / "demo"), 16, 32, 5, cache_dir=str(tmp_path / "cache"))
+    plain = prepared.batches("train", 8)
+    augmented = prepared.batches("train", 8, augment=True)
+    (x_plain, y_plain), (x_aug, y_aug) = plain[0], augmented[0]
+    assert np.array_equal(y_plain, y_aug) and x_plain.shape == x_aug.shape
+    assert not np.allclose(x_plain, x_aug)
+    assert np.array_equal(augmented[0][0], x_aug)  # the same batch within an epoch
+    augmented.on_epoch_end()
+    assert not np.array_equal(augmented[0][0], x_aug)  # a new draw next epoch
+    again = prepared.batches("train", 8, augment=True)
+    assert np.array_equal(again[0][0], x_aug)  # reproducible from the seed

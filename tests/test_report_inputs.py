@@ -1,0 +1,37 @@
+"""Report parameters that name unusable data stop in seconds, naming the parameter,
+before any download, data preparation or training."""
+
+import pytest
+
+from conftest import render
+from http_faults import FaultyServer
+
+
+@pytest.fixture
+def no_columns_csv(tmp_path):
+    path = tmp_path / "not-nih.csv"
+    path.write_text("a,b\n1,2\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (["data=nih", "nih_archives=13"], "parameter 'nih_archives' is '13': archives are numbered 1 to 12"),
+        (["data=nih", "nih_archives=2-14"], "parameter 'nih_archives' is '2-14'"),
+        (["data=nih", "nih_metadata=/no/such/Data_Entry_2017_v2020.csv"], "parameter 'nih_metadata' is '/no/such/"),
+        (["data=nih", "nih_metadata={no_columns_csv}"], "lacks the column(s) ['Image Index', 'Finding Labels', 'Patient ID']"),
+        (["data=nih", "nih_base_url=ftp//mirror"], "parameter 'nih_base_url' is 'ftp//mirror' but must be an http://"),
+        (["data=folder", "data_dir=/no/such/folder"], "parameter 'data_dir' is '/no/such/folder', but no such folder"),
+    ],
+)
+def test_unusable_data_inputs_stop_before_anything_runs(project_copy, no_columns_csv, params, message):
+    with FaultyServer({"images_01.tar.gz": b"x" * 1000}) as server:
+        params = [p.format(no_columns_csv=no_columns_csv) for p in params]
+        if not any(p.startswith("nih_base_url=") for p in params) and "data=nih" in params:
+            params.append(f"nih_base_url={server.url}")
+        done = render(project_copy, *params)
+        assert server.sent == {}  # nothing was downloaded
+    assert done.returncode != 0 and message in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert not (project_copy / "_output").exists() and not (project_copy / "data").exists()
