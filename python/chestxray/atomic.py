@@ -11,8 +11,13 @@ from pathlib import Path
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a hidden ``.<name>.partial`` sibling to write; rename it onto ``path``
-    only when the block finishes without an error."""
+    only when the block finishes without an error, and remove it when it fails
+    (nothing half-written is left behind)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.partial")
-    yield tmp
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
