@@ -15,7 +15,8 @@ learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, mode
     result <- fit_and_evaluate(model, data, p, file.path(work_dir, label))
     list(test_auroc = result$metrics$auroc, test_auroc_ci95 = result$metrics$auroc_ci95,
          epochs_run = nrow(result$history), seconds = result$seconds,
-         test_images = length(result$test_probabilities), test_positives = sum(data$labels("test")))
+         test_images = length(result$test_probabilities), test_positives = sum(data$labels("test")),
+         test_labels = as.integer(data$labels("test")), test_probabilities = result$test_probabilities)
   }
   list(model = model, n_per_class = as.integer(n_per_class), image_size = as.integer(image_size),
        max_epochs = as.integer(epochs), seed = as.integer(seed),
