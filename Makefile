@@ -7,7 +7,7 @@
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup report pdf site test bench renv-lock clean
+.PHONY: setup report pdf notebook site test bench renv-lock clean
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +17,14 @@ report: setup
 
 pdf: setup
 	Rscript scripts/render.R --to pdf $(PARAMS)
+
+# The Jupyter twin: _output/report.ipynb, generated from report.qmd (never edited by
+# hand) and executed by the R kernel (IRkernel) with nbclient; same PARAMS, same
+# _output/ files as `make report`. To publish it beside the HTML: run it before
+# `make site` with report.ipynb in SITE_FILES.
+#   make notebook PARAMS="n_per_class=200 epochs=5"
+notebook: setup
+	.venv/bin/python scripts/make_notebook.py $(PARAMS)
 
 # The published site (GitHub Pages): the HTML report as index.html, the PDF when
 # rendered, and the outputs a reader may want to check or reuse.
