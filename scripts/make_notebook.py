@@ -359,9 +359,7 @@ def build_notebook(lines: list[str], params: dict[str, str], *, repository: str 
 
 def report_source(overrides: list[str]) -> dict:
     """Parameters checked, figures numbered and packages listed by scripts/notebook_source.R."""
-    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
-    done = subprocess.run(["Rscript", "scripts/notebook_source.R", *overrides], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(["Rscript", "scripts/notebook_source.R", *overrides], cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         message = re.sub(r"^Error:\s*", "", done.stderr.replace("Execution halted", "").strip())
         raise NotebookError(message or "scripts/notebook_source.R failed")

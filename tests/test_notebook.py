@@ -104,11 +104,14 @@ def test_narrative_is_kept_and_no_quarto_syntax_is_left(generated):
 def test_chunk_options_become_cell_behaviour(generated):
     notebook, _ = generated
     cells = {cell.id: cell for cell in notebook.cells}
-    hidden = lambda cell: cell.metadata.get("jupyter", {}).get("source_hidden") and "remove-input" in cell.metadata["tags"]
+    def hidden(cell):
+        return cell.metadata.get("jupyter", {}).get("source_hidden") and "remove-input" in cell.metadata["tags"]
+
     assert hidden(cells["setup"]) and cells["setup"].metadata["jupyter"]["outputs_hidden"]  # include: false
     assert hidden(cells["metrics-table"]) and not hidden(cells["fig-roc"])  # echo: false / default
     assert cells["train"].metadata["jupyter"] == {"outputs_hidden": True}  # results: hide
-    assert cells["data-warning"].source.startswith("show_markdown({") and cells["data-warning"].source.endswith("}, quote = TRUE)")
+    warning = cells["data-warning"].source
+    assert warning.startswith("show_markdown({") and warning.endswith("}, quote = TRUE)")  # in the warning box
     assert cells["data-summary"].source.endswith("})")  # asis outside the warning box: not quoted
     assert cells["prepare-data"].source.startswith('python_cell(r"(\nfrom chestxray.dataset import prepare_dataset')
     assert cells["fig-examples"].source.startswith("options(repr.plot.width = 8, repr.plot.height = 5.5)\n")
@@ -125,7 +128,8 @@ def test_every_code_cell_is_valid_r(generated, tmp_path):
         path = tmp_path / f"{n:02d}-{cell.id}.R"
         path.write_text(cell.source)
         files.append(str(path))
-    code = "for (f in commandArgs(TRUE)) tryCatch(parse(f), error = function(e) cat('BAD', f, conditionMessage(e), '\\n'))"
+    code = ("for (f in commandArgs(TRUE)) "
+            "tryCatch(parse(f), error = function(e) cat('BAD', f, conditionMessage(e), '\\n'))")
     done = subprocess.run(["Rscript", "-e", code, *files], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "BAD" not in done.stdout, done.stdout + done.stderr
 
@@ -208,7 +212,8 @@ def test_notebook_is_written_atomically(tmp_path, monkeypatch):
 
 
 def test_make_target_and_setup():
-    done = subprocess.run(["make", "-n", "notebook", "PARAMS=epochs=3 seed=1"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(["make", "-n", "notebook", "PARAMS=epochs=3 seed=1"], cwd=ROOT,
+                          capture_output=True, text=True)
     assert done.returncode == 0 and ".venv/bin/python scripts/make_notebook.py epochs=3 seed=1" in done.stdout
     setup = (ROOT / "scripts" / "setup.sh").read_text()
     assert "r-cran-irkernel" in setup and 'IRkernel::installspec(prefix = ".venv")' in setup
@@ -309,8 +314,9 @@ def test_opened_in_jupyter_and_run_all_it_reproduces_the_report(executed):
     for cell in code_cells(again):
         cell.outputs, cell.execution_count = [], None
     (project / ".venv").symlink_to(ROOT / ".venv")  # a clone after `make setup`
-    env = {k: v for k, v in os.environ.items() if k not in ("RETICULATE_PYTHON", "PYTHONPATH")}  # the notebook finds .venv
-    client = NotebookClient(again, kernel_name="ir", timeout=600, resources={"metadata": {"path": str(project / "_output")}})
+    env = {k: v for k, v in os.environ.items() if k not in ("RETICULATE_PYTHON", "PYTHONPATH")}  # it finds .venv
+    client = NotebookClient(again, kernel_name="ir", timeout=600,
+                            resources={"metadata": {"path": str(project / "_output")}})
     client.execute(env=env)
     assert_ran_cleanly(again)
     after = json.loads((project / "_output" / "metrics.json").read_text())
