@@ -7,7 +7,7 @@
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup report pdf site test bench renv-lock clean
+.PHONY: setup report pdf notebook site test bench renv-lock clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,9 +18,16 @@ report: setup
 pdf: setup
 	Rscript scripts/render.R --to pdf $(PARAMS)
 
-# The published site (GitHub Pages): the HTML report as index.html, the PDF when
-# rendered, and the outputs a reader may want to check or reuse.
-SITE_FILES = report.pdf model.keras model-card.json metrics.json predictions.csv validation_predictions.csv \
+# The Jupyter twin: _output/report.ipynb, generated from report.qmd (never edited by
+# hand) and executed by the R kernel (IRkernel) with nbclient; same PARAMS, same
+# _output/ files as `make report`; `make site` publishes it beside the HTML.
+#   make notebook PARAMS="n_per_class=200 epochs=5"
+notebook: setup
+	.venv/bin/python scripts/make_notebook.py $(PARAMS)
+
+# The published site (GitHub Pages): the HTML report as index.html, the PDF and the
+# notebook when rendered, and the outputs a reader may want to check or reuse.
+SITE_FILES = report.pdf report.ipynb model.keras model-card.json metrics.json predictions.csv validation_predictions.csv \
              history.csv manifest.csv
 site:
 	@test -f _output/report.html || { echo "site: no _output/report.html; run 'make report' first" >&2; exit 1; }

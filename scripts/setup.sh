@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the project needs, skipping what is already there:
 # Debian packages (R, pandoc, LaTeX for PDF, Chromium for the browser check of the
-# HTML report), then .venv from requirements.txt.
+# HTML report, IRkernel for the notebook), then .venv from requirements.txt, then the
+# R kernel for Jupyter registered inside .venv (`make notebook`).
 # Safe to re-run; fast when nothing is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   r-base-core r-base-dev
   r-cran-reticulate r-cran-knitr r-cran-rmarkdown r-cran-ggplot2 r-cran-jsonlite r-cran-yaml r-cran-proc
+  r-cran-irkernel
   pandoc
   texlive-xetex texlive-latex-recommended texlive-fonts-recommended lmodern poppler-utils
   chromium
@@ -56,5 +58,19 @@ setup_venv() {
   cp requirements.txt "$stamp"
 }
 
+# The R kernel for Jupyter (IRkernel's own installspec), registered inside .venv so that
+# the notebook's executor (nbclient, run by .venv/bin/python) finds it and nothing global changes.
+register_r_kernel() {
+  local kernel=.venv/share/jupyter/kernels/ir/kernel.json output
+  [ -f "$kernel" ] && return 0
+  echo "setup: registering the R kernel for Jupyter (IRkernel) in .venv"
+  if ! output=$(PATH="$PWD/.venv/bin:$PATH" Rscript -e 'IRkernel::installspec(prefix = ".venv")' 2>&1) || [ ! -f "$kernel" ]; then
+    echo "$output" >&2
+    echo "setup: could not register the R kernel in .venv (IRkernel::installspec failed)" >&2
+    exit 1
+  fi
+}
+
 install_debian_packages
 setup_venv
+register_r_kernel

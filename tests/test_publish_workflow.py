@@ -30,7 +30,7 @@ def test_workflow_renders_with_quarto_and_the_project_commands():
     uses = [step.get("uses", "") for step in render["steps"]]
     assert "quarto-dev/quarto-actions/setup@v2" in uses
     commands = run_lines(render)
-    assert commands.index("make report") < commands.index("make pdf") < commands.index("make site")
+    assert commands.index("make report") < commands.index("make pdf") < commands.index("make notebook") < commands.index("make site")
     upload = next(step for step in render["steps"] if step.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "_site"
     deploy = workflow["jobs"]["deploy"]
@@ -40,7 +40,7 @@ def test_workflow_renders_with_quarto_and_the_project_commands():
 
 def test_every_make_target_the_workflow_names_exists():
     targets = {command.split()[1] for command in run_lines(load_workflow()["jobs"]["render"]) if command.startswith("make ")}
-    assert targets == {"report", "pdf", "site"}
+    assert targets == {"report", "pdf", "notebook", "site"}
     for target in targets:
         done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
@@ -53,14 +53,15 @@ def test_make_site_publishes_the_report_as_index_and_the_outputs(tmp_path):
     output = project / "_output"
     output.mkdir()
     (output / "report.html").write_text("<html>informe</html>")
-    for name in ("metrics.json", "predictions.csv", "model.keras", "checkpoints.tmp"):
+    for name in ("metrics.json", "predictions.csv", "model.keras", "report.ipynb", "checkpoints.tmp"):
         (output / name).write_text(name)
     done = subprocess.run(["make", "site"], cwd=project, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     site = project / "_site"
     assert (site / "index.html").read_text() == "<html>informe</html>"
-    assert sorted(p.name for p in site.iterdir()) == ["index.html", "metrics.json", "model.keras", "predictions.csv"]
-    assert re.search(r"site: 4 files in _site/", done.stdout)
+    assert sorted(p.name for p in site.iterdir()) == ["index.html", "metrics.json", "model.keras", "predictions.csv",
+                                                      "report.ipynb"]
+    assert re.search(r"site: 5 files in _site/", done.stdout)
 
 
 def test_make_site_without_a_report_says_what_to_run(tmp_path):

@@ -1,0 +1,24 @@
+#!/usr/bin/env Rscript
+# What scripts/make_notebook.py needs from the R side, as JSON on stdout:
+#   - the report's parameters, checked exactly as `make report` checks them
+#     (a wrong name or value stops here, naming it, before any kernel starts),
+#     each written as an R literal for the notebook's parameters cell;
+#   - report.qmd with figures numbered and @fig- references resolved by the same
+#     rule as the knitr route (number_figures), so both give "Figura N" alike;
+#   - the R packages the project uses (for the Colab cell).
+#
+#   Rscript scripts/notebook_source.R [key=value ...]
+
+source("R/params.R")
+source("R/render_support.R")
+source("R/r_dependencies.R")
+
+overrides <- parse_overrides(commandArgs(trailingOnly = TRUE))
+params <- merge_params(rmarkdown::yaml_front_matter("report.qmd")$params, overrides)
+lines <- number_figures(readLines("report.qmd", encoding = "UTF-8"), prefix_captions = TRUE)
+
+cat(jsonlite::toJSON(list(
+  params = lapply(params, function(value) jsonlite::unbox(deparse(value))),
+  lines = lines,
+  r_packages = project_r_packages(".")
+)))
