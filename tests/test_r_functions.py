@@ -143,7 +143,7 @@ def test_metrics_agree_with_scikit_learn(r_session):
     r_session.assign("scores", r_session.c(*scores.tolist()))
     metrics = r_json(r_session, "binary_metrics(labels, scores, 0.5)")
     assert metrics["auroc"] == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
-    low, high = metrics["auroc_ci95"]
+    low, high = metrics["auroc_ci95_delong"]
     assert low < metrics["auroc"] < high
     predicted = scores >= 0.5
     assert metrics["counts"]["tp"] == int((predicted & (labels == 1)).sum())
