@@ -33,14 +33,15 @@ confusion_counts <- function(labels, probabilities, threshold) {
 
 ratio <- function(a, b) if (a + b > 0) a / (a + b) else NA_real_
 
-# AUROC with a DeLong 95% interval, threshold metrics with their counts, Brier score.
+# AUROC with a DeLong 95% interval (which treats images as independent),
+# threshold metrics with their counts, Brier score.
 binary_metrics <- function(labels, probabilities, threshold) {
   curve <- roc_curve(labels, probabilities)
   interval <- as.numeric(pROC::ci.auc(curve, method = "delong"))
   counts <- confusion_counts(labels, probabilities, threshold)
   list(
     auroc = as.numeric(pROC::auc(curve)),
-    auroc_ci95 = interval[c(1, 3)],
+    auroc_ci95_delong = interval[c(1, 3)],
     accuracy = (counts$tp + counts$tn) / length(labels),
     sensitivity = ratio(counts$tp, counts$fn),
     specificity = ratio(counts$tn, counts$fp),
@@ -49,6 +50,60 @@ binary_metrics <- function(labels, probabilities, threshold) {
     brier = mean((probabilities - labels)^2),
     threshold = threshold,
     counts = c(counts, list(positives = sum(labels == 1), negatives = sum(labels == 0)))
+  )
+}
+
+# AUROC as the Mann-Whitney statistic (ties count one half): the same value as
+# pROC::auc, fast enough for thousands of bootstrap replicates.
+rank_auroc <- function(labels, probabilities) {
+  positives <- labels == 1
+  n_pos <- sum(positives)
+  n_neg <- length(labels) - n_pos
+  (sum(rank(probabilities)[positives]) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+}
+
+# Evaluate `code` with R's generator seeded, leaving the caller's stream as it was.
+with_seed <- function(seed, code) {
+  had_seed <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
+  if (had_seed) saved <- get(".Random.seed", envir = globalenv())
+  on.exit(if (had_seed) assign(".Random.seed", saved, envir = globalenv())
+          else rm(".Random.seed", envir = globalenv()))
+  set.seed(seed)
+  code
+}
+
+# 95% percentile intervals for AUROC, sensitivity and specificity from a
+# patient-level (cluster) bootstrap: patients are drawn with replacement and
+# bring all their images, because films of one patient are correlated. The
+# threshold stays fixed (it came from validation). Replicates whose resample
+# lacks a class are counted and left out of all three intervals.
+patient_bootstrap <- function(labels, probabilities, patients, threshold, replicates = 2000L, seed = 42L) {
+  images_of <- unname(split(seq_along(labels), as.character(patients)))
+  predicted <- probabilities >= threshold
+  draws <- with_seed(seed, lapply(seq_len(replicates), function(r) {
+    sample.int(length(images_of), length(images_of), replace = TRUE)
+  }))
+  estimates <- vapply(draws, function(drawn) {
+    i <- unlist(images_of[drawn], use.names = FALSE)
+    y <- labels[i]
+    if (all(y == 1) || all(y == 0)) return(c(NA_real_, NA_real_, NA_real_))
+    c(rank_auroc(y, probabilities[i]), mean(predicted[i][y == 1]), mean(!predicted[i][y == 0]))
+  }, numeric(3))
+  usable <- !is.na(estimates[1, ])
+  interval <- function(row) {
+    if (!any(usable)) return(c(NA_real_, NA_real_))
+    as.numeric(stats::quantile(estimates[row, usable], c(0.025, 0.975), names = FALSE))
+  }
+  list(
+    auroc_ci95_patient_bootstrap = interval(1),
+    sensitivity_ci95_patient_bootstrap = interval(2),
+    specificity_ci95_patient_bootstrap = interval(3),
+    patient_bootstrap = list(
+      method = "percentile intervals; patients drawn with replacement, each with all their test images; threshold fixed",
+      replicates = as.integer(replicates), replicates_used = sum(usable),
+      replicates_without_both_classes = sum(!usable), seed = as.integer(seed),
+      patients = length(images_of), images = length(labels)
+    )
   )
 }
 

@@ -16,13 +16,17 @@ plot_training_history <- function(histories) {
     ggplot2::theme_minimal(base_size = 11) + ggplot2::theme(legend.position = "bottom")
 }
 
-plot_roc_curve <- function(points, auroc, interval) {
-  label <- sprintf("AUROC %.3f (IC 95%%: %.3f-%.3f)", auroc, interval[1], interval[2])
+# interval: DeLong's; bootstrap, when given: the patient-level bootstrap interval.
+plot_roc_curve <- function(points, auroc, interval, bootstrap = NULL) {
+  label <- sprintf("AUROC %.3f\nIC 95%% DeLong: %.3f-%.3f", auroc, interval[1], interval[2])
+  if (!is.null(bootstrap)) {
+    label <- sprintf("%s\nIC 95%% bootstrap por paciente: %.3f-%.3f", label, bootstrap[1], bootstrap[2])
+  }
   ggplot2::ggplot(points[order(1 - points$specificity, points$sensitivity), ],
                   ggplot2::aes(1 - specificity, sensitivity)) +
     ggplot2::geom_abline(linetype = "dashed", colour = "grey60") +
     ggplot2::geom_step(colour = "#0b5394", linewidth = 0.9) +
-    ggplot2::annotate("text", x = 0.6, y = 0.1, label = label) +
+    ggplot2::annotate("text", x = 0.55, y = 0.12, label = label, size = 3.5) +
     ggplot2::coord_equal() +
     ggplot2::labs(x = "1 - especificidad", y = "sensibilidad") +
     ggplot2::theme_minimal(base_size = 11)

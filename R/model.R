@@ -64,31 +64,33 @@ imagenet_input <- function(name, x) {
   }
 }
 
-# Transfer learning. weights: "imagenet" (Keras downloads them once), a local
-# weights file, or "none". Offline, "imagenet" fails: on_missing_weights
-# "random" goes on from random initialisation with a warning, "stop" stops.
-build_transfer <- function(name, image_size, weights = "imagenet", on_missing_weights = "random") {
+# Transfer learning. weights: "imagenet" (from Keras' cache, downloaded there
+# once), a local weights file, or "none". When they cannot be loaded,
+# on_missing_weights "stop" stops; "random" goes on from random initialisation
+# with a warning. What was loaded travels with the model (weights_loaded()).
+build_transfer <- function(name, image_size, weights = "imagenet", on_missing_weights = "stop") {
   keras <- import_keras()
   size <- as.integer(image_size)
   inputs <- keras$Input(shape = list(size, size, 1L), name = "radiograph")
   x <- imagenet_input(name, inputs)
   application <- if (name == "densenet121") keras$applications$DenseNet121 else keras$applications$MobileNetV2
-  make <- function(w) application(include_top = FALSE, weights = w, input_tensor = x, pooling = "avg")
-  requested <- if (identical(weights, "none")) NULL else weights
-  base <- tryCatch(make(requested), error = function(e) {
-    if (is.null(requested)) stop(e)
-    reason <- trimws(gsub("\\s+", " ", conditionMessage(e)))
-    if (on_missing_weights == "stop") {
-      stop(sprintf("could not load '%s' weights for %s (%s); set weights to a local file, or on_missing_weights=random",
-                   weights, name, reason), call. = FALSE)
-    }
+
+  loaded <- transfer_weights(name, size, weights, on_missing_weights)
+  if (identical(loaded$source, "random")) {
     warning(sprintf("could not load '%s' weights for %s (%s): training from random initialisation",
-                    weights, name, reason), call. = FALSE)
-    make(NULL)
+                    weights, name, loaded$error), call. = FALSE)
+  }
+  base <- tryCatch(application(include_top = FALSE, weights = loaded$file, input_tensor = x, pooling = "avg"),
+                   error = function(e) {
+    if (is.null(loaded$file)) stop(e)
+    stop(sprintf("the weights file %s does not fit %s: %s", loaded$file, name,
+                 trimws(gsub("\\s+", " ", conditionMessage(e)))), call. = FALSE)
   })
   y <- keras$layers$Dropout(0.3)(base$output)
   outputs <- keras$layers$Dense(1L, activation = "sigmoid", name = "pneumothorax")(y)
-  keras$Model(inputs, outputs, name = name)
+  model <- keras$Model(inputs, outputs, name = name)
+  attr(model, "weights_loaded") <- loaded
+  model
 }
 
 count_parameters <- function(model) as.integer(model$count_params())

@@ -11,7 +11,7 @@ PARAM_RULES <- list(
   match = list(values = c("any", "exact")),
   model = list(values = c("cnn", "baseline", "densenet121", "mobilenetv2")),
   weights = list(type = "character", describe = "'imagenet', 'none' or the path of a weights file"),
-  on_missing_weights = list(values = c("random", "stop")),
+  on_missing_weights = list(values = c("stop", "random")),
   operating_point = list(values = c("youden", "sensitivity")),
   target_sensitivity = list(type = "number", min = 0.5, max = 0.999),
   adjudicated_labels = list(type = "optional"),

@@ -20,28 +20,43 @@ fit_and_evaluate <- function(name, prepared, p, output_dir) {
     name = name
   )
   seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
+  # The model now holds the evaluated epoch's weights (train_model's one rule).
+  evaluated_epoch <- history$epoch[history$evaluated]
   validation <- predict_probabilities(model, prepared$batches("validation", p$batch_size))
   threshold <- choose_threshold(prepared$labels("validation"), validation, p$operating_point, p$target_sensitivity)
   test <- predict_probabilities(model, prepared$batches("test", p$batch_size))
-  metrics <- binary_metrics(prepared$labels("test"), test, threshold)
-  console_step("%s: %d epochs in %.0f s; test AUROC %.3f (95%% CI %.3f-%.3f)", name, nrow(history), seconds,
-               metrics$auroc, metrics$auroc_ci95[1], metrics$auroc_ci95[2])
+  test_labels <- prepared$labels("test")
+  metrics <- c(
+    binary_metrics(test_labels, test, threshold),
+    patient_bootstrap(test_labels, test, prepared$part("test")$patient_id, threshold,
+                      replicates = BOOTSTRAP_REPLICATES, seed = p$seed)
+  )
+  console_step(paste("%s: %d epochs in %.0f s; test AUROC %.3f (95%% CI DeLong %.3f-%.3f, patient bootstrap",
+                     "%.3f-%.3f) at the evaluated epoch %d"),
+               name, nrow(history), seconds, metrics$auroc, metrics$auroc_ci95_delong[1], metrics$auroc_ci95_delong[2],
+               metrics$auroc_ci95_patient_bootstrap[1], metrics$auroc_ci95_patient_bootstrap[2], evaluated_epoch)
   list(
     name = name, model = model, history = history, seconds = seconds, threshold = threshold,
+    evaluated_epoch = evaluated_epoch, weights_loaded = weights_loaded(model),
     validation_probabilities = validation, test_probabilities = test,
     metrics = metrics,
     parameters = count_parameters(model)
   )
 }
 
+# Patient-bootstrap replicates. Measured on one core: 0.2 s for the default demo's
+# test split (about 120 images), 3 s for 3,000 test images, 8 s for 10,000.
+BOOTSTRAP_REPLICATES <- 2000L
+
 # Rows for the comparison table: same split, same operating-point rule.
 comparison_table <- function(results) {
   rows <- do.call(rbind, lapply(results, function(r) {
     m <- r$metrics
     data.frame(
-      model = r$name, parameters = r$parameters, epochs = nrow(r$history), seconds = round(r$seconds),
-      auroc = m$auroc, ci_low = m$auroc_ci95[1], ci_high = m$auroc_ci95[2], sensitivity = m$sensitivity,
-      specificity = m$specificity, ppv = m$ppv, npv = m$npv, brier = m$brier
+      model = r$name, parameters = r$parameters, epochs = nrow(r$history), evaluated_epoch = r$evaluated_epoch,
+      seconds = round(r$seconds), auroc = m$auroc, ci_low = m$auroc_ci95_delong[1], ci_high = m$auroc_ci95_delong[2],
+      boot_low = m$auroc_ci95_patient_bootstrap[1], boot_high = m$auroc_ci95_patient_bootstrap[2],
+      sensitivity = m$sensitivity, specificity = m$specificity, ppv = m$ppv, npv = m$npv, brier = m$brier
     )
   }))
   rownames(rows) <- NULL
@@ -55,10 +70,15 @@ write_model_card <- function(result, p, path) {
     operating_point = p$operating_point, target_sensitivity = p$target_sensitivity,
     positive_class = "Pneumothorax", negative_class = "No Finding",
     preprocessing = "chestxray.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched), box resize, /255",
-    data = p$data, seed = p$seed,
-    test_auroc = result$metrics$auroc, test_auroc_ci95 = result$metrics$auroc_ci95
+    data = p$data, seed = p$seed, evaluated_epoch = result$evaluated_epoch,
+    weights_loaded = json_record(result$weights_loaded), test_auroc = result$metrics$auroc,
+    test_auroc_ci95_delong = result$metrics$auroc_ci95_delong,
+    test_auroc_ci95_patient_bootstrap = result$metrics$auroc_ci95_patient_bootstrap
   ), path)
 }
+
+# NULL fields would become {} in JSON; NA becomes null.
+json_record <- function(record) lapply(record, function(value) if (is.null(value)) NA else value)
 
 # Everything published next to the report: model, card, predictions, history, metrics.json.
 save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NULL, agreement = NULL, versions = NULL) {
@@ -80,7 +100,9 @@ save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NUL
     calibration = calibration_bins(prepared$labels("test"), main$test_probabilities),
     comparison = comparison_table(results), subgroups = subgroups, adjudicated = agreement,
     split_sizes = as.list(table(prepared$table$split)), parameters = p, seed = p$seed,
-    training_seconds = main$seconds, epochs_run = nrow(main$history), versions = versions
+    training_seconds = main$seconds, epochs_run = nrow(main$history), evaluated_epoch = main$evaluated_epoch,
+    evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
+    versions = versions
   )), file.path(output_dir, "metrics.json"))
   console_step("Outputs in %s/: model.keras, model-card.json, predictions.csv, validation_predictions.csv, history.csv, metrics.json",
                output_dir)

@@ -26,26 +26,26 @@ compile_model <- function(model, learning_rate = 1e-3) {
   model
 }
 
-# Fit with validation AUROC computed each epoch (scikit-learn), early stopping
-# on it after a warm-up with the best weights restored, a best checkpoint on
-# disk, and learning-rate reduction on plateaus. Returns one row per epoch.
+# Fit with validation AUROC computed each epoch (scikit-learn) and one rule for
+# the evaluated epoch (chestxray.training.BestEpoch: the highest validation AUROC
+# of all epochs, saved to the checkpoint and restored at the end); early stopping
+# after a warm-up only decides when to stop; the learning rate halves on
+# plateaus. Returns one row per epoch; column `evaluated` marks the epoch whose
+# weights the model holds afterwards.
 train_model <- function(model, train_batches, validation_batches, labels, validation_labels, epochs,
                         checkpoint = NULL, name = "model", verbose = 0L) {
   keras <- import_keras()
   training <- import_chestxray("training")
+  best <- training$BestEpoch(checkpoint)
   callbacks <- list(
     training$ValidationAUROC(validation_batches, as.array(validation_labels)),
     training$ConsoleProgress(name, as.integer(epochs)),
+    best,
     # Small CNNs from scratch often sit near chance for a few epochs before the
     # sign is found: early stopping only watches after a warm-up.
-    keras$callbacks$EarlyStopping(monitor = "val_auroc", mode = "max", patience = 6L, start_from_epoch = 6L,
-                                  restore_best_weights = TRUE),
+    keras$callbacks$EarlyStopping(monitor = "val_auroc", mode = "max", patience = 6L, start_from_epoch = 6L),
     keras$callbacks$ReduceLROnPlateau(monitor = "val_auroc", mode = "max", factor = 0.5, patience = 4L, min_lr = 1e-5)
   )
-  if (!is.null(checkpoint)) {
-    callbacks <- c(callbacks, keras$callbacks$ModelCheckpoint(checkpoint, monitor = "val_auroc", mode = "max",
-                                                              save_best_only = TRUE))
-  }
   history <- model$fit(
     train_batches,
     validation_data = validation_batches,
@@ -54,8 +54,14 @@ train_model <- function(model, train_batches, validation_batches, labels, valida
     callbacks = callbacks,
     verbose = as.integer(verbose)
   )
-  history_frame(history$history)
+  history <- history_frame(history$history)
+  if (is.null(best$best_epoch)) stop("no epoch had a validation AUROC to choose the evaluated weights", call. = FALSE)
+  history$evaluated <- history$epoch == best$best_epoch
+  history
 }
+
+# How the evaluated epoch is chosen, in words (for metrics.json).
+evaluated_epoch_rule <- function() import_chestxray("training")$BestEpoch$RULE
 
 history_frame <- function(history) {
   metrics <- names(history)

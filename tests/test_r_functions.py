@@ -1,5 +1,6 @@
 """The R functions the report calls, run in embedded R through rpy2."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -83,22 +84,26 @@ def test_transfer_loads_a_local_weights_file(tmp_path):
       reference$save_weights("{weights}")
       m <- build_transfer("mobilenetv2", 32L, weights = "{weights}")
       list(value = m$get_layer("Conv1")$kernel$numpy()[1, 1, 1, 1],
-           output = unlist(m$output$shape), name = m$name)
+           output = unlist(m$output$shape), name = m$name, loaded = weights_loaded(m))
     """)
     assert out["value"] == 0.125 and out["output"] == 1 and out["name"] == "mobilenetv2"
+    assert out["loaded"]["source"] == str(weights) and out["loaded"]["file"] == str(weights)
+    assert out["loaded"]["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
 
 
 def test_missing_weights_stop_or_fall_back(tmp_path):
     missing = tmp_path / "absent.weights.h5"
-    with pytest.raises(AssertionError, match="could not load .*absent.weights.h5.* for mobilenetv2.*local file"):
-        run_r(f'build_transfer("mobilenetv2", 32L, weights = "{missing}", on_missing_weights = "stop")')
+    with pytest.raises(AssertionError, match="could not load .*absent.weights.h5.* for mobilenetv2.*existing weights file"):
+        run_r(f'build_transfer("mobilenetv2", 32L, weights = "{missing}")')  # "stop" is the default
     out = run_r(f"""
       warned <- NULL
       m <- withCallingHandlers(build_transfer("mobilenetv2", 32L, weights = "{missing}", on_missing_weights = "random"),
                                warning = function(w) {{ warned <<- conditionMessage(w); invokeRestart("muffleWarning") }})
-      list(warning = warned, parameters = count_parameters(m))
+      list(warning = warned, parameters = count_parameters(m), loaded = weights_loaded(m))
     """)
     assert "training from random initialisation" in out["warning"] and out["parameters"] > 100_000
+    assert out["loaded"]["source"] == "random" and out["loaded"]["requested"] == str(missing)
+    assert "sha256" not in out["loaded"] or not out["loaded"]["sha256"]
 
 
 def test_training_on_tiny_set_returns_history(tmp_path):
@@ -136,7 +141,7 @@ def test_metrics_agree_with_scikit_learn(r_session):
     r_session.assign("scores", r_session.c(*scores.tolist()))
     metrics = r_json(r_session, "binary_metrics(labels, scores, 0.5)")
     assert metrics["auroc"] == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
-    low, high = metrics["auroc_ci95"]
+    low, high = metrics["auroc_ci95_delong"]
     assert low < metrics["auroc"] < high
     predicted = scores >= 0.5
     assert metrics["counts"]["tp"] == int((predicted & (labels == 1)).sum())

@@ -141,7 +141,7 @@ def test_same_seed_same_metrics(html_render, tmp_path):
     done = render(project, *TINY_PARAMS)
     assert_rendered(done, project / "_output" / "metrics.json")
     second = json.loads((project / "_output" / "metrics.json").read_text())
-    for key in ("auroc", "accuracy", "threshold", "counts", "auroc_ci95"):
+    for key in ("auroc", "accuracy", "threshold", "counts", "auroc_ci95_delong", "auroc_ci95_patient_bootstrap"):
         assert first[key] == second[key], key
     a = pd.read_csv(html_render / "_output" / "predictions.csv")
     b = pd.read_csv(project / "_output" / "predictions.csv")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
@@ -55,3 +57,39 @@ class ConsoleProgress(keras.callbacks.Callback):
         step(f"  {self.name} epoch {epoch + 1}/{self.epochs}: loss {logs.get('loss', float('nan')):.3f}, "
              f"validation loss {logs.get('val_loss', float('nan')):.3f}, "
              f"validation AUROC {logs.get('val_auroc', float('nan')):.3f}")
+
+
+class BestEpoch(keras.callbacks.Callback):
+    """The one rule for the evaluated epoch: the highest ``val_auroc`` of all
+    epochs run (the earliest on ties).
+
+    Each new best is saved to ``checkpoint`` (when given) and kept in memory;
+    at the end of training the model gets those weights back, so the
+    checkpoint, the saved model and the reported metrics are the same weights.
+    Early stopping then only decides when to stop. Placed after
+    ValidationAUROC, which puts ``val_auroc`` in the logs.
+    """
+
+    RULE = "highest validation AUROC over all epochs run (earliest on ties); early stopping only decides when to stop"
+
+    def __init__(self, checkpoint: str | None = None, monitor: str = "val_auroc"):
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.monitor = monitor
+        self.best_epoch: int | None = None  # 1-based, as in history.csv
+        self.best_value = -np.inf
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not value > self.best_value:
+            return
+        self.best_epoch, self.best_value = epoch + 1, float(value)
+        self.best_weights = self.model.get_weights()
+        if self.checkpoint:
+            os.makedirs(os.path.dirname(os.path.abspath(self.checkpoint)), exist_ok=True)
+            self.model.save(self.checkpoint)
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
