@@ -13,7 +13,7 @@ learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, mode
             operating_point = "youden", target_sensitivity = 0.9)
   run <- function(data, label) {
     result <- fit_and_evaluate(model, data, p, file.path(work_dir, label))
-    list(test_auroc = result$metrics$auroc, test_auroc_ci95 = result$metrics$auroc_ci95,
+    list(test_auroc = result$metrics$auroc, test_auroc_ci95_delong = result$metrics$auroc_ci95_delong,
          epochs_run = nrow(result$history), seconds = result$seconds,
          test_images = length(result$test_probabilities), test_positives = sum(data$labels("test")),
          test_labels = as.integer(data$labels("test")), test_probabilities = result$test_probabilities)

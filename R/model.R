@@ -3,7 +3,7 @@
 
 MODELS <- c("baseline", "cnn", "densenet121", "mobilenetv2")
 
-build_model <- function(name, image_size, weights = "imagenet", on_missing_weights = "random") {
+build_model <- function(name, image_size, weights = "imagenet", on_missing_weights = "stop") {
   switch(name,
     baseline = build_baseline(image_size),
     cnn = build_cnn(image_size),

@@ -20,8 +20,8 @@ path <- sprintf("bench/results/phantom_learning_%s.json", result$model)
 write_json_file(result, path)
 for (run in c("true_labels", "permuted_labels")) {
   r <- result[[run]]
-  cat(sprintf("%s, %s: test AUROC %.3f (95%% CI %.3f-%.3f), %d test images (%d positive), %d epochs, %.0f s\n",
-              result$model, run, r$test_auroc, r$test_auroc_ci95[1], r$test_auroc_ci95[2], r$test_images,
+  cat(sprintf("%s, %s: test AUROC %.3f (95%% CI DeLong %.3f-%.3f), %d test images (%d positive), %d epochs, %.0f s\n",
+              result$model, run, r$test_auroc, r$test_auroc_ci95_delong[1], r$test_auroc_ci95_delong[2], r$test_images,
               r$test_positives, r$epochs_run, r$seconds))
 }
 cat("written to", path, "\n")

@@ -63,7 +63,7 @@ def main() -> None:
         print(f"real NIH images: {positives} pneumothorax, {negatives} no finding, {table['patient_id'].nunique()} patients")
         print(f"render parameters: {' '.join(params[1:])}")
         for row in metrics["comparison"]:
-            print(f"{row['model']}: test AUROC {row['auroc']:.3f} (95% CI {row['ci_low']:.3f}-{row['ci_high']:.3f}), "
+            print(f"{row['model']}: test AUROC {row['auroc']:.3f} (95% CI DeLong {row['ci_low']:.3f}-{row['ci_high']:.3f}), "
                   f"sensitivity {row['sensitivity']}, specificity {row['specificity']}")
         print(f"test set: {metrics['counts']['positives']} positive, {metrics['counts']['negatives']} negative images")
         (ROOT / "bench" / "results").mkdir(exist_ok=True)

@@ -292,7 +292,7 @@ def test_notebook_and_html_report_give_the_same_results(executed, html):
     theirs = json.loads((html / "_output" / "metrics.json").read_text())
     assert ours["parameters"]["n_per_class"] == int(TINY["n_per_class"]) and ours["seed"] == int(TINY["seed"])
     assert ours["auroc"] == theirs["auroc"]
-    for key in ("auroc_ci95", "threshold", "counts", "brier"):
+    for key in ("auroc_ci95_delong", "auroc_ci95_patient_bootstrap", "threshold", "counts", "brier"):
         assert ours[key] == theirs[key], key
     a = pd.read_csv(project / "_output" / "predictions.csv")
     b = pd.read_csv(html / "_output" / "predictions.csv")
