@@ -50,5 +50,7 @@ bench: setup
 renv-lock: setup
 	Rscript scripts/write_renv_lock.R
 
+# Everything derived (outputs, site, image cache, demo phantoms, benchmark data);
+# never the NIH downloads and extracted images in data/nih (raw data, hours to fetch).
 clean:
-	rm -rf _output _site data/cache
+	rm -rf _output _site data/cache data/demo data/bench-learning
