@@ -1,0 +1,186 @@
+"""Bad inputs end in a named error (exit 2 from the CLI) or a correct result:
+forged and damaged images, replaced files, relative paths, duplicate metadata,
+re-organised folders, bad arguments and files, concurrent and killed runs."""
+
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from chestxray import cache as cache_module
+from chestxray.cache import build_cache
+from chestxray.cli import main
+from chestxray.images import ImageReadError, load_grey
+from chestxray.metadata import MetadataError, read_image_list, read_metadata
+from chestxray.organize import organize
+
+from conftest import NIH_IMAGES, ROOT, fixture
+from forge import children_of, forge_png_size, is_alive, kill_quietly
+
+LABELS = fixture("nih", "images", "labels.csv")
+TEST_LIST = fixture("nih", "metadata", "test_list.txt.gz")
+FULL_SIZE = [NIH_IMAGES / "00004934_000.png", NIH_IMAGES / "00005318_000.png"]  # 1024 px, RGBA and grey
+
+
+def small_images(n):
+    return sorted(NIH_IMAGES.glob("*.png"))[:n]
+
+
+def bomb(tmp_path, name="bomb.png"):
+    """A real NIH PNG whose header claims 100,000 x 100,000 pixels."""
+    path = tmp_path / name
+    path.write_bytes(forge_png_size(small_images(1)[0].read_bytes(), 100_000, 100_000))
+    return path
+
+
+def write_manifest(path, image_paths, **columns):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"path": [str(p) for p in image_paths], **columns}).to_csv(path, index=False)
+    return path
+
+
+def run_cli(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def images_folder(root, names):
+    """An images folder of symbolic links to real NIH images (read in place)."""
+    root.mkdir(parents=True)
+    for name in names:
+        os.symlink(NIH_IMAGES / name, root / name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def metadata_rows():
+    """The real metadata rows (NIH's own columns) of the fixture images."""
+    files = pd.read_csv(LABELS)["file"]
+    raw = pd.read_csv(fixture("nih", "metadata", "Data_Entry_2017_v2020.csv.gz"), dtype=str, keep_default_na=False)
+    return raw[raw["Image Index"].isin(files)].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A saved model.keras (32 px) with its model card, as the report writes them."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((32, 32, 1))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(2, 3)(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    model.save(path)
+    card = {"image_size": 32, "threshold": 0.5, "positive_class": "Pneumothorax", "negative_class": "No Finding"}
+    (path.parent / "model-card.json").write_text(json.dumps(card))
+    return path
+
+
+# --- decoding -------------------------------------------------------------------------------------------------
+
+def test_bomb_header_is_that_images_read_error(tmp_path):
+    path = bomb(tmp_path)
+    with pytest.raises(ImageReadError, match="bomb.png"):
+        load_grey(path, 32)
+
+
+@pytest.mark.parametrize("failure", [MemoryError(), struct.error("unpack requires a buffer of 4 bytes"),
+                                     Image.DecompressionBombError("too many pixels"), RuntimeError("decoder bug")])
+def test_any_decoder_failure_is_the_images_read_error(tmp_path, monkeypatch, failure):
+    def broken_open(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr("chestxray.images.Image.open", broken_open)
+    with pytest.raises(ImageReadError, match=f"x.png.*{type(failure).__name__}"):
+        load_grey(tmp_path / "x.png", 32)
+
+
+def test_prepare_lists_a_bomb_and_caches_the_rest(tmp_path, capsys):
+    good = small_images(5)
+    manifest = write_manifest(tmp_path / "manifest.csv", good[:2] + [bomb(tmp_path)] + good[2:])
+    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 32, "--cache-dir", tmp_path / "cache", "--workers", 2)
+    assert code == 0, err
+    assert "5 images cached" in out and "1 unreadable" in out
+    failed = pd.read_csv(next((tmp_path / "cache").rglob("*.failed.csv")))
+    assert list(failed["path"]) == [str(tmp_path / "bomb.png")] and "pixels" in failed["reason"][0]
+    assert not list((tmp_path / "cache").rglob("*.partial"))
+
+
+def test_predict_scores_good_images_beside_a_bomb(tmp_path, capsys, tiny_model):
+    good = small_images(3)
+    out_csv = tmp_path / "predictions.csv"
+    code, _, err = run_cli(capsys, "predict", "--model", tiny_model, "--out", out_csv, good[0], bomb(tmp_path), *good[1:])
+    assert code == 1 and "1 file(s) could not be read" in err
+    rows = pd.read_csv(out_csv, keep_default_na=False)
+    assert list(rows["path"]) == [str(good[0]), str(tmp_path / "bomb.png"), *map(str, good[1:])]
+    assert (rows["error"] == "").tolist() == [True, False, True, True]
+    assert rows.loc[rows["error"] == "", "probability"].astype(float).between(0, 1).all()
+
+
+# --- cache freshness ------------------------------------------------------------------------------------------
+
+def replace_file(target, source):
+    """Overwrite ``target`` with ``source``'s bytes, with a modification time visibly later."""
+    before = target.stat().st_mtime_ns if target.exists() else 0
+    shutil.copyfile(source, target)
+    os.utime(target, ns=(before + 2_000_000_000, before + 2_000_000_000))
+
+
+# --- relative paths -------------------------------------------------------------------------------------------
+
+# --- organize -------------------------------------------------------------------------------------------------
+
+def class_folder_names(task):
+    return {folder.name: sorted(entry.name for entry in folder.iterdir()) for folder in task.iterdir() if folder.is_dir()}
+
+
+def manifest_classes(task):
+    manifest = pd.read_csv(task / "manifest.csv")
+    return {name.replace(" ", "-"): sorted(rows["image"]) for name, rows in manifest.groupby("class_name")}
+
+
+# --- arguments and files --------------------------------------------------------------------------------------
+
+def test_model_card_without_threshold_is_named(tmp_path, capsys, tiny_model):
+    model = tmp_path / "model.keras"
+    shutil.copyfile(tiny_model, model)
+    card = json.loads((tiny_model.parent / "model-card.json").read_text())
+    del card["threshold"]
+    (tmp_path / "model-card.json").write_text(json.dumps(card))
+    code, _, err = run_cli(capsys, "predict", "--model", model, "--out", tmp_path / "p.csv", small_images(1)[0])
+    assert code == 2 and "model-card.json" in err and "'threshold'" in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_file_that_is_not_a_keras_model_says_so(tmp_path, capsys, tiny_model):
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"not a zip archive")
+    shutil.copyfile(tiny_model.parent / "model-card.json", tmp_path / "model-card.json")
+    code, _, err = run_cli(capsys, "predict", "--model", model, "--out", tmp_path / "p.csv", small_images(1)[0])
+    assert code == 2 and "exists but is not a readable Keras model" in err
+
+
+def test_predict_on_an_empty_folder_is_an_error(tmp_path, capsys, tiny_model):
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli(capsys, "predict", "--model", tiny_model, "--out", tmp_path / "p.csv", tmp_path / "empty")
+    assert code == 2 and "no PNG or JPEG" in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+# --- processes ------------------------------------------------------------------------------------------------
+
+def cli_process(*args, cwd=ROOT):
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    return subprocess.Popen([sys.executable, "-m", "chestxray", *map(str, args)], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
