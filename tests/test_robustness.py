@@ -140,6 +140,23 @@ def replace_file(target, source):
 
 # --- organize -------------------------------------------------------------------------------------------------
 
+def test_conflicting_duplicate_metadata_rows_are_rejected(tmp_path, metadata_rows):
+    positive = metadata_rows[metadata_rows["Finding Labels"] == "Pneumothorax"].iloc[[0]].copy()
+    positive["Finding Labels"], positive["Patient ID"] = "No Finding", "99999"
+    path = tmp_path / "metadata.csv"
+    pd.concat([metadata_rows, positive]).to_csv(path, index=False)
+    images = images_folder(tmp_path / "images", metadata_rows["Image Index"])
+    with pytest.raises(MetadataError, match=f"duplicate.*{positive['Image Index'].iloc[0]}"):
+        organize(path, images, tmp_path / "task", match="any", test_list=TEST_LIST)
+
+
+def test_exact_duplicate_metadata_rows_are_rejected_too(tmp_path, metadata_rows):
+    path = tmp_path / "metadata.csv"
+    pd.concat([metadata_rows, metadata_rows.iloc[:7]]).to_csv(path, index=False)
+    with pytest.raises(MetadataError, match=r"7 duplicate image name\(s\), e.g. " + metadata_rows["Image Index"][0]):
+        read_metadata(path)
+
+
 def class_folder_names(task):
     return {folder.name: sorted(entry.name for entry in folder.iterdir()) for folder in task.iterdir() if folder.is_dir()}
 
@@ -175,6 +192,22 @@ def test_predict_on_an_empty_folder_is_an_error(tmp_path, capsys, tiny_model):
     code, _, err = run_cli(capsys, "predict", "--model", tiny_model, "--out", tmp_path / "p.csv", tmp_path / "empty")
     assert code == 2 and "no PNG or JPEG" in err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_empty_metadata_and_split_list_name_their_file(tmp_path):
+    (tmp_path / "Data_Entry.csv").write_text("")
+    with pytest.raises(MetadataError, match="Data_Entry.csv"):
+        read_metadata(tmp_path / "Data_Entry.csv")
+    (tmp_path / "test_list.txt").write_text("")
+    with pytest.raises(MetadataError, match="test_list.txt"):
+        read_image_list(tmp_path / "test_list.txt")
+
+
+def test_metadata_rows_with_empty_required_fields_are_named(tmp_path):
+    path = tmp_path / "meta.csv"
+    path.write_text("Image Index,Finding Labels,Patient ID\n00000001_000.png,No Finding,1\n00000002_000.png,,2\n")
+    with pytest.raises(MetadataError, match=r"meta.csv.*empty.*Finding Labels.*line 3"):
+        read_metadata(path)
 
 
 # --- processes ------------------------------------------------------------------------------------------------
