@@ -167,6 +167,14 @@ def test_decodes_every_real_image_of_the_shared_data():
         assert pixels.std() > 5, f"{path} decoded to a flat frame"
 
 
+def test_prepared_manifest_has_absolute_paths(tmp_path, monkeypatch):
+    """A relative data_dir still gives a manifest that means the same from any folder."""
+    monkeypatch.chdir(tmp_path)
+    prepare_dataset("demo", "demo", 20, 32, 5, cache_dir="cache", manifest_path="out/manifest.csv")
+    paths = pd.read_csv(tmp_path / "out" / "manifest.csv")["path"]
+    assert all(os.path.isabs(p) and os.path.exists(p) for p in paths)
+
+
 def two_class_folders(root):
     for folder, name in (("Pneumothorax", "x1.png"), ("No-Finding", "x2.png")):
         (root / folder).mkdir()

@@ -136,7 +136,70 @@ def replace_file(target, source):
     os.utime(target, ns=(before + 2_000_000_000, before + 2_000_000_000))
 
 
+def test_cache_follows_an_image_replaced_at_the_same_path(tmp_path):
+    first, second = small_images(2)
+    target = tmp_path / "image.png"
+    shutil.copyfile(first, target)
+    old = build_cache([str(target)], 32, tmp_path / "cache", workers=1)
+    assert np.array_equal(np.load(old.path)[0], load_grey(first, 32))
+    replace_file(target, second)
+    new = build_cache([str(target)], 32, tmp_path / "cache", workers=1)
+    assert np.array_equal(np.load(new.path)[0], load_grey(second, 32))
+
+
+def test_cache_forgets_the_failure_of_a_repaired_image(tmp_path):
+    good = small_images(1)[0]
+    target = tmp_path / "image.png"
+    target.write_bytes(good.read_bytes()[:300])  # truncated
+    assert not build_cache([str(target)], 32, tmp_path / "cache", workers=1).valid.any()
+    replace_file(target, good)
+    repaired = build_cache([str(target)], 32, tmp_path / "cache", workers=1)
+    assert repaired.valid.all() and not repaired.failed
+
+
+def test_cache_key_changes_with_the_decoder_version(tmp_path, monkeypatch):
+    paths = [str(p) for p in small_images(2)]
+    before = cache_module.cache_key(paths, 32)
+    monkeypatch.setattr(cache_module, "DECODER_VERSION", cache_module.DECODER_VERSION + 1)
+    assert cache_module.cache_key(paths, 32) != before
+
+
 # --- relative paths -------------------------------------------------------------------------------------------
+
+def test_organize_with_relative_images_works_from_any_folder(tmp_path, capsys, monkeypatch):
+    metadata = fixture("nih", "metadata", "Data_Entry_2017_v2020.csv.gz")
+    work = tmp_path / "work"
+    images_folder(work / "images", pd.read_csv(LABELS)["file"])
+    monkeypatch.chdir(work)
+    code, _, err = run_cli(capsys, "organize", "--metadata", metadata, "--images", "images", "--out", "task",
+                           "--match", "any", "--test-list", TEST_LIST)
+    assert code == 0, err
+    manifest = pd.read_csv(work / "task" / "manifest.csv")
+    assert all(os.path.isabs(p) and os.path.exists(p) for p in manifest["path"])
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "prepare", "--manifest", "work/task/manifest.csv", "--size", 16, "--cache-dir", "cache", "--workers", 1)
+    assert code == 0, err
+    assert out.startswith(f"{len(manifest)} images cached") and "unreadable" not in out
+    code, _, err = run_cli(capsys, "split", "--manifest", "work/task/manifest.csv", "--random-split", "--seed", 5)
+    assert code == 0, err
+    assert pd.read_csv(work / "task" / "manifest.csv")["path"].tolist() == manifest["path"].tolist()
+
+
+def test_relative_paths_in_a_manifest_are_read_from_its_folder(tmp_path, capsys, monkeypatch):
+    images = images_folder(tmp_path / "data" / "images", [p.name for p in small_images(3)])
+    manifest = write_manifest(tmp_path / "data" / "task" / "manifest.csv", [f"../images/{p.name}" for p in images.iterdir()])
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 16, "--cache-dir", "cache", "--workers", 1)
+    assert code == 0, err
+    assert out.startswith("3 images cached")
+
+
+def test_no_usable_image_is_an_error(tmp_path, capsys):
+    manifest = write_manifest(tmp_path / "manifest.csv", [tmp_path / "gone-1.png", tmp_path / "gone-2.png"])
+    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 16, "--cache-dir", tmp_path / "cache", "--workers", 1)
+    assert code == 2
+    assert "error: none of the 2 images" in err and "gone-1.png" in err
+
 
 # --- organize -------------------------------------------------------------------------------------------------
 
@@ -167,6 +230,36 @@ def manifest_classes(task):
 
 
 # --- arguments and files --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", ["0", "-5", "4", "5000", "big"])
+def test_prepare_rejects_impossible_sizes(tmp_path, capsys, size):
+    manifest = write_manifest(tmp_path / "manifest.csv", small_images(2))
+    with pytest.raises(SystemExit) as stop:
+        main(["prepare", "--manifest", str(manifest), "--size", size, "--cache-dir", str(tmp_path / "cache")])
+    assert stop.value.code == 2
+    assert "--size" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()
+
+
+def test_build_cache_rejects_impossible_sizes(tmp_path):
+    with pytest.raises(ValueError, match="image size"):
+        build_cache([str(small_images(1)[0])], 0, tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_manifest_without_path_column_names_it(tmp_path, capsys):
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"image": ["a.png"], "label": [1]}).to_csv(manifest, index=False)
+    code, _, err = run_cli(capsys, "prepare", "--manifest", manifest, "--cache-dir", tmp_path / "cache")
+    assert code == 2 and "manifest.csv" in err and "['path']" in err
+
+
+def test_empty_or_missing_manifest_is_named(tmp_path, capsys):
+    (tmp_path / "empty.csv").write_text("")
+    for name in ("empty.csv", "nowhere.csv"):
+        code, _, err = run_cli(capsys, "prepare", "--manifest", tmp_path / name, "--cache-dir", tmp_path / "cache")
+        assert code == 2 and name in err and "Traceback" not in err
+
 
 def test_model_card_without_threshold_is_named(tmp_path, capsys, tiny_model):
     model = tmp_path / "model.keras"
@@ -217,3 +310,35 @@ def cli_process(*args, cwd=ROOT):
     return subprocess.Popen([sys.executable, "-m", "chestxray", *map(str, args)], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+
+def test_two_concurrent_prepares_share_one_cache(tmp_path):
+    manifest = write_manifest(tmp_path / "manifest.csv", FULL_SIZE * 50)
+    command = ("prepare", "--manifest", manifest, "--size", 64, "--cache-dir", tmp_path / "cache", "--workers", 1)
+    runs = [cli_process(*command) for _ in range(2)]
+    results = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in results]
+    assert all(out.startswith("100 images cached") for out, _ in results)
+    cached = np.load(next((tmp_path / "cache").rglob("*.npy")))
+    assert np.array_equal(cached[0], load_grey(FULL_SIZE[0], 64)) and np.array_equal(cached[99], load_grey(FULL_SIZE[1], 64))
+    assert not list((tmp_path / "cache").rglob("*.partial"))
+
+
+def test_terminating_prepare_ends_its_workers(tmp_path):
+    manifest = write_manifest(tmp_path / "manifest.csv", FULL_SIZE * 500)
+    run = cli_process("prepare", "--manifest", manifest, "--size", 64, "--cache-dir", tmp_path / "cache", "--workers", 2)
+    workers = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            workers = children_of(run.pid)
+        assert len(workers) == 2, "the workers never started"
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=15)  # not communicate(): orphaned workers would hold its pipes open
+        deadline = time.monotonic() + 5
+        while any(map(is_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if is_alive(pid)], "workers outlived the terminated prepare"
+        assert run.returncode != 0
+    finally:
+        kill_quietly([run.pid, *workers], signal.SIGKILL)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .folders import class_folder_name
-from .metadata import NO_FINDING, read_image_list, read_metadata, select_task
+from .metadata import NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
 from .split import assert_patient_disjoint, official_split, patient_split
 
 MANIFEST_COLUMNS = [
@@ -69,8 +69,12 @@ def organize(
     negative: str = NO_FINDING, match: str = "exact", strict: bool = False, test_list: str | Path | None = None,
     seed: int = 42, validation: float = 0.1, test: float = 0.2, make_folders: bool = True,
 ) -> OrganizeReport:
-    """Select the task's images, split by patient, write manifest.csv and class folders."""
-    images_dir, out = Path(images_dir), Path(out_dir)
+    """Select the task's images, split by patient, write manifest.csv and class folders.
+
+    The manifest holds absolute paths, so it means the same from any working
+    directory.
+    """
+    images_dir, out = Path(os.path.abspath(images_dir)), Path(out_dir)
     table = select_task(read_metadata(metadata), positive, negative, match)
     on_disk = {entry.name for entry in os.scandir(images_dir)} if images_dir.is_dir() else set()
     present = table["image"].isin(on_disk)
@@ -106,3 +110,56 @@ def _make_class_folders(table: pd.DataFrame, out: Path) -> set[str]:
             if name not in existing:
                 kinds.add(link_or_copy(Path(source), folder / name))
     return kinds - {"existing"}
+
+
+class ManifestError(ValueError):
+    """A manifest.csv that cannot be used as given."""
+
+
+def read_manifest(path: str | Path, required: tuple[str, ...] = ("path",)) -> pd.DataFrame:
+    """A manifest with absolute image paths: relative ones are taken from the manifest's
+    own folder, so a manifest means the same from any working directory.
+
+    Fails naming the file and what is wrong: missing columns, empty paths,
+    labels other than 0/1, images listed twice.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"manifest '{path}' does not exist")
+    try:
+        table = pd.read_csv(path, dtype={"path": str, "image": str, "patient_id": str})
+    except pd.errors.EmptyDataError as error:
+        raise ManifestError(f"manifest '{path}' is empty") from error
+    except Exception as error:  # noqa: BLE001 - any parser failure is this file's
+        raise ManifestError(f"cannot parse manifest '{path}' as CSV: {type(error).__name__}: {error}") from error
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ManifestError(f"manifest '{path}' lacks column(s) {missing}; found {list(map(str, table.columns))[:12]}")
+    if table.empty:
+        raise ManifestError(f"manifest '{path}' lists no images")
+    for column in ("path", "image", "patient_id"):
+        if column in table:
+            _require_text(table, column, path)
+    if "label" in table:
+        table["label"] = _binary_labels(table["label"], path)
+    if "image" in table and table["image"].duplicated().any():
+        names = sorted(set(table.loc[table["image"].duplicated(), "image"]))
+        raise ManifestError(f"manifest '{path}' lists {len(names)} image(s) more than once, e.g. {', '.join(names[:SHOWN])}")
+    if "path" in table:
+        base = path.parent.resolve()
+        table["path"] = [p if os.path.isabs(p) else os.path.abspath(base / p) for p in table["path"]]
+    return table
+
+
+def _require_text(table: pd.DataFrame, column: str, path: Path) -> None:
+    empty = table[column].isna() | table[column].str.strip().eq("")
+    if empty.any():
+        raise ManifestError(f"manifest '{path}': {int(empty.sum())} row(s) with no '{column}', e.g. on line {empty.idxmax() + 2}")
+
+
+def _binary_labels(labels: pd.Series, path: Path) -> pd.Series:
+    numbers = pd.to_numeric(labels, errors="coerce")
+    bad = ~numbers.isin([0, 1])
+    if bad.any():
+        raise ManifestError(f"manifest '{path}': labels must be 0 or 1; line {bad.idxmax() + 2} has {labels[bad.idxmax()]!r}")
+    return numbers.astype(int)
