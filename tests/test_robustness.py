@@ -21,7 +21,7 @@ from chestxray.cache import build_cache
 from chestxray.cli import main
 from chestxray.images import ImageReadError, load_grey
 from chestxray.metadata import MetadataError, read_image_list, read_metadata
-from chestxray.organize import organize
+from chestxray.organize import OrganizeError, organize
 
 from conftest import NIH_IMAGES, ROOT, fixture
 from forge import children_of, forge_png_size, is_alive, kill_quietly
@@ -227,6 +227,42 @@ def class_folder_names(task):
 def manifest_classes(task):
     manifest = pd.read_csv(task / "manifest.csv")
     return {name.replace(" ", "-"): sorted(rows["image"]) for name, rows in manifest.groupby("class_name")}
+
+
+def test_reorganising_leaves_exactly_the_manifests_images(tmp_path, metadata_rows):
+    metadata = tmp_path / "metadata.csv"
+    metadata_rows.to_csv(metadata, index=False)
+    images = images_folder(tmp_path / "images", metadata_rows["Image Index"])
+    raw_before = sorted((p.name, p.lstat().st_mtime_ns) for p in images.iterdir())
+    task = tmp_path / "task"
+    for match, negative in (("any", "No Finding"), ("exact", "No Finding"), ("any", "rest"), ("exact", "No Finding")):
+        organize(metadata, images, task, match=match, negative=negative, test_list=TEST_LIST)
+        assert class_folder_names(task) == manifest_classes(task), (match, negative)
+    assert sorted((p.name, p.lstat().st_mtime_ns) for p in images.iterdir()) == raw_before
+    assert all((NIH_IMAGES / name).exists() for name in metadata_rows["Image Index"])
+
+
+def test_reorganising_never_removes_files_it_did_not_make(tmp_path, metadata_rows):
+    metadata = tmp_path / "metadata.csv"
+    metadata_rows.to_csv(metadata, index=False)
+    images = images_folder(tmp_path / "images", metadata_rows["Image Index"])
+    organize(metadata, images, tmp_path / "task", match="any", test_list=TEST_LIST)
+    notes = tmp_path / "task" / "Pneumothorax" / "my-notes.png"
+    notes.write_bytes(b"a user's own file")
+    with pytest.raises(OrganizeError, match="my-notes.png"):
+        organize(metadata, images, tmp_path / "task", match="exact", test_list=TEST_LIST)
+    assert notes.read_bytes() == b"a user's own file"
+
+
+def test_a_class_folder_may_not_be_the_images_folder(tmp_path, metadata_rows):
+    metadata = tmp_path / "metadata.csv"
+    metadata_rows.to_csv(metadata, index=False)
+    images = images_folder(tmp_path / "task" / "Pneumothorax", metadata_rows["Image Index"])
+    with pytest.raises(OrganizeError, match="overlaps the images folder"):
+        organize(metadata, images, tmp_path / "task", match="exact", test_list=TEST_LIST)
+    with pytest.raises(OrganizeError, match="overlaps the images folder"):
+        organize(metadata, images, images / "task", match="exact", test_list=TEST_LIST)
+    assert sorted(p.name for p in images.iterdir()) == sorted(metadata_rows["Image Index"])
 
 
 # --- arguments and files --------------------------------------------------------------------------------------

@@ -28,14 +28,14 @@ from .folders import DatasetError
 from .images import MAX_SIZE, MIN_SIZE, ImageReadError
 from .metadata import MATCHES, MetadataError, read_image_list
 from .nih import locate_metadata
-from .organize import ManifestError, MissingImagesError, organize, read_manifest
+from .organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
 from .phantoms import write_demo_dataset
 from .split import SplitError, official_split, patient_split
 
 # ValueError covers the named errors of every module (MetadataError, ManifestError, ImageReadError, ...);
 # OSError the file system's own (missing, unreadable, full).
 USER_ERRORS = (ValueError, DownloadError, UnsafeArchiveError, MetadataError, MissingImagesError, DatasetError,
-               SplitError, ImageReadError, ManifestError, CacheBuildError, OSError)
+               SplitError, ImageReadError, ManifestError, OrganizeError, CacheBuildError, OSError)
 
 
 class Terminated(BaseException):
