@@ -72,6 +72,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise MetadataError(f"metadata file '{path}' is empty") from error
     except Exception as error:  # noqa: BLE001 - any parser or decompression failure is this file's
         raise MetadataError(f"cannot parse metadata file '{path}' as CSV: {type(error).__name__}: {error}") from error
+    if not isinstance(raw.index, pd.RangeIndex):  # pandas made the extra leading fields an index
+        raise MetadataError(f"metadata file '{path}' has rows with more fields than its header")
     raw.columns = [str(c).strip() for c in raw.columns]
     return raw.fillna("")  # short rows leave NaN even with keep_default_na=False
 

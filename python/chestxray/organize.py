@@ -213,6 +213,8 @@ def read_manifest(path: str | Path, required: tuple[str, ...] = ("path",)) -> pd
         raise ManifestError(f"manifest '{path}' is empty") from error
     except Exception as error:  # noqa: BLE001 - any parser failure is this file's
         raise ManifestError(f"cannot parse manifest '{path}' as CSV: {type(error).__name__}: {error}") from error
+    if not isinstance(table.index, pd.RangeIndex):  # pandas made the extra leading fields an index
+        raise ManifestError(f"manifest '{path}' has rows with more fields than its header")
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise ManifestError(f"manifest '{path}' lacks column(s) {missing}; found {list(map(str, table.columns))[:12]}")
