@@ -378,3 +378,12 @@ def test_terminating_prepare_ends_its_workers(tmp_path):
         assert run.returncode != 0
     finally:
         kill_quietly([run.pid, *workers], signal.SIGKILL)
+
+
+def test_only_png_and_jpeg_are_decoded(tmp_path):
+    """A damaged PNG can look like another of Pillow's formats (TGA has no signature at all):
+    decoding it as that would be a silently wrong image, so other formats are refused."""
+    with Image.open(small_images(1)[0]) as image:
+        image.convert("L").save(tmp_path / "scan.png", format="BMP")
+    with pytest.raises(ImageReadError, match="scan.png.*PNG or JPEG"):
+        load_grey(tmp_path / "scan.png", 32)

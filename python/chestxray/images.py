@@ -15,6 +15,9 @@ from PIL import Image
 # Bump whenever load_grey's output can change: caches built by older code are then rebuilt.
 DECODER_VERSION = 2
 MIN_SIZE, MAX_SIZE = 8, 1024
+# Radiographs come as PNG or JPEG; a damaged file must not be taken for another of
+# Pillow's formats (TGA has no signature) and decoded into a wrong image.
+FORMATS = ("PNG", "JPEG")
 
 
 class ImageReadError(ValueError):
@@ -57,13 +60,15 @@ def load_grey(path: str | Path, size: int) -> np.ndarray:
     is this file's ImageReadError, so callers can list it and go on.
     """
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=FORMATS) as image:
             _refuse_huge(image)
             image.draft("L", (size, size))  # JPEG: decode at reduced scale
             grey = to_grey8(image)
             return np.asarray(grey.resize((size, size), Image.Resampling.BOX if grey.width >= size else Image.Resampling.BILINEAR))
     except FileNotFoundError as error:
         raise ImageReadError(f"cannot read image '{path}': no such file") from error
+    except Image.UnidentifiedImageError as error:
+        raise ImageReadError(f"cannot read image '{path}': not a PNG or JPEG file (or a damaged one)") from error
     except ImageReadError as error:
         raise ImageReadError(f"cannot read image '{path}': {error}") from error
     except Exception as error:  # noqa: BLE001 - any decoder failure belongs to this one file
