@@ -359,7 +359,8 @@ def test_two_concurrent_prepares_share_one_cache(tmp_path):
     assert not list((tmp_path / "cache").rglob("*.partial"))
 
 
-def test_terminating_prepare_ends_its_workers(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_killing_prepare_ends_its_workers(tmp_path, sig):
     manifest = write_manifest(tmp_path / "manifest.csv", FULL_SIZE * 500)
     run = cli_process("prepare", "--manifest", manifest, "--size", 64, "--cache-dir", tmp_path / "cache", "--workers", 2)
     workers = []
@@ -369,12 +370,12 @@ def test_terminating_prepare_ends_its_workers(tmp_path):
             time.sleep(0.1)
             workers = children_of(run.pid)
         assert len(workers) == 2, "the workers never started"
-        run.send_signal(signal.SIGTERM)
+        run.send_signal(sig)
         run.wait(timeout=15)  # not communicate(): orphaned workers would hold its pipes open
         deadline = time.monotonic() + 5
         while any(map(is_alive, workers)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not [pid for pid in workers if is_alive(pid)], "workers outlived the terminated prepare"
+        assert not [pid for pid in workers if is_alive(pid)], f"workers outlived the prepare killed by {sig.name}"
         assert run.returncode != 0
     finally:
         kill_quietly([run.pid, *workers], signal.SIGKILL)
