@@ -339,6 +339,13 @@ def test_metadata_rows_with_empty_required_fields_are_named(tmp_path):
         read_metadata(path)
 
 
+def test_metadata_with_a_repeated_column_is_named(tmp_path):
+    path = tmp_path / "meta.csv"
+    path.write_text("Image Index,Finding Labels,Patient ID,Patient ID \n00000001_000.png,No Finding,1,2\n")
+    with pytest.raises(MetadataError, match=r"meta.csv.*\['Patient ID'\] more than once"):
+        read_metadata(path)
+
+
 # --- processes ------------------------------------------------------------------------------------------------
 
 def cli_process(*args, cwd=ROOT):

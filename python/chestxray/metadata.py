@@ -75,6 +75,9 @@ def _read_table(path: Path) -> pd.DataFrame:
     if not isinstance(raw.index, pd.RangeIndex):  # pandas made the extra leading fields an index
         raise MetadataError(f"metadata file '{path}' has rows with more fields than its header")
     raw.columns = [str(c).strip() for c in raw.columns]
+    repeated = sorted(set(raw.columns[raw.columns.duplicated()]))
+    if repeated:
+        raise MetadataError(f"metadata file '{path}' has the column(s) {repeated} more than once")
     return raw.fillna("")  # short rows leave NaN even with keep_default_na=False
 
 
