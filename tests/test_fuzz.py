@@ -88,6 +88,7 @@ def check(path, outcome, allowed, validate):
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")  # damaged EXIF in the forged JPEGs
 def test_decoder_gives_an_image_or_its_read_error(tmp_path):
     def image_ok(pixels):
         assert pixels.shape == (SIZE, SIZE) and pixels.dtype == np.uint8
