@@ -165,3 +165,35 @@ def test_decodes_every_real_image_of_the_shared_data():
         pixels = load_grey(path, 32)
         assert pixels.shape == (32, 32) and pixels.dtype == np.uint8, path
         assert pixels.std() > 5, f"{path} decoded to a flat frame"
+
+
+def test_prepared_manifest_has_absolute_paths(tmp_path, monkeypatch):
+    """A relative data_dir still gives a manifest that means the same from any folder."""
+    monkeypatch.chdir(tmp_path)
+    prepare_dataset("demo", "demo", 20, 32, 5, cache_dir="cache", manifest_path="out/manifest.csv")
+    paths = pd.read_csv(tmp_path / "out" / "manifest.csv")["path"]
+    assert all(os.path.isabs(p) and os.path.exists(p) for p in paths)
+
+
+def two_class_folders(root):
+    for folder, name in (("Pneumothorax", "x1.png"), ("No-Finding", "x2.png")):
+        (root / folder).mkdir()
+        Image.new("L", (8, 8)).save(root / folder / name)
+    return root
+
+
+def test_folder_metadata_that_is_empty_or_unparsable_is_named(tmp_path):
+    two_class_folders(tmp_path)
+    (tmp_path / "metadata.csv").write_text("")
+    with pytest.raises(DatasetError, match="metadata.csv.*empty"):
+        read_class_folders(tmp_path)
+    (tmp_path / "metadata.csv").write_bytes(b"image,patient_id\n\xff\xfe\x00bad,\"unclosed\n")
+    with pytest.raises(DatasetError, match="metadata.csv"):
+        read_class_folders(tmp_path)
+
+
+def test_folder_metadata_listing_an_image_twice_is_rejected(tmp_path):
+    two_class_folders(tmp_path)
+    pd.DataFrame({"image": ["x1.png", "x1.png", "x2.png"], "patient_id": ["p1", "p2", "p3"]}).to_csv(tmp_path / "metadata.csv", index=False)
+    with pytest.raises(DatasetError, match="x1.png"):
+        read_class_folders(tmp_path)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a hidden ``.<name>.partial`` sibling to write; rename it onto ``path``
-    only when the block finishes without an error, and remove it when it fails
-    (nothing half-written is left behind)."""
+    """Yield a hidden ``.<name>.<pid>.partial`` sibling to write; rename it onto
+    ``path`` only when the block finishes without an error, and remove it when it
+    fails (nothing half-written is left behind). The process id keeps two
+    processes writing the same file from writing into one temporary file."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         yield tmp
     except BaseException:

@@ -6,32 +6,62 @@ I/O at row offsets (not a memory map), so the process's memory does not grow
 with the number of images. Building uses every core, resumes after an
 interruption, and logs unreadable images (path and reason) instead of
 replacing them: their rows are marked invalid and left out downstream.
+
+A cache file is named by a hash of the decoder version, the size and every
+file's path, byte size and modification time, so a replaced or repaired image
+is decoded again. Builds of one cache file take turns under a lock file.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import json
 import logging
 import os
+import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_path
-from .images import ImageReadError, load_grey
+from .images import DECODER_VERSION, ImageReadError, check_image_size, load_grey
 
 log = logging.getLogger(__name__)
 CHUNK = 32
 
 
 def cache_key(paths: list[str], size: int) -> str:
-    """Short hash of the ordered file list and size: a changed manifest gets a new cache."""
-    digest = hashlib.sha256(json.dumps([size, [str(p) for p in paths]]).encode())
+    """Short hash of the decoder version, the size and each file's path, byte size and
+    modification time: a changed manifest, a replaced or repaired image, or a new
+    decoder gets a new cache instead of old pixels (or old failures)."""
+    files = [[str(p), *_identity(p)] for p in paths]
+    digest = hashlib.sha256(json.dumps([DECODER_VERSION, size, files]).encode())
     return digest.hexdigest()[:16]
+
+
+def _identity(path: str) -> tuple[int, int]:
+    """(bytes, mtime in ns) of a file; (-1, -1) for one that cannot be found."""
+    try:
+        stat = os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
+        return -1, -1
+    return stat.st_size, stat.st_mtime_ns
+
+
+class CacheBuildError(RuntimeError):
+    """Building the cache stopped for a reason outside any one image."""
+
+
+class NoUsableImagesError(ValueError):
+    """Not one image of the list could be decoded."""
 
 
 @dataclass
@@ -45,6 +75,22 @@ class Cache:
     @property
     def size(self) -> int:
         return int(np.load(self.path, mmap_mode="r").shape[1])
+
+    @property
+    def failed_csv(self) -> Path:
+        return failed_csv_path(self.path)
+
+
+def failed_csv_path(target: Path) -> Path:
+    return target.with_suffix(".failed.csv")
+
+
+def require_usable(cache: Cache) -> None:
+    """Raise NoUsableImagesError, with the first reasons, when no row could be decoded."""
+    if not cache.valid.any():
+        reasons = "; ".join(reason for _, reason in cache.failed[:3])
+        raise NoUsableImagesError(f"none of the {len(cache.valid)} images could be read, e.g. {reasons}"
+                                  if len(cache.valid) else "the image list is empty")
 
 
 def _header(path: Path, shape: tuple[int, ...]) -> int:
@@ -66,25 +112,63 @@ def _decode_chunk(job: tuple[int, list[str], int]) -> tuple[int, np.ndarray, lis
     return start, block, errors
 
 
+def _exit_with_parent() -> None:
+    """Worker initializer: end the worker once the process that started it is gone
+    (killed by SIGTERM or SIGKILL), instead of waiting forever for more work."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path``: one build per cache file at a time;
+    the lock file is left in place (removing it would race with a waiting process)."""
+    with open(lock_path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another process is building this cache (%s); waiting for it", lock_path.parent)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def build_cache(paths: list[str], size: int, cache_dir: str | os.PathLike, workers: int | None = None) -> Cache:
     """Decode ``paths`` at ``size`` into ``<cache_dir>/<size>/<key>.npy`` unless done; return the Cache.
 
     Progress is recorded per chunk next to a ``.partial`` file, so an
-    interrupted build continues where it stopped.
+    interrupted build continues where it stopped. Concurrent builds of the same
+    cache take turns: the second waits and then reuses the finished file.
     """
+    size = check_image_size(size)
     folder = Path(cache_dir) / str(size)
     key = cache_key(paths, size)
     target, status_file = folder / f"{key}.npy", folder / f"{key}.status.json"
     if target.exists() and status_file.exists():
         return _load_status(target, status_file, paths)
     folder.mkdir(parents=True, exist_ok=True)
+    with _exclusive(folder / f".{key}.lock"):
+        if not (target.exists() and status_file.exists()):  # unless built while we waited
+            _build(paths, size, folder, key, workers or os.cpu_count() or 1)
+    return _load_status(target, status_file, paths)
+
+
+def _build(paths: list[str], size: int, folder: Path, key: str, workers: int) -> None:
+    target, status_file = folder / f"{key}.npy", folder / f"{key}.status.json"
     partial, progress_file = folder / f".{key}.npy.partial", folder / f".{key}.progress.json"
     progress = json.loads(progress_file.read_text()) if partial.exists() and progress_file.exists() else {"done": [], "errors": []}
     offset = _header(partial, (len(paths), size, size))
     row_bytes = size * size
     done = set(progress["done"])
     jobs = [(s, paths[s : s + CHUNK], size) for s in range(0, len(paths), CHUNK) if s not in done]
-    workers = workers or os.cpu_count() or 1
     with open(partial, "r+b") as out:
         out.truncate(offset + len(paths) * row_bytes)
 
@@ -101,17 +185,29 @@ def build_cache(paths: list[str], size: int, cache_dir: str | os.PathLike, worke
                     _write_json(progress_file, progress)
 
         if workers > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                store(pool.map(_decode_chunk, jobs))
+            _decode_in_pool(jobs, workers, store)
         else:
             store(map(_decode_chunk, jobs))
-    valid = np.ones(len(paths), dtype=bool)
-    for row, _ in progress["errors"]:
-        valid[row] = False
+    failed = [(paths[row], reason) for row, reason in progress["errors"]]
+    write_failed(failed, failed_csv_path(target))
     _write_json(status_file, {"rows": len(paths), "size": size, "invalid": [[r, m] for r, m in progress["errors"]]})
     os.replace(partial, target)
     progress_file.unlink(missing_ok=True)
-    return _load_status(target, status_file, paths)
+
+
+def _decode_in_pool(jobs: list, workers: int, store) -> None:
+    """Decode ``jobs`` in worker processes; on any interruption drop the queued
+    chunks at once rather than decoding them all before stopping."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent)
+    try:
+        store(pool.map(_decode_chunk, jobs))
+    except BaseException as error:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(error, BrokenProcessPool):
+            raise CacheBuildError(f"a decoding process died ({error}), perhaps for lack of memory: "
+                                  "re-run with fewer --workers to resume") from error
+        raise
+    pool.shutdown()
 
 
 def _load_status(target: Path, status_file: Path, paths: list[str]) -> Cache:
@@ -129,12 +225,13 @@ def _write_json(path: Path, value) -> None:
         tmp.write_text(json.dumps(value))
 
 
-def write_failed(cache: Cache, path: str | Path) -> None:
-    """CSV of the images that could not be decoded (path, reason)."""
-    with open(path, "w", newline="") as f:
+def write_failed(failed: list[tuple[str, str]], path: str | Path) -> None:
+    """CSV of the images that could not be decoded (path, reason); written with the
+    cache, under its lock, since the list belongs to that cache file."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["path", "reason"])
-        writer.writerows(cache.failed)
+        writer.writerows(failed)
 
 
 class CacheReader:

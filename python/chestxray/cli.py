@@ -14,26 +14,36 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
-
-import pandas as pd
 
 from . import NEGATIVE_CLASS, POSITIVE_CLASS
 from .atomic import atomic_path
-from .cache import build_cache, write_failed
+from .cache import CacheBuildError, build_cache, require_usable, write_failed
 from .download import DownloadError, download_all, parse_selection, remote_files
 from .extract import UnsafeArchiveError, extract_all
 from .folders import DatasetError
-from .images import ImageReadError
+from .images import MAX_SIZE, MIN_SIZE, ImageReadError
 from .metadata import MATCHES, MetadataError, read_image_list
 from .nih import locate_metadata
-from .organize import MissingImagesError, organize
+from .organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
 from .phantoms import write_demo_dataset
 from .split import SplitError, official_split, patient_split
 
+# ValueError covers the named errors of every module (MetadataError, ManifestError, ImageReadError, ...);
+# OSError the file system's own (missing, unreadable, full).
 USER_ERRORS = (ValueError, DownloadError, UnsafeArchiveError, MetadataError, MissingImagesError, DatasetError,
-               SplitError, ImageReadError, FileNotFoundError)
+               SplitError, ImageReadError, ManifestError, OrganizeError, CacheBuildError, OSError)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so worker processes are stopped and progress kept."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -79,7 +89,7 @@ def _organize(args: argparse.Namespace) -> int:
 
 
 def _split(args: argparse.Namespace) -> int:
-    manifest = pd.read_csv(args.manifest, dtype={"patient_id": str})
+    manifest = read_manifest(args.manifest, required=("image", "patient_id", "label"))
     if args.test_list and not args.random_split:
         manifest = official_split(manifest, read_image_list(args.test_list), args.seed, args.validation)
     else:
@@ -91,12 +101,13 @@ def _split(args: argparse.Namespace) -> int:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    manifest = pd.read_csv(args.manifest)
+    manifest = read_manifest(args.manifest, required=("path",))
     cache = build_cache(manifest["path"].tolist(), args.size, args.cache_dir, workers=args.workers)
-    failed_csv = cache.path.with_suffix(".failed.csv")
-    write_failed(cache, failed_csv)
+    if not cache.failed_csv.exists():  # a cache finished before the list was written with it
+        write_failed(cache.failed, cache.failed_csv)
+    require_usable(cache)
     print(f"{int(cache.valid.sum())} images cached in {cache.path}"
-          + (f"; {len(cache.failed)} unreadable, listed in {failed_csv}" if cache.failed else ""))
+          + (f"; {len(cache.failed)} unreadable, listed in {cache.failed_csv}" if cache.failed else ""))
     return 0
 
 
@@ -109,6 +120,27 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"error: {failed} file(s) could not be read; their rows in {args.out} say why", file=sys.stderr)
         return 1
     return 0
+
+
+def image_side(text: str) -> int:
+    """argparse type of --size: whole pixels within the decoder's range."""
+    try:
+        size = int(text)
+    except ValueError:
+        size = None
+    if size is None or not MIN_SIZE <= size <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"must be a whole number of pixels from {MIN_SIZE} to {MAX_SIZE}, not '{text}'")
+    return size
+
+
+def positive_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not '{text}'")
+    return count
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,9 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     prepare = commands.add_parser("prepare", help="decode and resize a manifest's images into a uint8 cache")
     prepare.add_argument("--manifest", required=True)
-    prepare.add_argument("--size", type=int, default=128)
+    prepare.add_argument("--size", type=image_side, default=128, help=f"image side in pixels, {MIN_SIZE} to {MAX_SIZE}")
     prepare.add_argument("--cache-dir", default="data/cache")
-    prepare.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    prepare.add_argument("--workers", type=positive_count, default=None, help="processes (default: all cores)")
     prepare.set_defaults(run=_prepare)
 
     predict = commands.add_parser("predict", help="probability and class for new images with a saved model")
@@ -179,11 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
         return args.run(args)
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as stop:
         print("interrupted: re-run the same command to resume", file=sys.stderr)
-        return 130
+        return 130 if isinstance(stop, KeyboardInterrupt) else 128 + signal.SIGTERM
+    finally:
+        if in_main_thread:  # None: a handler installed outside Python, which cannot be restored
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)

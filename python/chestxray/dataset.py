@@ -6,6 +6,7 @@ ask the returned object for Keras batches of each split.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -107,8 +108,12 @@ def prepare_dataset(
 def prepare_table(
     table: pd.DataFrame, image_size: int, seed: int, cache_dir: str = "data/cache", manifest_path: str | None = None
 ) -> PreparedData:
-    """Cache a split table's images; rows whose image cannot be read are dropped (and logged)."""
+    """Cache a split table's images; rows whose image cannot be read are dropped (and logged).
+
+    Paths become absolute first, so the manifest written here means the same from any folder.
+    """
     table = table.reset_index(drop=True)
+    table["path"] = [os.path.abspath(p) for p in table["path"]]
     table["cache_row"] = np.arange(len(table))
     cache = build_cache(table["path"].tolist(), int(image_size), cache_dir)
     step(f"Image cache: {int(cache.valid.sum())} images at {int(image_size)} px in {cache.path}"

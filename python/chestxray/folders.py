@@ -9,6 +9,7 @@ own patient (the report says so, since leakage cannot then be ruled out).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def read_class_folders(
     and, where metadata.csv gives them, follow_up, patient_age, patient_sex,
     view_position. Raises DatasetError naming what is missing.
     """
-    root = Path(data_dir)
+    root = Path(os.path.abspath(data_dir))  # absolute paths: the table means the same from any folder
     if not root.is_dir():
         raise DatasetError(f"data_dir '{root}' does not exist or is not a folder")
     rows = []
@@ -78,12 +79,28 @@ def read_class_folders(
 def _merge_metadata(table: pd.DataFrame, metadata_path: Path) -> pd.DataFrame:
     if not metadata_path.exists():
         return table
-    meta = pd.read_csv(metadata_path, dtype={"patient_id": str})
+    meta = _read_folder_metadata(metadata_path)
     missing = {"image", "patient_id"} - set(meta.columns)
     if missing:
         raise DatasetError(f"{metadata_path} lacks column(s) {sorted(missing)}; it needs 'image' and 'patient_id'")
+    repeated = sorted(set(meta.loc[meta["image"].duplicated(), "image"].astype(str)))
+    if repeated:
+        raise DatasetError(f"{metadata_path} lists {len(repeated)} image(s) more than once, e.g. "
+                           f"{', '.join(repeated[:5])}: each image needs one row (one patient)")
     keep = ["image", "patient_id"] + [c for c in OPTIONAL_COLUMNS if c in meta.columns]
     merged = table.drop(columns="patient_id").merge(meta[keep], on="image", how="left")
-    unlisted = merged["patient_id"].isna()
+    unlisted = merged["patient_id"].isna() | merged["patient_id"].astype(str).str.strip().eq("")
     merged.loc[unlisted, "patient_id"] = merged.loc[unlisted, "image"].map(_patient_from_name)
     return merged
+
+
+def _read_folder_metadata(path: Path) -> pd.DataFrame:
+    try:
+        meta = pd.read_csv(path, dtype={"image": str, "patient_id": str})
+    except pd.errors.EmptyDataError as error:
+        raise DatasetError(f"{path} is empty; it needs columns 'image' and 'patient_id'") from error
+    except Exception as error:  # noqa: BLE001 - any parser failure is this file's
+        raise DatasetError(f"cannot parse {path} as CSV: {type(error).__name__}: {error}") from error
+    if not isinstance(meta.index, pd.RangeIndex):  # pandas made the extra leading fields an index
+        raise DatasetError(f"{path} has rows with more fields than its header")
+    return meta

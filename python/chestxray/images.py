@@ -12,8 +12,26 @@ import numpy as np
 from PIL import Image
 
 
+# Bump whenever load_grey's output can change: caches built by older code are then rebuilt.
+DECODER_VERSION = 2
+MIN_SIZE, MAX_SIZE = 8, 1024
+# Radiographs come as PNG or JPEG; a damaged file must not be taken for another of
+# Pillow's formats (TGA has no signature) and decoded into a wrong image.
+FORMATS = ("PNG", "JPEG")
+
+
 class ImageReadError(ValueError):
     """A file that is not a readable image."""
+
+
+class ImageSizeError(ValueError):
+    """A requested image side outside what the decoder and the models support."""
+
+
+def check_image_size(size: int) -> int:
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not MIN_SIZE <= size <= MAX_SIZE:
+        raise ImageSizeError(f"image size must be a whole number of pixels from {MIN_SIZE} to {MAX_SIZE}, not {size!r}")
+    return int(size)
 
 
 def to_grey8(image: Image.Image) -> Image.Image:
@@ -35,16 +53,34 @@ def to_grey8(image: Image.Image) -> Image.Image:
 
 
 def load_grey(path: str | Path, size: int) -> np.ndarray:
-    """Read ``path`` and return a (size, size) uint8 array, resized with area averaging."""
+    """Read ``path`` and return a (size, size) uint8 array, resized with area averaging.
+
+    Every failure to decode the file (Pillow's OSError and ValueError, but also
+    its decompression-bomb error, struct errors from forged headers, MemoryError)
+    is this file's ImageReadError, so callers can list it and go on.
+    """
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=FORMATS) as image:
+            _refuse_huge(image)
             image.draft("L", (size, size))  # JPEG: decode at reduced scale
             grey = to_grey8(image)
             return np.asarray(grey.resize((size, size), Image.Resampling.BOX if grey.width >= size else Image.Resampling.BILINEAR))
     except FileNotFoundError as error:
         raise ImageReadError(f"cannot read image '{path}': no such file") from error
-    except (OSError, SyntaxError, ValueError) as error:
+    except Image.UnidentifiedImageError as error:
+        raise ImageReadError(f"cannot read image '{path}': not a PNG or JPEG file (or a damaged one)") from error
+    except ImageReadError as error:
         raise ImageReadError(f"cannot read image '{path}': {error}") from error
+    except Exception as error:  # noqa: BLE001 - any decoder failure belongs to this one file
+        raise ImageReadError(f"cannot read image '{path}': {type(error).__name__}: {error}") from error
+
+
+def _refuse_huge(image: Image.Image) -> None:
+    """Pillow only warns between its pixel limit and twice that; no radiograph is that large,
+    and decoding one in every worker at once could exhaust memory."""
+    if image.width * image.height > Image.MAX_IMAGE_PIXELS:
+        raise ImageReadError(f"header claims {image.width} x {image.height} pixels, more than the "
+                             f"{Image.MAX_IMAGE_PIXELS:,} a radiograph may have (a damaged or forged file)")
 
 
 def to_model_input(batch: np.ndarray) -> np.ndarray:

@@ -7,6 +7,8 @@ copies ('Patient Gender' vs 'Patient Sex', a trailing unnamed column, ages as
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -20,13 +22,14 @@ REST = "rest"  # negative class: every image without the positive finding
 MATCHES = ("exact", "any")
 
 REQUIRED = {"Image Index": "image", "Finding Labels": "finding_labels", "Patient ID": "patient_id"}
-OPTIONAL = {
+OPTIONAL = {  # the first column found of a name's aliases is used
     "Follow-up #": "follow_up",
     "Patient Age": "patient_age",
     "Patient Gender": "patient_sex",
     "Patient Sex": "patient_sex",
     "View Position": "view_position",
 }
+SHOWN = 5  # examples quoted in an error message
 
 
 class MetadataError(ValueError):
@@ -34,29 +37,74 @@ class MetadataError(ValueError):
 
 
 def read_metadata(path: str | Path) -> pd.DataFrame:
-    """The metadata with normalised column names; fails naming missing columns."""
+    """The metadata with normalised column names; fails naming the file and what is wrong:
+    missing columns, empty required fields, or an image listed twice."""
     path = Path(path)
-    if not path.exists():
-        raise MetadataError(f"metadata file '{path}' does not exist")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as error:
-        raise MetadataError(f"cannot parse metadata file '{path}' as CSV: {error}") from error
-    raw.columns = [c.strip() for c in raw.columns]
+    raw = _read_table(path)
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise MetadataError(
             f"metadata file '{path}' lacks column(s) {missing}; found {list(raw.columns)[:12]}. "
             "Expected NIH's Data_Entry_2017.csv or Data_Entry_2017_v2020.csv"
         )
-    names = {**REQUIRED, **{k: v for k, v in OPTIONAL.items() if k in raw.columns}}
+    names = dict(REQUIRED)
+    for column, name in OPTIONAL.items():
+        if column in raw.columns and name not in names.values():
+            names[column] = name
     table = raw[list(names)].rename(columns=names)
+    _require_filled(table, path)
+    _reject_duplicate_images(table, path)
     table["patient_id"] = table["patient_id"].str.strip().str.lstrip("0").replace("", "0")
     if "patient_age" in table:
-        table["patient_age"] = pd.to_numeric(table["patient_age"].str.extract(r"(\d+)")[0], errors="coerce").astype("Int64")
+        table["patient_age"] = _whole_numbers(table["patient_age"].str.extract(r"(\d{1,3})")[0])
     if "follow_up" in table:
-        table["follow_up"] = pd.to_numeric(table["follow_up"], errors="coerce").astype("Int64")
+        table["follow_up"] = _whole_numbers(table["follow_up"])
     return table
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """Every cell as a string ('' where empty), column names stripped."""
+    if not path.is_file():
+        raise MetadataError(f"metadata file '{path}' does not exist")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as error:
+        raise MetadataError(f"metadata file '{path}' is empty") from error
+    except Exception as error:  # noqa: BLE001 - any parser or decompression failure is this file's
+        raise MetadataError(f"cannot parse metadata file '{path}' as CSV: {type(error).__name__}: {error}") from error
+    if not isinstance(raw.index, pd.RangeIndex):  # pandas made the extra leading fields an index
+        raise MetadataError(f"metadata file '{path}' has rows with more fields than its header")
+    raw.columns = [str(c).strip() for c in raw.columns]
+    repeated = sorted(set(raw.columns[raw.columns.duplicated()]))
+    if repeated:
+        raise MetadataError(f"metadata file '{path}' has the column(s) {repeated} more than once")
+    return raw.fillna("")  # short rows leave NaN even with keep_default_na=False
+
+
+def _require_filled(table: pd.DataFrame, path: Path) -> None:
+    for column, name in REQUIRED.items():
+        empty = table[name].str.strip().eq("")
+        if empty.any():
+            lines = [str(i + 2) for i in empty[empty].index[:SHOWN]]  # line 1 is the header
+            raise MetadataError(f"metadata file '{path}': {int(empty.sum())} row(s) with an empty '{column}', "
+                                f"e.g. on line {', '.join(lines)}")
+
+
+def _reject_duplicate_images(table: pd.DataFrame, path: Path) -> None:
+    """An image listed twice could carry two labels or two patients and land in two
+    splits; even identical rows mean a damaged file, so both are refused."""
+    repeated = table.loc[table["image"].duplicated(keep=False), "image"]
+    if len(repeated):
+        names = sorted(set(repeated))
+        raise MetadataError(f"metadata file '{path}' has {len(names)} duplicate image name(s), e.g. "
+                            f"{', '.join(names[:SHOWN])}: each image needs exactly one row (one label, one patient)")
+
+
+def _whole_numbers(values: pd.Series) -> pd.Series:
+    """Integers where a value is a whole number of sensible size, else missing."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    usable = numbers.notna() & numbers.abs().le(1e6) & (numbers % 1).eq(0)
+    return numbers.where(usable).astype("Int64")
 
 
 def check_task(positive: str, negative: str = NO_FINDING, match: str = "exact") -> None:
@@ -87,9 +135,16 @@ def select_task(table: pd.DataFrame, positive: str, negative: str = NO_FINDING, 
 
 
 def read_image_list(path: str | Path) -> set[str]:
-    """An official split list (train_val_list.txt / test_list.txt), gz or plain."""
+    """An official split list (train_val_list.txt / test_list.txt), gz or plain: one name a line."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise MetadataError(f"split list '{path}' does not exist")
-    names = pd.read_csv(path, header=None, names=["image"], dtype=str)["image"].str.strip()
-    return set(names[names != ""])
+    try:
+        data = path.read_bytes()
+        text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as error:
+        raise MetadataError(f"cannot read split list '{path}': {type(error).__name__}: {error}") from error
+    names = {line.strip() for line in text.splitlines()} - {""}
+    if not names:
+        raise MetadataError(f"split list '{path}' lists no images")
+    return names

@@ -2,7 +2,9 @@
 
 The class folders (``Pneumothorax/``, ``No-Finding/``) mirror the original use
 case but are made of hard links (symbolic links, or copies, where hard links
-fail), so they cost no disk space and the raw images are never touched.
+fail), so they cost no disk space and the raw images are never touched. They
+hold exactly the manifest's images after every run, whatever the options of
+earlier runs into the same folder.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .folders import class_folder_name
-from .metadata import NO_FINDING, read_image_list, read_metadata, select_task
+from .metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
 from .split import assert_patient_disjoint, official_split, patient_split
 
 MANIFEST_COLUMNS = [
@@ -28,6 +31,10 @@ MANIFEST_COLUMNS = [
 
 class MissingImagesError(FileNotFoundError):
     """Images listed in the metadata are not on disk (and --strict was given)."""
+
+
+class OrganizeError(ValueError):
+    """The task folder cannot be organised without touching files organize did not make."""
 
 
 @dataclass
@@ -69,8 +76,13 @@ def organize(
     negative: str = NO_FINDING, match: str = "exact", strict: bool = False, test_list: str | Path | None = None,
     seed: int = 42, validation: float = 0.1, test: float = 0.2, make_folders: bool = True,
 ) -> OrganizeReport:
-    """Select the task's images, split by patient, write manifest.csv and class folders."""
-    images_dir, out = Path(images_dir), Path(out_dir)
+    """Select the task's images, split by patient, write manifest.csv and class folders.
+
+    The manifest holds absolute paths, so it means the same from any working
+    directory; after every run the class folders hold exactly its images.
+    """
+    images_dir, out = Path(os.path.abspath(images_dir)), Path(out_dir)
+    _check_apart(images_dir, out)
     table = select_task(read_metadata(metadata), positive, negative, match)
     on_disk = {entry.name for entry in os.scandir(images_dir)} if images_dir.is_dir() else set()
     present = table["image"].isin(on_disk)
@@ -87,7 +99,7 @@ def organize(
     else:
         table = patient_split(table, seed, validation, test)
     assert_patient_disjoint(table)
-    kinds = _make_class_folders(table, out) if make_folders else set()
+    kinds = sync_class_folders(table, out, images_dir) if make_folders else set()
     manifest = out / "manifest.csv"
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(manifest) as tmp:
@@ -96,13 +108,141 @@ def organize(
     return OrganizeReport(manifest, len(table), positives, len(table) - positives, missing, ", ".join(sorted(kinds)) or "class folders up to date")
 
 
-def _make_class_folders(table: pd.DataFrame, out: Path) -> set[str]:
+def _check_apart(images_dir: Path, out: Path) -> None:
+    """The task folder (which organize rewrites and prunes) and its class folders must
+    not be, or lie in, the raw images folder."""
+    raw, task = os.path.realpath(images_dir), os.path.realpath(out)
+    class_folders = {os.path.realpath(out / name) for name in _possible_class_folders()}
+    if task == raw or task.startswith(raw + os.sep) or raw in class_folders:
+        raise OrganizeError(f"the task folder '{out}' overlaps the images folder '{images_dir}', which is never "
+                            "written to: choose another --out")
+
+
+def _possible_class_folders() -> set[str]:
+    """Every class folder name organize can make: a finding, 'No Finding', 'No <finding>'."""
+    labels = {*FINDINGS, NO_FINDING, *(f"No {finding}" for finding in FINDINGS)}
+    return {class_folder_name(label) for label in labels}
+
+
+def sync_class_folders(table: pd.DataFrame, out: Path, images_dir: Path) -> set[str]:
+    """Make the class folders hold exactly the table's images: link what is missing or
+    outdated, remove the links and copies of earlier runs that no longer belong.
+
+    Only entries organize itself can have made are removed (symbolic links, and
+    hard links or copies of a file in ``images_dir``); anything else stops the run
+    before a change is made. Returns the kinds of what was made or removed.
+    """
+    wanted = {class_folder_name(name): dict(zip(rows["image"], rows["path"])) for name, rows in table.groupby("class_name")}
+    folders = {name for name in _possible_class_folders() if (out / name).is_dir()} | set(wanted)
+    stale = {name: _stale_entries(out / name, wanted.get(name, {})) for name in folders}
+    foreign = [entry for entries in stale.values() for entry in entries if not _made_by_organize(entry, images_dir)]
+    if foreign:
+        raise OrganizeError(
+            f"{len(foreign)} file(s) in the class folders of '{out}' are not links to or copies of images in "
+            f"'{images_dir}', e.g. {', '.join(map(str, foreign[:SHOWN]))}; the class folders mirror manifest.csv: "
+            "move those files elsewhere"
+        )
     kinds = set()
-    for class_name, rows in table.groupby("class_name"):
-        folder = out / class_folder_name(class_name)
-        folder.mkdir(parents=True, exist_ok=True)
-        existing = {entry.name for entry in os.scandir(folder)}
-        for source, name in zip(rows["path"], rows["image"]):
-            if name not in existing:
-                kinds.add(link_or_copy(Path(source), folder / name))
+    for name in sorted(folders):
+        for entry in stale[name]:
+            entry.unlink()
+            kinds.add("stale links removed")
+        if name in wanted:
+            kinds |= _link_missing(out / name, wanted[name])
+        elif not any((out / name).iterdir()):
+            (out / name).rmdir()
+    return kinds
+
+
+def _stale_entries(folder: Path, wanted: dict[str, str]) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return [Path(entry.path) for entry in os.scandir(folder) if entry.name not in wanted]
+
+
+def _made_by_organize(entry: Path, images_dir: Path) -> bool:
+    unfinished_copy = entry.name.startswith(".") and entry.name.endswith(".partial")
+    return entry.is_symlink() or unfinished_copy or _is_link_or_copy(entry, images_dir / entry.name)
+
+
+def _is_link_or_copy(entry: Path, source: Path) -> bool:
+    """A hard or symbolic link to ``source``, or a copy of it (copy2 keeps size and time)."""
+    try:
+        if os.path.samefile(entry, source):
+            return True
+        mine, theirs = entry.lstat(), source.stat()
+    except OSError:
+        return False
+    return stat.S_ISREG(mine.st_mode) and (mine.st_size, mine.st_mtime_ns) == (theirs.st_size, theirs.st_mtime_ns)
+
+
+def _link_missing(folder: Path, images: dict[str, str]) -> set[str]:
+    """Link each image into ``folder`` unless a current link or copy is there
+    (one left from a replaced raw image is made again)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    existing = {entry.name for entry in os.scandir(folder)}
+    kinds = set()
+    for name, source in images.items():
+        target = folder / name
+        if name in existing:
+            if _is_link_or_copy(target, Path(source)):
+                continue
+            target.unlink()
+            kinds.add("outdated links replaced")
+        kinds.add(link_or_copy(Path(source), target))
     return kinds - {"existing"}
+
+
+class ManifestError(ValueError):
+    """A manifest.csv that cannot be used as given."""
+
+
+def read_manifest(path: str | Path, required: tuple[str, ...] = ("path",)) -> pd.DataFrame:
+    """A manifest with absolute image paths: relative ones are taken from the manifest's
+    own folder, so a manifest means the same from any working directory.
+
+    Fails naming the file and what is wrong: missing columns, empty paths,
+    labels other than 0/1, images listed twice.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"manifest '{path}' does not exist")
+    try:
+        table = pd.read_csv(path, dtype={"path": str, "image": str, "patient_id": str})
+    except pd.errors.EmptyDataError as error:
+        raise ManifestError(f"manifest '{path}' is empty") from error
+    except Exception as error:  # noqa: BLE001 - any parser failure is this file's
+        raise ManifestError(f"cannot parse manifest '{path}' as CSV: {type(error).__name__}: {error}") from error
+    if not isinstance(table.index, pd.RangeIndex):  # pandas made the extra leading fields an index
+        raise ManifestError(f"manifest '{path}' has rows with more fields than its header")
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ManifestError(f"manifest '{path}' lacks column(s) {missing}; found {list(map(str, table.columns))[:12]}")
+    if table.empty:
+        raise ManifestError(f"manifest '{path}' lists no images")
+    for column in ("path", "image", "patient_id"):
+        if column in table:
+            _require_text(table, column, path)
+    if "label" in table:
+        table["label"] = _binary_labels(table["label"], path)
+    if "image" in table and table["image"].duplicated().any():
+        names = sorted(set(table.loc[table["image"].duplicated(), "image"]))
+        raise ManifestError(f"manifest '{path}' lists {len(names)} image(s) more than once, e.g. {', '.join(names[:SHOWN])}")
+    if "path" in table:
+        base = path.parent.resolve()
+        table["path"] = [p if os.path.isabs(p) else os.path.abspath(base / p) for p in table["path"]]
+    return table
+
+
+def _require_text(table: pd.DataFrame, column: str, path: Path) -> None:
+    empty = table[column].isna() | table[column].str.strip().eq("")
+    if empty.any():
+        raise ManifestError(f"manifest '{path}': {int(empty.sum())} row(s) with no '{column}', e.g. on line {empty.idxmax() + 2}")
+
+
+def _binary_labels(labels: pd.Series, path: Path) -> pd.Series:
+    numbers = pd.to_numeric(labels, errors="coerce")
+    bad = ~numbers.isin([0, 1])
+    if bad.any():
+        raise ManifestError(f"manifest '{path}': labels must be 0 or 1; line {bad.idxmax() + 2} has {labels[bad.idxmax()]!r}")
+    return numbers.astype(int)

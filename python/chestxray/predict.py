@@ -17,9 +17,21 @@ import numpy as np
 
 from .atomic import atomic_path
 from .folders import IMAGE_SUFFIXES
-from .images import ImageReadError, load_grey, to_model_input
+from .images import ImageReadError, check_image_size, load_grey, to_model_input
 
 BATCH = 32
+
+
+class ModelCardError(ValueError):
+    """A model card that is missing or lacks what inference needs."""
+
+
+class ModelFileError(ValueError):
+    """A model file that is missing or cannot be loaded by Keras."""
+
+
+class NoInputImagesError(ValueError):
+    """The paths given to predict hold no image to score."""
 
 
 def card_path(model_path: str | Path) -> Path:
@@ -37,30 +49,71 @@ class ModelCard:
     @classmethod
     def load(cls, model_path: str | Path) -> "ModelCard":
         path = card_path(model_path)
-        if not path.exists():
-            raise FileNotFoundError(f"model card '{path}' not found: it is written beside the model by the report")
-        card = json.loads(path.read_text())
-        return cls(int(card["image_size"]), float(card["threshold"]), card["positive_class"], card["negative_class"])
+        if not path.is_file():
+            raise ModelCardError(f"model card '{path}' not found: it is written beside the model by the report")
+        try:
+            card = json.loads(path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ModelCardError(f"model card '{path}' is not valid JSON: {error}") from error
+        if not isinstance(card, dict):
+            raise ModelCardError(f"model card '{path}' must be a JSON object")
+        missing = [key for key in ("image_size", "threshold", "positive_class", "negative_class") if key not in card]
+        if missing:
+            raise ModelCardError(f"model card '{path}' lacks {', '.join(map(repr, missing))}")
+        try:
+            threshold = float(card["threshold"])
+            if not 0 <= threshold <= 1:
+                raise ValueError(f"{threshold} is not a probability")
+            size = card["image_size"]
+            size = check_image_size(int(size) if isinstance(size, float) and size.is_integer() else size)
+        except (TypeError, ValueError) as error:
+            raise ModelCardError(f"model card '{path}' has an unusable 'threshold' or 'image_size': {error}") from error
+        return cls(size, threshold, str(card["positive_class"]), str(card["negative_class"]))
+
+
+def load_model(model_path: str | Path):
+    """The Keras model, or a ModelFileError that tells a missing file from an unreadable one."""
+    from .backend import import_keras
+
+    keras = import_keras()
+    path = Path(model_path)
+    if not path.is_file():
+        raise ModelFileError(f"model file '{path}' not found")
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:  # noqa: BLE001 - Keras raises many kinds for a bad file
+        raise ModelFileError(f"model file '{path}' exists but is not a readable Keras model "
+                             f"({type(error).__name__}: {error})") from error
 
 
 def expand_paths(paths: list[str]) -> list[Path]:
-    """Files as given; folders searched recursively for PNG/JPEG files, sorted."""
+    """Files as given; folders searched recursively for PNG/JPEG files, sorted.
+    Raises NoInputImagesError when that leaves nothing to score."""
     found = []
     for item in map(Path, paths):
         if item.is_dir():
             found += sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         else:
             found.append(item)
+    if not found:
+        raise NoInputImagesError(f"no PNG or JPEG images in {', '.join(map(str, paths))}")
     return found
 
 
 def predict_files(model_path: str | Path, paths: list[str], out_csv: str | Path) -> tuple[int, int]:
-    """Write one row per image (path, probability, predicted class, error); return (done, failed)."""
-    from .backend import import_keras
+    """Write one row per image (path, probability, predicted class, error); return (done, failed).
+
+    An image that cannot be decoded gets its reason in the error column; the
+    others are scored. Problems with the model, its card, the inputs as a whole
+    or the output folder stop before any work, and no CSV is written.
+    """
     from .training import positive_probability
 
     card = ModelCard.load(model_path)
-    model = import_keras().models.load_model(model_path)
+    files = expand_paths(paths)
+    if not Path(out_csv).parent.is_dir():
+        raise FileNotFoundError(f"the folder of --out '{out_csv}' does not exist")
+    model = load_model(model_path)
 
     rows, pending = [], []
 
@@ -73,11 +126,11 @@ def predict_files(model_path: str | Path, paths: list[str], out_csv: str | Path)
             rows[index].update(probability=f"{probability:.8f}", predicted_class=label)
         pending.clear()
 
-    for path in expand_paths(paths):
+    for path in files:
         rows.append({"path": str(path), "probability": "", "predicted_class": "", "error": ""})
         try:
             pending.append((len(rows) - 1, load_grey(path, card.image_size)))
-        except (ImageReadError, FileNotFoundError) as error:
+        except ImageReadError as error:
             rows[-1]["error"] = str(error)
         if len(pending) == BATCH:
             flush()
