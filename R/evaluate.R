@@ -47,6 +47,8 @@ binary_metrics <- function(labels, probabilities, threshold) {
     specificity = ratio(counts$tn, counts$fp),
     ppv = ratio(counts$tp, counts$fp),
     npv = ratio(counts$tn, counts$fn),
+    # PPV, NPV, accuracy and Brier hold only at this prevalence of the positive class.
+    prevalence = mean(labels == 1),
     brier = mean((probabilities - labels)^2),
     threshold = threshold,
     counts = c(counts, list(positives = sum(labels == 1), negatives = sum(labels == 0)))

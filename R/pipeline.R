@@ -99,7 +99,8 @@ save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NUL
     model = p$model, threshold_rule = p$operating_point, threshold_method = rule,
     calibration = calibration_bins(prepared$labels("test"), main$test_probabilities),
     comparison = comparison_table(results), subgroups = subgroups, adjudicated = agreement,
-    split_sizes = as.list(table(prepared$table$split)), parameters = p, seed = p$seed,
+    split_sizes = as.list(table(prepared$table$split)), eligible_before_cap = prepared$eligible,
+    data_integrity = prepared$integrity(), parameters = p, seed = p$seed,
     training_seconds = main$seconds, epochs_run = nrow(main$history), evaluated_epoch = main$evaluated_epoch,
     evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
     versions = versions

@@ -1,5 +1,6 @@
 """The whole report, rendered by the project's render command on a copy of the project."""
 
+import hashlib
 import json
 import os
 import re
@@ -87,6 +88,8 @@ def test_outputs_agree_with_each_other(html_render):
     assert metrics["ppv"] == pytest.approx((predicted & positive).sum() / predicted.sum()) if predicted.any() else metrics["ppv"] is None
     assert metrics["npv"] == pytest.approx((~predicted & ~positive).sum() / (~predicted).sum()) if (~predicted).any() else metrics["npv"] is None
     assert metrics["brier"] == pytest.approx(brier_score_loss(predictions["label"], predictions["probability"]))
+    assert metrics["prevalence"] == pytest.approx(predictions["label"].mean())
+    assert metrics["eligible_before_cap"]["test"]["images"] == len(predictions)  # the test split is never capped
     assert {row["model"] for row in metrics["comparison"]} == {"baseline", "cnn"}
     assert sum(b["n"] for b in metrics["calibration"]) == len(predictions)
     history = pd.read_csv(out / "history.csv")
@@ -94,6 +97,8 @@ def test_outputs_agree_with_each_other(html_render):
     assert metrics["parameters"]["n_per_class"] == 24 and metrics["seed"] == 7
     assert metrics["versions"]["python_packages"]["keras"].startswith("3.")
     assert (manifest.groupby("patient_id")["split"].nunique() == 1).all()
+    for _, row in manifest.head(5).iterrows():  # the manifest carries each file's content hash
+        assert row["content_sha256"] == hashlib.sha256(open(row["path"], "rb").read()).hexdigest()
     assert (out / "model.keras").stat().st_size > 10_000
 
 
@@ -194,8 +199,16 @@ def test_folder_render_on_real_nih_images(tmp_path):
     done = render(project, "data=folder", f"data_dir={data}", "n_per_class=40", "image_size=64", "epochs=2", "seed=3")
     assert_rendered(done, project / "_output" / "report.html")
     manifest = pd.read_csv(project / "_output" / "manifest.csv")
-    assert (manifest["label"] == 1).sum() == len(positives) and (manifest["label"] == 0).sum() == min(40, len(negatives))
+    for split, rows in manifest.groupby("split"):
+        if split != "test":  # the cap governs training and validation only
+            assert rows["label"].value_counts().max() <= 40
     assert set(manifest.loc[manifest["label"] == 1, "image"]) == set(positives)
+    test = manifest[manifest["split"] == "test"]
+    metrics = json.loads((project / "_output" / "metrics.json").read_text())
+    assert metrics["eligible_before_cap"]["test"] == {"images": len(test), "positives": int(test["label"].sum())}
+    assert metrics["prevalence"] == pytest.approx(test["label"].mean())
+    assert metrics["data_integrity"]["images_with_unknown_patient"] == 0  # NIH names give the patients
+    assert metrics["data_integrity"]["identical_images_across_splits"] == []
     html = (project / "_output" / "report.html").read_text()
     assert "Datos propios" in html
 

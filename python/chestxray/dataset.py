@@ -6,7 +6,9 @@ ask the returned object for Keras batches of each split.
 
 from __future__ import annotations
 
+import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from . import NEGATIVE_CLASS, POSITIVE_CLASS
 from .atomic import atomic_path
 from .cache import build_cache
 from .console import step
-from .folders import read_class_folders
+from .folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders
 from .images import load_grey
 from .phantoms import write_demo_dataset
 from .pipeline import CacheBatches
@@ -36,6 +38,7 @@ class PreparedData:
     image_size: int
     seed: int
     unreadable: list = field(default_factory=list)  # (path, reason) of images left out
+    eligible: dict = field(default_factory=dict)  # split -> {"images", "positives"} before the cap
 
     def part(self, split: str) -> pd.DataFrame:
         rows = self.table[self.table["split"] == split]
@@ -60,11 +63,64 @@ class PreparedData:
         table["class_name"] = np.where(table["label"] == 1, POSITIVE_CLASS, NEGATIVE_CLASS)
         return replace(self, table=table)
 
+    def integrity(self) -> dict:
+        """What the patient-wise split rests on, for the report and metrics.json: images whose
+        patient is unknown (each counted as its own patient), and identical files (same
+        SHA-256) found in more than one split."""
+        unknown = self.table["patient_source"].eq(PATIENT_UNKNOWN) if "patient_source" in self.table else False
+        return {
+            "images_with_unknown_patient": int(np.sum(unknown)),
+            "patient_sources": self.table.get("patient_source", pd.Series(dtype=str)).value_counts().to_dict(),
+            "identical_images_across_splits": identical_across_splits(self.table),
+        }
+
     def counts(self) -> pd.DataFrame:
         """Images and patients per split and class, for the report's table."""
         grouped = self.table.groupby(["split", "class_name"])
         out = grouped.agg(images=("image", "size"), patients=("patient_id", "nunique")).reset_index()
         return out
+
+
+SPLITS = ("train", "validation", "test")
+CAPPED_SPLITS = ("train", "validation")
+
+
+def cap_training_splits(table: pd.DataFrame, n_per_class: int, seed: int) -> pd.DataFrame:
+    """At most ``n_per_class`` images of each class in train and in validation; the test
+    split keeps every eligible image, so its prevalence is the data's, not 50 %."""
+    parts = [sample_per_class(table[table["split"] == split], n_per_class, seed) if split in CAPPED_SPLITS
+             else table[table["split"] == split] for split in SPLITS]
+    return pd.concat(parts, ignore_index=True)
+
+
+def eligible_counts(table: pd.DataFrame) -> dict:
+    """Images and positives per split, before any cap."""
+    return {split: {"images": int((table["split"] == split).sum()),
+                    "positives": int(table.loc[table["split"] == split, "label"].sum())} for split in SPLITS}
+
+
+def content_hashes(paths: list[str], workers: int = 8) -> list[str]:
+    """SHA-256 of each file's bytes (threads: the work is reading files)."""
+
+    def sha256(path: str) -> str:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(sha256, paths))
+
+
+def identical_across_splits(table: pd.DataFrame) -> list[dict]:
+    """Groups of images with identical content that sit in more than one split (a leak the
+    patient identifiers cannot show: the same film filed under two names or two patients)."""
+    groups = []
+    for digest, rows in table.groupby("content_sha256"):
+        if rows["split"].nunique() > 1:
+            groups.append({"content_sha256": digest, "images": sorted(rows["image"]), "splits": sorted(set(rows["split"]))})
+    return groups
 
 
 def sample_per_class(table: pd.DataFrame, n_per_class: int, seed: int) -> pd.DataFrame:
@@ -86,8 +142,11 @@ def prepare_dataset(
     manifest_path: str | None = None,
     nih: dict | None = None,
 ) -> PreparedData:
-    """Generate (demo), read (folder) or fetch (nih) the images, split by patient, build the cache.
+    """Generate (demo), read (folder) or fetch (nih) the images, split by patient, cap the
+    training splits, build the cache.
 
+    Every eligible image is split first; ``n_per_class`` then caps each class in
+    train and validation only, so the test split keeps the data's prevalence.
     With ``nih``, ``data_dir`` is the NIH folder and ``nih`` holds prepare_nih's
     options (archives, base_url, metadata, match); its split is NIH's official one.
     """
@@ -95,14 +154,16 @@ def prepare_dataset(
         raise ValueError(f"data must be one of {', '.join(SOURCES)}; got '{source}'")
     if source == "nih":
         table = prepare_nih(data_dir, seed=int(seed), **(nih or {}))
-        table = sample_per_class(table, int(n_per_class), int(seed))
-        require_both_classes(table)
-        return prepare_table(table, image_size, seed, cache_dir, manifest_path)
-    if source == "demo":
-        write_demo_dataset(data_dir, n_per_class=n_per_class, seed=seed)
-    table = sample_per_class(read_class_folders(data_dir), int(n_per_class), int(seed))
-    table = patient_split(table, int(seed))
-    return prepare_table(table, image_size, seed, cache_dir, manifest_path)
+        table["patient_source"] = PATIENT_FROM_METADATA
+    else:
+        if source == "demo":
+            write_demo_dataset(data_dir, n_per_class=n_per_class, seed=seed)
+        table = patient_split(read_class_folders(data_dir), int(seed))
+    eligible = eligible_counts(table)
+    table = cap_training_splits(table, int(n_per_class), int(seed))
+    require_both_classes(table)
+    prepared = prepare_table(table, image_size, seed, cache_dir, manifest_path)
+    return replace(prepared, eligible=eligible)
 
 
 def prepare_table(
@@ -120,6 +181,7 @@ def prepare_table(
          + (f"; {len(cache.failed)} unreadable image(s) left out (listed in the warnings above)" if cache.failed else ""))
     classes_before = table.groupby("split")["label"].agg(set)
     table = table[cache.valid].reset_index(drop=True)
+    table["content_sha256"] = content_hashes(table["path"].tolist())
     classes_after = table.groupby("split")["label"].agg(set).reindex(classes_before.index)
     for split, before in classes_before.items():
         after = classes_after[split] if isinstance(classes_after[split], set) else set()

@@ -36,9 +36,17 @@ def _list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
 
 
-def _patient_from_name(name: str) -> str:
+# Where an image's patient comes from: the folder's metadata.csv, an NIH file name,
+# or nowhere (the image then counts as its own patient, and the report says so).
+PATIENT_FROM_METADATA, PATIENT_FROM_NIH_NAME, PATIENT_UNKNOWN = "metadata", "nih_file_name", "unknown"
+
+
+def _patient_from_name(name: str) -> tuple[str, str]:
+    """(patient_id, patient_source) from an image name."""
     match = NIH_NAME.match(name)
-    return str(int(match.group(1))) if match else Path(name).stem
+    if match:
+        return str(int(match.group(1))), PATIENT_FROM_NIH_NAME
+    return f"image:{name}", PATIENT_UNKNOWN
 
 
 def read_class_folders(
@@ -47,8 +55,9 @@ def read_class_folders(
     """Table of the images in the two class folders of ``data_dir``.
 
     Columns: path, image, label (1 positive, 0 negative), class_name, patient_id,
-    and, where metadata.csv gives them, follow_up, patient_age, patient_sex,
-    view_position. Raises DatasetError naming what is missing.
+    patient_source (metadata, nih_file_name or unknown) and, where metadata.csv
+    gives them, follow_up, patient_age, patient_sex, view_position. Raises
+    DatasetError naming what is missing.
     """
     root = Path(os.path.abspath(data_dir))  # absolute paths: the table means the same from any folder
     if not root.is_dir():
@@ -66,7 +75,8 @@ def read_class_folders(
         if not images:
             raise DatasetError(f"class folder '{folder}' holds no PNG or JPEG images")
         rows += [
-            {"path": str(p), "image": p.name, "label": label, "class_name": class_name, "patient_id": _patient_from_name(p.name)}
+            {"path": str(p), "image": p.name, "label": label, "class_name": class_name,
+             **dict(zip(("patient_id", "patient_source"), _patient_from_name(p.name)))}
             for p in images
         ]
     table = pd.DataFrame(rows)
@@ -88,9 +98,12 @@ def _merge_metadata(table: pd.DataFrame, metadata_path: Path) -> pd.DataFrame:
         raise DatasetError(f"{metadata_path} lists {len(repeated)} image(s) more than once, e.g. "
                            f"{', '.join(repeated[:5])}: each image needs one row (one patient)")
     keep = ["image", "patient_id"] + [c for c in OPTIONAL_COLUMNS if c in meta.columns]
-    merged = table.drop(columns="patient_id").merge(meta[keep], on="image", how="left")
+    merged = table.drop(columns=["patient_id", "patient_source"]).merge(meta[keep], on="image", how="left")
     unlisted = merged["patient_id"].isna() | merged["patient_id"].astype(str).str.strip().eq("")
-    merged.loc[unlisted, "patient_id"] = merged.loc[unlisted, "image"].map(_patient_from_name)
+    merged["patient_source"] = PATIENT_FROM_METADATA
+    from_names = [_patient_from_name(name) for name in merged.loc[unlisted, "image"]]
+    merged.loc[unlisted, "patient_id"] = [patient for patient, _ in from_names]
+    merged.loc[unlisted, "patient_source"] = [source for _, source in from_names]
     return merged
 
 
