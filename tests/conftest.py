@@ -41,7 +41,9 @@ def shared_data(*parts: str) -> Path:
 SHARED_MISSING_REASON = "needs ../shared/data beside the clone"
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter):
+    yield  # after pytest's own summary, so this is the last line before the counts
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if SHARED_MISSING_REASON in str(r.longrepr)]
     if skipped:
         terminalreporter.write_line(
