@@ -50,6 +50,13 @@ write_model_card <- function(result, p, path) {
 # NULL fields would become {} in JSON; NA becomes null.
 json_record <- function(record) lapply(record, function(value) if (is.null(value)) NA else value)
 
+# Per model: trained in this render or reused, the store folder and keys (R/results_store.R);
+# absent for results computed without the store.
+stored_results_record <- function(results) {
+  stored <- Filter(Negate(is.null), lapply(results, `[[`, "store"))
+  if (length(stored)) stored
+}
+
 # Everything published next to the report: model, card, predictions, history, metrics.json.
 save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NULL, agreement = NULL, versions = NULL) {
   main$model$save(file.path(output_dir, "model.keras"))
@@ -73,7 +80,7 @@ save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NUL
     data_integrity = prepared$integrity(), parameters = p, seed = p$seed,
     training_seconds = main$seconds, epochs_run = nrow(main$history), evaluated_epoch = main$evaluated_epoch,
     evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
-    versions = versions
+    stored_results = stored_results_record(results), versions = versions
   )), file.path(output_dir, "metrics.json"))
   console_step("Outputs in %s/: model.keras, model-card.json, predictions.csv, validation_predictions.csv, history.csv, metrics.json",
                output_dir)
