@@ -18,10 +18,13 @@ STORE_FORMAT <- 1L  # bump when the stored files change shape: older results are
 
 # Source files whose text enters the keys. Any edit to them, comments included,
 # recomputes: a false alarm costs a training, a missed dependency a wrong report.
+# dataset.py and cache.py count for the batches they hand to training (rows,
+# labels, seeds, pixels read back), not only for the manifest.
 TRAINING_CODE <- c(
   "R/model.R", "R/train.R", "R/transfer_weights.R",
   "python/chestxray/training.py", "python/chestxray/pipeline.py", "python/chestxray/augment.py",
-  "python/chestxray/images.py", "python/chestxray/backend.py", "python/chestxray/transfer_weights.py"
+  "python/chestxray/images.py", "python/chestxray/backend.py", "python/chestxray/transfer_weights.py",
+  "python/chestxray/dataset.py", "python/chestxray/cache.py"
 )
 EVALUATION_CODE <- c("R/evaluate.R")
 
