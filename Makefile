@@ -50,7 +50,8 @@ bench: setup
 renv-lock: setup
 	Rscript scripts/write_renv_lock.R
 
-# Everything derived (outputs, site, image cache, demo phantoms, benchmark data);
-# never the NIH downloads and extracted images in data/nih (raw data, hours to fetch).
+# Everything derived (outputs, site, image cache and file hashes, demo phantoms, stored
+# training results, benchmark data); never the NIH downloads and extracted images in
+# data/nih (raw data, hours to fetch) nor a user's own image folders.
 clean:
-	rm -rf _output _site data/cache data/demo data/bench-learning
+	rm -rf _output _site data/cache data/demo data/results data/bench-learning

@@ -3,50 +3,20 @@
 # model sees the same split.
 
 fit_and_evaluate <- function(name, prepared, p, output_dir) {
-  set_training_seed(p$seed)
-  model <- compile_model(build_model(name, p$image_size, p$weights, p$on_missing_weights))
-  console_step("Training %s (%s parameters, at most %d epochs)", name,
-               format(count_parameters(model), big.mark = ","), p$epochs)
-  started <- Sys.time()
-  history <- train_model(
-    model,
-    # The original's dense network is trained as it was, without augmentation.
-    train_batches = prepared$batches("train", p$batch_size, shuffle = TRUE, augment = name != "baseline"),
-    validation_batches = prepared$batches("validation", p$batch_size),
-    labels = prepared$labels("train"),
-    validation_labels = prepared$labels("validation"),
-    epochs = p$epochs,
-    checkpoint = file.path(output_dir, "checkpoints", paste0(name, ".keras")),
-    name = name
-  )
-  seconds <- as.numeric(difftime(Sys.time(), started, units = "secs"))
-  # The model now holds the evaluated epoch's weights (train_model's one rule).
-  evaluated_epoch <- history$epoch[history$evaluated]
-  validation <- predict_probabilities(model, prepared$batches("validation", p$batch_size))
-  threshold <- choose_threshold(prepared$labels("validation"), validation, p$operating_point, p$target_sensitivity)
-  test <- predict_probabilities(model, prepared$batches("test", p$batch_size))
-  test_labels <- prepared$labels("test")
-  metrics <- c(
-    binary_metrics(test_labels, test, threshold),
-    patient_bootstrap(test_labels, test, prepared$part("test")$patient_id, threshold,
-                      replicates = BOOTSTRAP_REPLICATES, seed = p$seed)
-  )
-  console_step(paste("%s: %d epochs in %.0f s; test AUROC %.3f (95%% CI DeLong %.3f-%.3f, patient bootstrap",
-                     "%.3f-%.3f) at the evaluated epoch %d"),
-               name, nrow(history), seconds, metrics$auroc, metrics$auroc_ci95_delong[1], metrics$auroc_ci95_delong[2],
-               metrics$auroc_ci95_patient_bootstrap[1], metrics$auroc_ci95_patient_bootstrap[2], evaluated_epoch)
-  list(
-    name = name, model = model, history = history, seconds = seconds, threshold = threshold,
-    evaluated_epoch = evaluated_epoch, weights_loaded = weights_loaded(model),
-    validation_probabilities = validation, test_probabilities = test,
-    metrics = metrics,
-    parameters = count_parameters(model)
-  )
+  trained <- train_and_predict(name, prepared, p, output_dir)
+  result <- c(trained, evaluate_predictions(trained, prepared, p))
+  say_result(result)
+  result
 }
 
-# Patient-bootstrap replicates. Measured on one core: 0.2 s for the default demo's
-# test split (about 120 images), 3 s for 3,000 test images, 8 s for 10,000.
-BOOTSTRAP_REPLICATES <- 2000L
+say_result <- function(result) {
+  metrics <- result$metrics
+  console_step(paste("%s: %d epochs in %.0f s; test AUROC %.3f (95%% CI DeLong %.3f-%.3f, patient bootstrap",
+                     "%.3f-%.3f) at the evaluated epoch %d"),
+               result$name, nrow(result$history), result$seconds, metrics$auroc, metrics$auroc_ci95_delong[1],
+               metrics$auroc_ci95_delong[2], metrics$auroc_ci95_patient_bootstrap[1],
+               metrics$auroc_ci95_patient_bootstrap[2], result$evaluated_epoch)
+}
 
 # Rows for the comparison table: same split, same operating-point rule.
 comparison_table <- function(results) {
@@ -80,6 +50,13 @@ write_model_card <- function(result, p, path) {
 # NULL fields would become {} in JSON; NA becomes null.
 json_record <- function(record) lapply(record, function(value) if (is.null(value)) NA else value)
 
+# Per model: trained in this render or reused, the store folder and keys (R/results_store.R);
+# absent for results computed without the store.
+stored_results_record <- function(results) {
+  stored <- Filter(Negate(is.null), lapply(results, `[[`, "store"))
+  if (length(stored)) stored
+}
+
 # Everything published next to the report: model, card, predictions, history, metrics.json.
 save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NULL, agreement = NULL, versions = NULL) {
   main$model$save(file.path(output_dir, "model.keras"))
@@ -103,7 +80,7 @@ save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NUL
     data_integrity = prepared$integrity(), parameters = p, seed = p$seed,
     training_seconds = main$seconds, epochs_run = nrow(main$history), evaluated_epoch = main$evaluated_epoch,
     evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
-    versions = versions
+    stored_results = stored_results_record(results), versions = versions
   )), file.path(output_dir, "metrics.json"))
   console_step("Outputs in %s/: model.keras, model-card.json, predictions.csv, validation_predictions.csv, history.csv, metrics.json",
                output_dir)

@@ -1,5 +1,39 @@
 # Training: seeds, class weights, callbacks; returns the history as a data frame.
 
+# One model built, trained and run on validation and test: everything that
+# depends on training (R/results_store.R stores exactly this). The model then
+# holds the evaluated epoch's weights (train_model's one rule).
+train_and_predict <- function(name, prepared, p, output_dir) {
+  set_training_seed(p$seed)
+  model <- compile_model(build_model(name, p$image_size, p$weights, p$on_missing_weights))
+  console_step("Training %s (%s parameters, at most %d epochs)", name,
+               format(count_parameters(model), big.mark = ","), p$epochs)
+  started <- Sys.time()
+  history <- train_model(
+    model,
+    # The original's dense network is trained as it was, without augmentation.
+    train_batches = prepared$batches("train", p$batch_size, shuffle = TRUE, augment = name != "baseline"),
+    validation_batches = prepared$batches("validation", p$batch_size),
+    labels = prepared$labels("train"),
+    validation_labels = prepared$labels("validation"),
+    epochs = p$epochs,
+    checkpoint = file.path(output_dir, "checkpoints", paste0(name, ".keras")),
+    name = name
+  )
+  list(
+    name = name, model = model, history = history,
+    seconds = as.numeric(difftime(Sys.time(), started, units = "secs")),
+    evaluated_epoch = history$epoch[history$evaluated], weights_loaded = weights_loaded(model),
+    validation_probabilities = predict_probabilities(model, prepared$batches("validation", p$batch_size)),
+    test_probabilities = predict_probabilities(model, prepared$batches("test", p$batch_size)),
+    parameters = count_parameters(model)
+  )
+}
+
+predict_probabilities <- function(model, batches) {
+  as.numeric(import_chestxray("training")$predict_probability(model, batches))
+}
+
 # Seed Python, NumPy and the backend once, and ask TensorFlow for deterministic
 # kernels, so the same seed gives the same metrics on the same machine.
 set_training_seed <- function(seed) {

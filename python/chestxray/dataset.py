@@ -7,6 +7,7 @@ ask the returned object for Keras batches of each split.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -82,6 +83,7 @@ class PreparedData:
 
 
 SPLITS = ("train", "validation", "test")
+HASH_MEMO = "content-sha256.json"  # under the cache folder: derived data, removed by make clean
 CAPPED_SPLITS = ("train", "validation")
 
 
@@ -99,18 +101,53 @@ def eligible_counts(table: pd.DataFrame) -> dict:
                     "positives": int(table.loc[table["split"] == split, "label"].sum())} for split in SPLITS}
 
 
-def content_hashes(paths: list[str], workers: int = 8) -> list[str]:
-    """SHA-256 of each file's bytes (threads: the work is reading files)."""
+def content_hashes(paths: list[str], workers: int = 8, memo_path: str | os.PathLike | None = None) -> list[str]:
+    """SHA-256 of each file's bytes (threads: the work is reading files).
 
-    def sha256(path: str) -> str:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
-
+    With ``memo_path``, hashes of files whose path, byte size and modification time
+    are unchanged are read back from that JSON file instead of re-reading the files
+    (on the NIH data a re-render would otherwise read gigabytes); new ones are added.
+    """
+    memo = _read_hash_memo(memo_path) if memo_path else {}
+    identities = [list(_file_identity(p)) for p in paths]
+    todo = [i for i, (p, identity) in enumerate(zip(paths, identities)) if memo.get(p, [None])[:-1] != identity]
+    fresh = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(sha256, paths))
+        for i, digest in zip(todo, pool.map(_sha256_of_file, [paths[i] for i in todo])):
+            fresh[paths[i]] = [*identities[i], digest]
+    memo.update(fresh)
+    if memo_path:
+        step(f"File hashes (SHA-256): {len(paths) - len(todo)} reused from {memo_path}, {len(todo)} computed")
+        if fresh:  # merged with the file as it is now: another render may have added entries meanwhile
+            _write_hash_memo({**_read_hash_memo(memo_path), **fresh}, Path(memo_path))
+    return [memo[p][-1] for p in paths]
+
+
+def _sha256_of_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_identity(path: str) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _read_hash_memo(path: str | os.PathLike) -> dict:
+    """path -> [bytes, mtime_ns, sha256]; an unreadable memo is only a slower render."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_hash_memo(memo: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(memo))
 
 
 def identical_across_splits(table: pd.DataFrame) -> list[dict]:
@@ -181,7 +218,7 @@ def prepare_table(
          + (f"; {len(cache.failed)} unreadable image(s) left out (listed in the warnings above)" if cache.failed else ""))
     classes_before = table.groupby("split")["label"].agg(set)
     table = table[cache.valid].reset_index(drop=True)
-    table["content_sha256"] = content_hashes(table["path"].tolist())
+    table["content_sha256"] = content_hashes(table["path"].tolist(), memo_path=Path(cache_dir) / HASH_MEMO)
     classes_after = table.groupby("split")["label"].agg(set).reindex(classes_before.index)
     for split, before in classes_before.items():
         after = classes_after[split] if isinstance(classes_after[split], set) else set()

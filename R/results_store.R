@@ -1,0 +1,189 @@
+# Stored results: each model's training (weights, history, predictions) and its
+# evaluation (threshold, metrics) are kept under data/results/ with a key made
+# from everything they depend on, so a render reuses them and an input change
+# recomputes exactly what it touches:
+#
+#   data/results/<model>-<training key>/
+#     model.keras                       the evaluated weights
+#     training.rds                      history, seconds, evaluated epoch, weights provenance,
+#                                       validation and test probabilities, when trained
+#     training-key.json                 what went into the training key, readable
+#     evaluation-<evaluation key>.rds   threshold and metrics for one evaluation rule
+#
+# report.qmd is in no key: editing the prose reuses everything. REPORT_RETRAIN=1
+# (or deleting data/results) recomputes it all; make clean deletes data/results.
+
+RESULTS_DIR <- file.path("data", "results")
+STORE_FORMAT <- 1L  # bump when the stored files change shape: older results are then not read
+
+# Source files whose text enters the keys. Any edit to them, comments included,
+# recomputes: a false alarm costs a training, a missed dependency a wrong report.
+# dataset.py and cache.py count for the batches they hand to training (rows,
+# labels, seeds, pixels read back), not only for the manifest.
+TRAINING_CODE <- c(
+  "R/model.R", "R/train.R", "R/transfer_weights.R",
+  "python/chestxray/training.py", "python/chestxray/pipeline.py", "python/chestxray/augment.py",
+  "python/chestxray/images.py", "python/chestxray/backend.py", "python/chestxray/transfer_weights.py",
+  "python/chestxray/dataset.py", "python/chestxray/cache.py"
+)
+EVALUATION_CODE <- c("R/evaluate.R")
+
+# Manifest columns a training depends on, row by row in order: which image file
+# (by content), its label and its split. Patients matter only to the evaluation.
+TRAINING_COLUMNS <- c("image", "label", "split", "content_sha256")
+
+retrain_requested <- function() Sys.getenv("REPORT_RETRAIN") %in% c("1", "true", "TRUE", "yes")
+
+# Everything a model's training and predictions depend on. Data parameters
+# (data, n_per_class, ...) enter through the manifest's content, not by name.
+training_inputs <- function(name, p, prepared, root = ".") {
+  results <- import_chestxray("results")
+  list(
+    format = STORE_FORMAT, model = name,
+    image_size = p$image_size, epochs = p$epochs, batch_size = p$batch_size, seed = p$seed,
+    weights = weights_inputs(name, p),
+    data = results$data_digest(prepared, TRAINING_COLUMNS),
+    code = results$source_digests(root, TRAINING_CODE),
+    versions = results$library_versions()
+  )
+}
+
+# Only transfer models load weights: for the others the weights parameters are no input.
+weights_inputs <- function(name, p) {
+  if (!name %in% TRANSFER_MODELS) return("none")
+  loaded <- transfer_weights(name, p$image_size, p$weights, p$on_missing_weights)
+  list(requested = p$weights, on_missing_weights = p$on_missing_weights, source = loaded$source,
+       sha256 = loaded$sha256)
+}
+
+# Everything an evaluation depends on besides the trained model (its training key).
+evaluation_inputs <- function(training_key, p, prepared, root = ".") {
+  results <- import_chestxray("results")
+  list(
+    format = STORE_FORMAT, training = training_key, operating_point = p$operating_point,
+    # The target sensitivity plays no part in Youden's rule.
+    target_sensitivity = if (p$operating_point == "sensitivity") p$target_sensitivity else "unused",
+    bootstrap = list(replicates = BOOTSTRAP_REPLICATES, seed = p$seed),
+    patients = results$data_digest(prepared, c("image", "label", "split", "patient_id")),
+    code = results$source_digests(root, EVALUATION_CODE),
+    versions = list(R = R.version$version.string, pROC = as.character(utils::packageVersion("pROC")))
+  )
+}
+
+result_key <- function(inputs) import_chestxray("results")$key_of(inputs)
+
+# fit_and_evaluate with the store: each part is read back when its key matches,
+# computed (and stored) otherwise. The result is the same list, plus `store`:
+# where it lives, whether this render trained or reused it, and when it was trained.
+stored_fit_and_evaluate <- function(name, prepared, p, output_dir, store = RESULTS_DIR,
+                                    retrain = retrain_requested()) {
+  trained <- stored_training(name, prepared, p, output_dir, store, retrain)
+  evaluation <- stored_evaluation(trained, prepared, p, retrain)
+  result <- c(trained[names(trained) != "store"], evaluation)
+  say_result(result)
+  result
+}
+
+stored_training <- function(name, prepared, p, output_dir, store, retrain) {
+  inputs <- training_inputs(name, p, prepared)
+  key <- result_key(inputs)
+  folder <- file.path(store, paste0(name, "-", key))
+  trained <- if (!retrain && is_stored_training(folder)) read_training(folder)
+  if (!is.null(trained)) {
+    console_step("Reusing %s results from %s (trained %s)", name, folder, trained$store$trained_at)
+    restore_checkpoint(folder, name, output_dir)
+    return(trained)
+  }
+  if (retrain && is_stored_training(folder)) {
+    console_step("REPORT_RETRAIN is set: training %s again instead of reusing %s", name, folder)
+  }
+  trained <- train_and_predict(name, prepared, p, output_dir)
+  trained$store <- list(key = key, folder = folder, training = "trained",
+                        trained_at = format(Sys.time(), "%Y-%m-%d %H:%M UTC", tz = "UTC"))
+  write_training(trained, inputs, folder)
+  trained
+}
+
+stored_evaluation <- function(trained, prepared, p, retrain) {
+  key <- result_key(evaluation_inputs(trained$store$key, p, prepared))
+  path <- file.path(trained$store$folder, sprintf("evaluation-%s.rds", key))
+  # A damaged file reads as NULL: evaluated again.
+  evaluation <- if (!retrain && file.exists(path)) tryCatch(readRDS(path), error = function(e) NULL)
+  reuse <- !is.null(evaluation)
+  if (!reuse) {
+    if (identical(trained$store$training, "reused")) {
+      console_step("Evaluating %s again: its evaluation inputs changed (%s)", trained$name, basename(path))
+    }
+    evaluation <- evaluate_predictions(trained, prepared, p)
+    write_atomically(path, function(tmp) saveRDS(evaluation, tmp))
+  }
+  # The store record travels with the result (metrics.json and the report say it).
+  list(threshold = evaluation$threshold, metrics = evaluation$metrics,
+       store = c(trained$store, evaluation_key = key, evaluation = if (reuse) "reused" else "computed"))
+}
+
+is_stored_training <- function(folder) {
+  all(file.exists(file.path(folder, c("model.keras", "training.rds"))))
+}
+
+# NULL, with a console line, when the stored files cannot be read (damaged on
+# disk): the model is then trained again and the folder replaced.
+read_training <- function(folder) {
+  tryCatch({
+    trained <- readRDS(file.path(folder, "training.rds"))
+    trained$model <- import_keras()$saving$load_model(file.path(folder, "model.keras"))
+    trained$store$training <- "reused"
+    trained
+  }, error = function(e) {
+    console_step("Cannot read the stored result in %s (%s): training again", folder, conditionMessage(e))
+    NULL
+  })
+}
+
+# The stored weights are the evaluated epoch's, which is what the checkpoint holds.
+restore_checkpoint <- function(folder, name, output_dir) {
+  checkpoint <- file.path(output_dir, "checkpoints", paste0(name, ".keras"))
+  dir.create(dirname(checkpoint), recursive = TRUE, showWarnings = FALSE)
+  file.copy(file.path(folder, "model.keras"), checkpoint, overwrite = TRUE)
+}
+
+# Written into a temporary folder renamed at the end: a folder with the final
+# name is always complete, even if the render is interrupted while writing.
+write_training <- function(trained, inputs, folder) {
+  dir.create(dirname(folder), recursive = TRUE, showWarnings = FALSE)
+  tmp <- file.path(dirname(folder), sprintf(".%s.%d.partial", basename(folder), Sys.getpid()))
+  unlink(tmp, recursive = TRUE)
+  dir.create(tmp)
+  on.exit(unlink(tmp, recursive = TRUE), add = TRUE)
+  trained$model$save(file.path(tmp, "model.keras"))
+  saveRDS(trained[setdiff(names(trained), "model")], file.path(tmp, "training.rds"))
+  write_json_file(list(key = trained$store$key, trained_at = trained$store$trained_at, inputs = inputs),
+                  file.path(tmp, "training-key.json"))
+  unlink(folder, recursive = TRUE)  # an older result under this key (REPORT_RETRAIN)
+  if (!file.rename(tmp, folder)) stop(sprintf("could not move %s to %s", tmp, folder), call. = FALSE)
+  invisible(folder)
+}
+
+# One sentence per model for the report (Spanish): trained in this render or
+# reused, with its key.
+stored_results_text <- function(results) {
+  describe <- function(r) {
+    s <- r$store
+    if (identical(s$training, "reused")) {
+      sprintf("el resultado de `%s` se ha reutilizado (entrenado el %s; `%s`)", r$name, s$trained_at, s$folder)
+    } else {
+      sprintf("`%s` se ha entrenado en esta ejecución y se ha guardado en `%s`", r$name, s$folder)
+    }
+  }
+  paste0(
+    "**Resultados guardados.** El entrenamiento y la evaluación de cada modelo se guardan en `", RESULTS_DIR,
+    "/` con una clave calculada a partir de todo lo que los determina: los parámetros de entrenamiento y ",
+    "evaluación, el contenido de las imágenes y de la partición, el código que entrena y evalúa, y las ",
+    "versiones de Keras y de su *backend*. Si nada de eso cambia, volver a generar el informe (por ejemplo, ",
+    "tras corregir el texto) reutiliza los resultados en lugar de repetir el entrenamiento; si algo cambia, ",
+    "se recalcula solo lo afectado. En esta ejecución, ", paste(vapply(results, describe, ""), collapse = "; "),
+    ". Las cifras de un resultado reutilizado, incluidos los segundos de entrenamiento, son las del ",
+    "entrenamiento original. Con la variable de entorno `REPORT_RETRAIN=1`, o borrando `", RESULTS_DIR,
+    "/`, se entrena todo de nuevo.\n"
+  )
+}
