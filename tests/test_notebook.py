@@ -118,7 +118,14 @@ def test_chunk_options_become_cell_behaviour(generated):
     assert "if (has_cam) {\n  titles <- " in cells["fig-gradcam"].source  # eval: !expr has_cam
     assert cells["fig-gradcam-caption"].source.startswith("if (has_cam) show_markdown(")
     inline = [cell for cell in notebook.cells if cell.id.startswith("inline-")]
-    assert len(inline) == 3 and any("toString(p$image_size)" in cell.source for cell in inline)
+    assert len(inline) == len(prose_paragraphs_with_inline_r()) and any("toString(p$image_size)" in cell.source for cell in inline)
+
+
+def prose_paragraphs_with_inline_r() -> list[str]:
+    """Paragraphs of report.qmd's narrative (outside chunks and front matter) holding inline R."""
+    text = (ROOT / "report.qmd").read_text().split("\n---\n", 1)[1]
+    prose = re.sub(r"```\{.*?\n```", "", text, flags=re.S)
+    return [paragraph for paragraph in re.split(r"\n\s*\n", prose) if "`r " in paragraph]
 
 
 def test_every_code_cell_is_valid_r(generated, tmp_path):
