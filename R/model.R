@@ -1,15 +1,21 @@
 # Model definitions, built layer by layer from R through reticulate. Every model
 # takes (size, size, 1) images in [0, 1].
 
-MODELS <- c("baseline", "cnn", "densenet121", "mobilenetv2")
+# One builder per value of the `model` parameter (python/chestxray/report_params.yml;
+# a test checks both name the same models).
+MODEL_BUILDERS <- list(
+  cnn = function(image_size, ...) build_cnn(image_size),
+  baseline = function(image_size, ...) build_baseline(image_size),
+  densenet121 = function(image_size, ...) build_transfer("densenet121", image_size, ...),
+  mobilenetv2 = function(image_size, ...) build_transfer("mobilenetv2", image_size, ...)
+)
 
 build_model <- function(name, image_size, weights = "imagenet", on_missing_weights = "stop") {
-  switch(name,
-    baseline = build_baseline(image_size),
-    cnn = build_cnn(image_size),
-    densenet121 = , mobilenetv2 = build_transfer(name, image_size, weights, on_missing_weights),
-    stop(sprintf("unknown model '%s'; models: %s", name, paste(MODELS, collapse = ", ")), call. = FALSE)
-  )
+  builder <- MODEL_BUILDERS[[name]]
+  if (is.null(builder)) {
+    stop(sprintf("unknown model '%s'; models: %s", name, paste(names(MODEL_BUILDERS), collapse = ", ")), call. = FALSE)
+  }
+  builder(image_size, weights = weights, on_missing_weights = on_missing_weights)
 }
 
 # The original report's network: flattened pixels, dense 512-256-128 with

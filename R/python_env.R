@@ -45,8 +45,7 @@ console_step <- function(format, ...) {
 check_inputs <- function(p) {
   preflight <- import_chestxray("preflight")
   tryCatch(
-    preflight$check_report_inputs(p$data, p$data_dir, p$nih_archives, p$nih_base_url, p$nih_metadata,
-                                  p$adjudicated_labels),
+    preflight$check_report_inputs(p$data, p$data_dir, p$nih_archives, p$nih_metadata, p$adjudicated_labels),
     error = function(e) stop(sub("^.*InputError: ", "", conditionMessage(e)), call. = FALSE)
   )
   invisible(p)

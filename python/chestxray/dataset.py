@@ -24,9 +24,10 @@ from .images import load_grey
 from .phantoms import write_demo_dataset
 from .pipeline import CacheBatches
 from .nih import prepare_nih
+from .report_params import allowed_values
 from .split import SplitError, patient_split, require_both_classes
 
-SOURCES = ("demo", "folder", "nih")
+SOURCES = allowed_values("data")  # the report's `data` parameter
 
 
 @dataclass

@@ -44,7 +44,7 @@ def prepare_nih(
     positive: str = "Pneumothorax", match: str = "any", seed: int = 42, show_progress: bool = True,
 ) -> pd.DataFrame:
     """Manifest (one row per image, with patient and split) for the chosen archives."""
-    check_nih_inputs(archives, base_url or "", metadata or "")  # before any download
+    check_nih_inputs(archives, metadata or "")  # before any download
     root = Path(nih_dir)
     archives_dir, images_dir = root / "archives", root / "images"
     selection = parse_selection(archives)

@@ -1,14 +1,16 @@
-"""Checks of the report's data inputs that need no download and no training.
+"""Checks of the data the report's parameters name, needing no download and no training.
 
-The render command runs them right after the parameters' types and values are
-checked, and the report's set-up chunk runs them again (for `quarto render`
+Each parameter's form (type, values, pattern) is checked once, in R, from
+report_params.yml; what is checked here needs the file system or the data
+tables: folders and files exist, the metadata has NIH's columns, archive numbers
+exist in NIH's release. The render command runs these right after the form
+checks, and the report's set-up chunk runs them again (for `quarto render`
 typed by hand), so a wrong archive number or metadata path stops in seconds,
 naming the parameter, instead of after a 2 GB download.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -41,23 +43,21 @@ def check_metadata_header(name: str, value: str) -> None:
                          "Data_Entry_2017_v2020.csv")
 
 
-def check_nih_inputs(nih_archives: str, nih_base_url: str = "", nih_metadata: str = "") -> None:
+def check_nih_inputs(nih_archives: str, nih_metadata: str = "") -> None:
     try:
         parse_selection(nih_archives)
     except ValueError as error:
         raise InputError(f"parameter 'nih_archives' is '{nih_archives}': {error}") from error
-    if nih_base_url and not re.match(r"^(https?|file)://\S+$", nih_base_url):
-        raise InputError(f"parameter 'nih_base_url' is '{nih_base_url}' but must be an http://, https:// or file:// URL")
     if nih_metadata:
         check_metadata_header("nih_metadata", nih_metadata)
 
 
-def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_base_url: str = "",
-                        nih_metadata: str = "", adjudicated_labels: str = "") -> None:
+def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_metadata: str = "",
+                        adjudicated_labels: str = "") -> None:
     """Raise InputError naming the first parameter whose data cannot be used."""
     if data == "folder":
         _existing("data_dir", data_dir, "folder")
     if data == "nih":
-        check_nih_inputs(nih_archives, nih_base_url, nih_metadata)
+        check_nih_inputs(nih_archives, nih_metadata)
         if adjudicated_labels:
             _existing("adjudicated_labels", adjudicated_labels, "file")
