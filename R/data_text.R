@@ -36,3 +36,10 @@ split_integrity_text <- function(eligible, integrity, n_per_class) {
   }
   paste(prevalence, patients, identical)
 }
+
+# The split rule's shares of patients (chestxray.split), in whole percentages, for the narrative.
+split_percentages <- function() {
+  split <- import_chestxray("split")
+  shares <- c(validation = split$VALIDATION_SHARE, test = split$TEST_SHARE)
+  round(100 * c(train = 1 - sum(shares), shares))
+}

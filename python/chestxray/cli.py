@@ -30,7 +30,7 @@ from .metadata import MATCHES, MetadataError, read_image_list
 from .nih import locate_metadata
 from .organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
 from .phantoms import write_demo_dataset
-from .split import SplitError, official_split, patient_split
+from .split import TEST_SHARE, VALIDATION_SHARE, SplitError, official_split, patient_split
 
 # ValueError covers the named errors of every module (MetadataError, ManifestError, ImageReadError, ...);
 # OSError the file system's own (missing, unreadable, full).
@@ -173,8 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     def add_split_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--test-list", help="NIH test_list.txt: official patient-wise test set (default when given)")
         p.add_argument("--random-split", action="store_true", help="seeded patient-wise split instead of the official lists")
-        p.add_argument("--validation", type=float, default=0.1, help="share of patients for validation")
-        p.add_argument("--test", type=float, default=0.2, help="share of patients for test (random split)")
+        p.add_argument("--validation", type=float, default=VALIDATION_SHARE,
+                       help="share of patients for validation (default %(default)s)")
+        p.add_argument("--test", type=float, default=TEST_SHARE,
+                       help="share of patients for test with --random-split (default %(default)s)")
         p.add_argument("--seed", type=int, default=42)
 
     org = commands.add_parser("organize", help="manifest.csv and class folders (hard links) for one finding")

@@ -21,7 +21,7 @@ import pandas as pd
 from .atomic import atomic_path
 from .folders import class_folder_name
 from .metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
-from .split import assert_patient_disjoint, official_split, patient_split
+from .split import TEST_SHARE, VALIDATION_SHARE, assert_patient_disjoint, official_split, patient_split
 
 MANIFEST_COLUMNS = [
     "path", "label", "class_name", "image", "patient_id", "patient_age", "patient_sex",
@@ -74,7 +74,7 @@ def link_or_copy(source: Path, target: Path) -> str:
 def organize(
     metadata: str | Path, images_dir: str | Path, out_dir: str | Path, positive: str = "Pneumothorax",
     negative: str = NO_FINDING, match: str = "exact", strict: bool = False, test_list: str | Path | None = None,
-    seed: int = 42, validation: float = 0.1, test: float = 0.2, make_folders: bool = True,
+    seed: int = 42, validation: float = VALIDATION_SHARE, test: float = TEST_SHARE, make_folders: bool = True,
 ) -> OrganizeReport:
     """Select the task's images, split by patient, write manifest.csv and class folders.
 
