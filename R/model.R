@@ -35,9 +35,10 @@ build_baseline <- function(image_size) {
 
 # A small convolutional network for greyscale radiographs, sized for CPUs:
 # four conv blocks (16-32-64-128 filters), global average pooling, dropout and a
-# single sigmoid output (probability of the positive class). Augmentation is not
-# part of the model: the input pipeline does it (chestxray.augment), so the saved
-# model holds no random layers and trains as fast on a GPU as without it.
+# single sigmoid output (probability of the positive class, the report's
+# finding). Augmentation is not part of the model: the input pipeline does it
+# (chestxray.augment), so the saved model holds no random layers and trains as
+# fast on a GPU as without it.
 build_cnn <- function(image_size, filters = c(16L, 32L, 64L, 128L), dropout = 0.3) {
   keras <- import_keras()
   layers <- keras$layers
@@ -54,7 +55,7 @@ build_cnn <- function(image_size, filters = c(16L, 32L, 64L, 128L), dropout = 0.
   }
   x <- layers$GlobalAveragePooling2D()(x)
   x <- layers$Dropout(dropout)(x)
-  outputs <- layers$Dense(1L, activation = "sigmoid", name = "pneumothorax")(x)
+  outputs <- layers$Dense(1L, activation = "sigmoid", name = "positive_class")(x)
   keras$Model(inputs, outputs, name = "cnn")
 }
 
@@ -93,7 +94,7 @@ build_transfer <- function(name, image_size, weights = "imagenet", on_missing_we
                  trimws(gsub("\\s+", " ", conditionMessage(e)))), call. = FALSE)
   })
   y <- keras$layers$Dropout(0.3)(base$output)
-  outputs <- keras$layers$Dense(1L, activation = "sigmoid", name = "pneumothorax")(y)
+  outputs <- keras$layers$Dense(1L, activation = "sigmoid", name = "positive_class")(y)
   model <- keras$Model(inputs, outputs, name = name)
   attr(model, "weights_loaded") <- loaded
   model

@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import NEGATIVE_CLASS
+from .findings import FINDINGS
 from .report_params import allowed_values
 
-FINDINGS = (
-    "Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Effusion", "Emphysema", "Fibrosis",
-    "Hernia", "Infiltration", "Mass", "Nodule", "Pleural_Thickening", "Pneumonia", "Pneumothorax",
-)
-NO_FINDING = "No Finding"
+NO_FINDING = NEGATIVE_CLASS
 REST = "rest"  # negative class: every image without the positive finding
 MATCHES = allowed_values("match")  # the report's `match` parameter: the same modes
 

@@ -1,10 +1,10 @@
 """Organise extracted NIH images for one task: manifest.csv and class folders.
 
-The class folders (``Pneumothorax/``, ``No-Finding/``) mirror the original use
-case but are made of hard links (symbolic links, or copies, where hard links
-fail), so they cost no disk space and the raw images are never touched. They
-hold exactly the manifest's images after every run, whatever the options of
-earlier runs into the same folder.
+The class folders (the finding's, e.g. ``Pneumothorax/``, and ``No-Finding/``)
+mirror the original use case but are made of hard links (symbolic links, or
+copies, where hard links fail), so they cost no disk space and the raw images
+are never touched. They hold exactly the manifest's images after every run,
+whatever the options of earlier runs into the same folder.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import DEFAULT_FINDING
 from .atomic import atomic_path
 from .folders import class_folder_name
 from .metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
@@ -72,7 +73,7 @@ def link_or_copy(source: Path, target: Path) -> str:
 
 
 def organize(
-    metadata: str | Path, images_dir: str | Path, out_dir: str | Path, positive: str = "Pneumothorax",
+    metadata: str | Path, images_dir: str | Path, out_dir: str | Path, positive: str = DEFAULT_FINDING,
     negative: str = NO_FINDING, match: str = "exact", strict: bool = False, test_list: str | Path | None = None,
     seed: int = 42, validation: float = VALIDATION_SHARE, test: float = TEST_SHARE, make_folders: bool = True,
 ) -> OrganizeReport:

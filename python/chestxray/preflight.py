@@ -17,6 +17,7 @@ import pandas as pd
 
 from .download import parse_selection
 from .metadata import REQUIRED
+from .phantoms import DEMO_FINDING
 
 
 class InputError(ValueError):
@@ -52,12 +53,37 @@ def check_nih_inputs(nih_archives: str, nih_metadata: str = "") -> None:
         check_metadata_header("nih_metadata", nih_metadata)
 
 
+def check_demo_finding(finding: str) -> None:
+    """The demo phantoms carry a pneumothorax-like sign and nothing else: they cannot
+    stand for another finding, and a report pretending so would be wrong throughout."""
+    if finding != DEMO_FINDING:
+        raise InputError(
+            f"parameter 'finding' is '{finding}', but the demo data (data=demo) are phantoms that only show a "
+            f"{DEMO_FINDING.lower()}-like sign, so they can only stand for {DEMO_FINDING}: for {finding}, use "
+            f"data=folder (class folders {finding}/ and No-Finding/ in data_dir) or data=nih")
+
+
+def check_adjudicated_labels(path: str, finding: str) -> None:
+    """Radiologists' labels: a CSV with the image names and a column for the report's finding."""
+    _existing("adjudicated_labels", path, "file")
+    try:
+        columns = [c.strip() for c in pd.read_csv(path, nrows=0).columns]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
+        raise InputError(f"parameter 'adjudicated_labels': '{path}' cannot be read as a CSV file ({error})") from error
+    missing = [c for c in ("Image Index", finding) if c not in columns]
+    if missing:
+        raise InputError(f"parameter 'adjudicated_labels': '{path}' lacks the column(s) {missing}: it needs "
+                         f"'Image Index' and one named after the finding ({finding}), YES for positive")
+
+
 def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_metadata: str = "",
-                        adjudicated_labels: str = "") -> None:
+                        adjudicated_labels: str = "", finding: str = DEMO_FINDING) -> None:
     """Raise InputError naming the first parameter whose data cannot be used."""
+    if data == "demo":
+        check_demo_finding(finding)
     if data == "folder":
         _existing("data_dir", data_dir, "folder")
     if data == "nih":
         check_nih_inputs(nih_archives, nih_metadata)
         if adjudicated_labels:
-            _existing("adjudicated_labels", adjudicated_labels, "file")
+            check_adjudicated_labels(adjudicated_labels, finding)
