@@ -36,6 +36,8 @@ train_model <- function(model, train_batches, validation_batches, labels, valida
                         checkpoint = NULL, name = "model", verbose = 0L) {
   keras <- import_keras()
   training <- import_chestxray("training")
+  training$check_batches(model, train_batches)  # a cache of another image_size stops here, named
+  training$check_batches(model, validation_batches)
   best <- training$BestEpoch(checkpoint)
   callbacks <- list(
     training$ValidationAUROC(validation_batches, as.array(validation_labels)),
