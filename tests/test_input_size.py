@@ -10,7 +10,7 @@ import pytest
 
 from chestxray.cache import build_cache
 from chestxray.explain import grad_cam_frame
-from chestxray.pipeline import CacheBatches
+from chestxray.batches import CacheBatches
 from chestxray.predict import predict_files
 from chestxray.training import InputSizeError, check_batches, predict_probability
 from conftest import NIH_IMAGES, run_r
@@ -44,7 +44,7 @@ def test_batches_of_another_size_stop_before_the_model_sees_them(cache_48):
 
 def test_r_training_stops_on_a_cache_of_another_size(cache_48):
     out = run_r(f"""
-      batches <- import_chestxray("pipeline")$CacheBatches("{cache_48}", 0:3, c(0, 1, 0, 1), 2L)
+      batches <- import_chestxray("batches")$CacheBatches("{cache_48}", 0:3, c(0, 1, 0, 1), 2L)
       model <- compile_model(build_cnn(32L))
       tryCatch({{ train_model(model, batches, batches, c(0, 1, 0, 1), c(0, 1, 0, 1), 1L); "trained" }},
                error = function(e) conditionMessage(e))

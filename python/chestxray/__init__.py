@@ -4,7 +4,7 @@ everything up to the input pipeline.
 The data flow follows the module names: ``phantoms`` (built-in demo data) or
 ``folders`` (class folders on disk) -> ``split`` (patient-disjoint parts) ->
 ``images`` (one decoding function shared by training and inference) ->
-``cache`` (uint8 arrays on disk) -> ``pipeline`` (batches streamed to Keras).
+``cache`` (uint8 arrays on disk) -> ``batches`` (batches streamed to Keras).
 """
 
 import os

@@ -22,7 +22,7 @@ from .console import step
 from .folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders
 from .images import load_grey
 from .phantoms import write_demo_dataset
-from .pipeline import CacheBatches
+from .batches import CacheBatches
 from .nih import prepare_nih
 from .preflight import check_demo_finding
 from .report_params import allowed_values
@@ -152,7 +152,8 @@ def prepare_dataset(
     Every eligible image is split first; ``n_per_class`` then caps each class in
     train and validation only, so the test split keeps the data's prevalence.
     With ``nih``, ``data_dir`` is the NIH folder and ``nih`` holds prepare_nih's
-    options (archives, base_url, metadata, match); its split is NIH's official one.
+    options (archives, base_url, metadata, match); its test split is NIH's official
+    list when test_list.txt is beside the metadata.
     Demo phantoms show only a pneumothorax-like sign: another finding stops.
     """
     if source not in SOURCES:
