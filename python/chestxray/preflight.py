@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import DEFAULT_FINDING
 from .download import parse_selection
 from .metadata import REQUIRED
 from .phantoms import DEMO_FINDING
@@ -32,12 +33,17 @@ def _existing(name: str, value: str, kind: str) -> Path:
     return path
 
 
-def check_metadata_header(name: str, value: str) -> None:
+def _csv_columns(name: str, value: str) -> list[str]:
+    """The header of an existing CSV file (plain or gzipped) that a parameter names."""
     path = _existing(name, value, "file")
     try:
-        columns = [c.strip() for c in pd.read_csv(path, nrows=0).columns]
+        return [c.strip() for c in pd.read_csv(path, nrows=0).columns]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as error:
         raise InputError(f"parameter '{name}': '{value}' cannot be read as a CSV file ({error})") from error
+
+
+def check_metadata_header(name: str, value: str) -> None:
+    columns = _csv_columns(name, value)
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise InputError(f"parameter '{name}': '{value}' lacks the column(s) {missing} of NIH's "
@@ -65,11 +71,7 @@ def check_demo_finding(finding: str) -> None:
 
 def check_adjudicated_labels(path: str, finding: str) -> None:
     """Radiologists' labels: a CSV with the image names and a column for the report's finding."""
-    _existing("adjudicated_labels", path, "file")
-    try:
-        columns = [c.strip() for c in pd.read_csv(path, nrows=0).columns]
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as error:
-        raise InputError(f"parameter 'adjudicated_labels': '{path}' cannot be read as a CSV file ({error})") from error
+    columns = _csv_columns("adjudicated_labels", path)
     missing = [c for c in ("Image Index", finding) if c not in columns]
     if missing:
         raise InputError(f"parameter 'adjudicated_labels': '{path}' lacks the column(s) {missing}: it needs "
@@ -77,7 +79,7 @@ def check_adjudicated_labels(path: str, finding: str) -> None:
 
 
 def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_metadata: str = "",
-                        adjudicated_labels: str = "", finding: str = DEMO_FINDING) -> None:
+                        adjudicated_labels: str = "", finding: str = DEFAULT_FINDING) -> None:
     """Raise InputError naming the first parameter whose data cannot be used."""
     if data == "demo":
         check_demo_finding(finding)
