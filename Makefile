@@ -7,7 +7,7 @@
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup report pdf notebook site test bench renv-lock clean
+.PHONY: setup report pdf notebook site test bench renv-lock readme-params clean
 
 setup:
 	@bash scripts/setup.sh
@@ -49,6 +49,11 @@ bench: setup
 
 renv-lock: setup
 	Rscript scripts/write_renv_lock.R
+
+# README.md's parameter tables, from python/chestxray/report_params.yml and report.qmd's
+# defaults (a test fails when they are out of date).
+readme-params: setup
+	Rscript scripts/write_readme_params.R
 
 # Everything derived (outputs, site, image cache and file hashes, demo phantoms, stored
 # training results, benchmark data); never the NIH downloads and extracted images in

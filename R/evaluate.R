@@ -181,18 +181,18 @@ subgroup_auroc <- function(table, probabilities) {
   do.call(rbind, rows)
 }
 
-# Test images also read by radiologists (Majkowska et al., Radiology 2019):
-# agreement of NIH's mined label with theirs, and the model against both.
-adjudicated_agreement <- function(test_table, probabilities, threshold, labels_path) {
+# Test images also read by radiologists (e.g. Majkowska et al., Radiology 2019, for
+# Pneumothorax): agreement of NIH's mined label with theirs, and the model against both.
+# Their CSV has 'Image Index' and a column named after the finding, YES for positive.
+adjudicated_agreement <- function(test_table, probabilities, threshold, labels_path, finding = "Pneumothorax") {
   adjudicated <- utils::read.csv(labels_path, check.names = FALSE, stringsAsFactors = FALSE)
-  column <- intersect(c("Pneumothorax"), names(adjudicated))
-  if (!length(column) || !"Image Index" %in% names(adjudicated)) {
-    stop(sprintf("'%s' lacks the 'Image Index' and 'Pneumothorax' columns", labels_path), call. = FALSE)
+  if (!all(c("Image Index", finding) %in% names(adjudicated))) {
+    stop(sprintf("'%s' lacks the 'Image Index' and '%s' columns", labels_path, finding), call. = FALSE)
   }
   matched <- match(test_table$image, adjudicated[["Image Index"]])
   covered <- which(!is.na(matched))
   if (!length(covered)) return(NULL)
-  expert <- as.integer(adjudicated[["Pneumothorax"]][matched[covered]] == "YES")
+  expert <- as.integer(adjudicated[[finding]][matched[covered]] == "YES")
   nih <- test_table$label[covered]
   p <- probabilities[covered]
   both <- function(labels) length(unique(labels)) == 2

@@ -32,7 +32,8 @@ plot_roc_curve <- function(points, auroc, interval, bootstrap = NULL) {
     ggplot2::theme_minimal(base_size = 11)
 }
 
-plot_confusion_matrix <- function(counts, class_names = c("No Finding", "Pneumothorax")) {
+# class_names: negative, then positive (the report's finding).
+plot_confusion_matrix <- function(counts, class_names) {
   cells <- data.frame(
     truth = factor(class_names[c(2, 1, 2, 1)], levels = class_names),
     predicted = factor(class_names[c(2, 2, 1, 1)], levels = class_names),

@@ -1,15 +1,21 @@
 # Model definitions, built layer by layer from R through reticulate. Every model
 # takes (size, size, 1) images in [0, 1].
 
-MODELS <- c("baseline", "cnn", "densenet121", "mobilenetv2")
+# One builder per value of the `model` parameter (python/chestxray/report_params.yml;
+# a test checks both name the same models).
+MODEL_BUILDERS <- list(
+  cnn = function(image_size, ...) build_cnn(image_size),
+  baseline = function(image_size, ...) build_baseline(image_size),
+  densenet121 = function(image_size, ...) build_transfer("densenet121", image_size, ...),
+  mobilenetv2 = function(image_size, ...) build_transfer("mobilenetv2", image_size, ...)
+)
 
 build_model <- function(name, image_size, weights = "imagenet", on_missing_weights = "stop") {
-  switch(name,
-    baseline = build_baseline(image_size),
-    cnn = build_cnn(image_size),
-    densenet121 = , mobilenetv2 = build_transfer(name, image_size, weights, on_missing_weights),
-    stop(sprintf("unknown model '%s'; models: %s", name, paste(MODELS, collapse = ", ")), call. = FALSE)
-  )
+  builder <- MODEL_BUILDERS[[name]]
+  if (is.null(builder)) {
+    stop(sprintf("unknown model '%s'; models: %s", name, paste(names(MODEL_BUILDERS), collapse = ", ")), call. = FALSE)
+  }
+  builder(image_size, weights = weights, on_missing_weights = on_missing_weights)
 }
 
 # The original report's network: flattened pixels, dense 512-256-128 with
@@ -29,9 +35,10 @@ build_baseline <- function(image_size) {
 
 # A small convolutional network for greyscale radiographs, sized for CPUs:
 # four conv blocks (16-32-64-128 filters), global average pooling, dropout and a
-# single sigmoid output (probability of the positive class). Augmentation is not
-# part of the model: the input pipeline does it (chestxray.augment), so the saved
-# model holds no random layers and trains as fast on a GPU as without it.
+# single sigmoid output (probability of the positive class, the report's
+# finding). Augmentation is not part of the model: the input pipeline does it
+# (chestxray.augment), so the saved model holds no random layers and trains as
+# fast on a GPU as without it.
 build_cnn <- function(image_size, filters = c(16L, 32L, 64L, 128L), dropout = 0.3) {
   keras <- import_keras()
   layers <- keras$layers
@@ -48,7 +55,7 @@ build_cnn <- function(image_size, filters = c(16L, 32L, 64L, 128L), dropout = 0.
   }
   x <- layers$GlobalAveragePooling2D()(x)
   x <- layers$Dropout(dropout)(x)
-  outputs <- layers$Dense(1L, activation = "sigmoid", name = "pneumothorax")(x)
+  outputs <- layers$Dense(1L, activation = "sigmoid", name = "positive_class")(x)
   keras$Model(inputs, outputs, name = "cnn")
 }
 
@@ -87,7 +94,7 @@ build_transfer <- function(name, image_size, weights = "imagenet", on_missing_we
                  trimws(gsub("\\s+", " ", conditionMessage(e)))), call. = FALSE)
   })
   y <- keras$layers$Dropout(0.3)(base$output)
-  outputs <- keras$layers$Dense(1L, activation = "sigmoid", name = "pneumothorax")(y)
+  outputs <- keras$layers$Dense(1L, activation = "sigmoid", name = "positive_class")(y)
   model <- keras$Model(inputs, outputs, name = name)
   attr(model, "weights_loaded") <- loaded
   model

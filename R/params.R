@@ -1,70 +1,85 @@
-# Report parameters: the allowed values live here, checked before anything runs.
+# Report parameters: each one's rule is declared once, in
+# python/chestxray/report_params.yml (read by Python too); defaults live in
+# report.qmd's `params:`. check_params() applies the rules before anything runs.
 
-PARAM_RULES <- list(
-  data = list(values = c("demo", "folder", "nih")),
-  data_dir = list(type = "character"),
-  nih_dir = list(type = "character"),
-  nih_archives = list(type = "character", pattern = "^(all|[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*)$",
-                      describe = "'all' or archive numbers 1-12 such as 1 or 1,2,5-7"),
-  nih_base_url = list(type = "optional"),
-  nih_metadata = list(type = "optional"),
-  match = list(values = c("any", "exact")),
-  model = list(values = c("cnn", "baseline", "densenet121", "mobilenetv2")),
-  weights = list(type = "character", describe = "'imagenet', 'none' or the path of a weights file"),
-  on_missing_weights = list(values = c("stop", "random")),
-  operating_point = list(values = c("youden", "sensitivity")),
-  target_sensitivity = list(type = "number", min = 0.5, max = 0.999),
-  adjudicated_labels = list(type = "optional"),
-  n_per_class = list(type = "integer", min = 10L, max = 100000L),
-  image_size = list(type = "integer", min = 32L, max = 512L),
-  epochs = list(type = "integer", min = 1L, max = 500L),
-  batch_size = list(type = "integer", min = 1L, max = 1024L),
-  seed = list(type = "integer", min = 0L, max = .Machine$integer.max)
-)
+PARAMS_FILE <- file.path("python", "chestxray", "report_params.yml")
 
-describe_rule <- function(rule) {
-  if (!is.null(rule$describe)) return(rule$describe)
-  if (!is.null(rule$values)) return(paste0("one of: ", paste(rule$values, collapse = ", ")))
-  if (identical(rule$type, "integer")) return(sprintf("an integer from %d to %d", rule$min, rule$max))
-  if (identical(rule$type, "number")) return(sprintf("a number from %g to %g", rule$min, rule$max))
-  "a non-empty text"
+# name -> rule (type, values, min, max, pattern, accepts, meaning, section), in report.qmd's order.
+param_rules <- local({
+  rules <- NULL
+  function() {
+    if (is.null(rules)) rules <<- lapply(yaml::read_yaml(PARAMS_FILE), resolve_values)
+    rules
+  }
+})
+
+# values_from: the first column of a CSV beside the definitions (findings.csv).
+resolve_values <- function(rule) {
+  if (!is.null(rule$values_from)) {
+    table <- utils::read.csv(file.path(dirname(PARAMS_FILE), rule$values_from), stringsAsFactors = FALSE,
+                             encoding = "UTF-8")
+    rule$values <- table[[1]]
+  }
+  rule
 }
 
-# Stop with a message naming the parameter and what it accepts.
+param_values <- function(name) param_rules()[[name]]$values
+
+# What a parameter accepts, in the words errors and the README use.
+describe_rule <- function(rule) {
+  if (!is.null(rule$accepts)) return(rule$accepts)
+  switch(rule$type,
+    choice = paste0("one of: ", paste(rule$values, collapse = ", ")),
+    integer = sprintf("an integer from %d to %d", as.integer(rule$min), as.integer(rule$max)),
+    number = sprintf("a number from %g to %g", rule$min, rule$max),
+    text = "a non-empty text",
+    optional = "a text, or empty",
+    stop(sprintf("%s: unknown parameter type '%s'", PARAMS_FILE, rule$type), call. = FALSE)
+  )
+}
+
+# Stop with a message naming the parameter and what it accepts; return the value with its R type.
 check_param <- function(name, value) {
-  rule <- PARAM_RULES[[name]]
+  rule <- param_rules()[[name]]
   if (is.null(rule)) {
     stop(sprintf("unknown parameter '%s'; known parameters: %s", name,
-                 paste(names(PARAM_RULES), collapse = ", ")), call. = FALSE)
+                 paste(names(param_rules()), collapse = ", ")), call. = FALSE)
   }
   bad <- function() stop(sprintf("parameter '%s' is '%s' but must be %s", name,
                                  paste(value, collapse = " "), describe_rule(rule)), call. = FALSE)
   if (length(value) != 1 || is.na(value)) bad()
-  if (!is.null(rule$values)) {
-    if (!as.character(value) %in% rule$values) bad()
-    return(as.character(value))
-  }
-  if (identical(rule$type, "integer")) {
-    number <- suppressWarnings(as.numeric(value))
-    if (is.na(number) || number != round(number) || number < rule$min || number > rule$max) bad()
-    return(as.integer(number))
-  }
-  if (identical(rule$type, "number")) {
+  if (rule$type %in% c("integer", "number")) {
     number <- suppressWarnings(as.numeric(value))
     if (is.na(number) || number < rule$min || number > rule$max) bad()
-    return(number)
+    if (rule$type == "number") return(number)
+    if (number != round(number)) bad()
+    return(as.integer(number))
   }
-  if (identical(rule$type, "optional")) return(as.character(value))
-  if (!nzchar(as.character(value))) bad()
-  if (!is.null(rule$pattern) && !grepl(rule$pattern, as.character(value))) bad()
-  as.character(value)
+  text <- as.character(value)
+  if (rule$type == "choice" && !text %in% rule$values) bad()
+  if (rule$type == "text" && !nzchar(text)) bad()
+  if (!is.null(rule$pattern) && !grepl(rule$pattern, text)) bad()
+  text
 }
 
 # Validate every parameter; returns a plain list with proper R types.
 check_params <- function(params) {
   params <- as.list(params)
   checked <- Map(check_param, names(params), params)
-  missing <- setdiff(names(PARAM_RULES), names(checked))
+  missing <- setdiff(names(param_rules()), names(checked))
   if (length(missing)) stop(sprintf("missing parameter(s): %s", paste(missing, collapse = ", ")), call. = FALSE)
   checked
+}
+
+# The README's parameter table for one section, with the defaults of report.qmd.
+readme_param_table <- function(section, defaults) {
+  rules <- Filter(function(rule) identical(rule$section, section), param_rules())
+  cell <- function(text) gsub("|", "\\|", gsub("\\s+", " ", trimws(text)), fixed = TRUE)
+  default_cell <- function(value) if (is.null(value) || !nzchar(value)) "" else sprintf("`%s`", value)
+  rows <- vapply(names(rules), function(name) {
+    rule <- rules[[name]]
+    sprintf("| `%s` | %s | %s | %s |", name, default_cell(defaults[[name]]), cell(describe_rule(rule)),
+            cell(rule$meaning))
+  }, "")
+  c("| parameter | default | accepts | meaning |", "|---|---|---|---|", unname(rows))
 }

@@ -38,7 +38,7 @@ write_model_card <- function(result, p, path) {
   write_json_file(list(
     model = result$name, image_size = p$image_size, threshold = result$threshold,
     operating_point = p$operating_point, target_sensitivity = p$target_sensitivity,
-    positive_class = "Pneumothorax", negative_class = "No Finding",
+    positive_class = p$finding, negative_class = "No Finding",
     preprocessing = "chestxray.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched), box resize, /255",
     data = p$data, seed = p$seed, evaluated_epoch = result$evaluated_epoch,
     weights_loaded = json_record(result$weights_loaded), test_auroc = result$metrics$auroc,

@@ -40,13 +40,13 @@ console_step <- function(format, ...) {
 }
 
 # Data inputs that can be checked before any download or training (archive numbers,
-# metadata file and its columns, folders): chestxray.preflight, stopping with the
-# parameter's name.
+# metadata file and its columns, folders, the demo's one finding): chestxray.preflight,
+# stopping with the parameter's name.
 check_inputs <- function(p) {
   preflight <- import_chestxray("preflight")
   tryCatch(
-    preflight$check_report_inputs(p$data, p$data_dir, p$nih_archives, p$nih_base_url, p$nih_metadata,
-                                  p$adjudicated_labels),
+    preflight$check_report_inputs(p$data, p$data_dir, p$nih_archives, p$nih_metadata, p$adjudicated_labels,
+                                  p$finding),
     error = function(e) stop(sub("^.*InputError: ", "", conditionMessage(e)), call. = FALSE)
   )
   invisible(p)

@@ -46,16 +46,15 @@ render_with_quarto <- function(to, overrides, input, output_dir) {
 # Quarto numbers figures whose label starts with "fig-" and turns @fig-x into
 # "Figura N". knitr does neither, so the fallback rewrites the source first:
 # references become "Figura N" and, for HTML, captions start with "Figura N: "
-# (LaTeX numbers PDF captions itself, in the same order).
+# (LaTeX numbers PDF captions itself, in the same order). A caption is a quoted
+# text or an R expression (`!expr 'sprintf(...)'`, single-quoted for YAML).
 number_figures <- function(lines, prefix_captions) {
   labels <- sub("^#\\|\\s*label:\\s*", "", grep("^#\\|\\s*label:\\s*fig-", lines, value = TRUE))
   labels <- trimws(labels)
   current <- NA_integer_
   for (i in seq_along(lines)) {
     if (grepl("^#\\|\\s*label:", lines[i])) current <- match(trimws(sub("^#\\|\\s*label:\\s*", "", lines[i])), labels)
-    if (prefix_captions && !is.na(current) && grepl("^#\\|\\s*fig-cap:\\s*\"", lines[i])) {
-      lines[i] <- sub("fig-cap:\\s*\"", sprintf("fig-cap: \"Figura %d: ", current), lines[i])
-    }
+    if (prefix_captions && !is.na(current)) lines[i] <- prefix_caption(lines[i], current)
   }
   for (n in rev(seq_along(labels))) {
     lines <- gsub(sprintf("@%s\\b", labels[n]), sprintf("Figura %d", n), lines, perl = TRUE)
@@ -63,6 +62,30 @@ number_figures <- function(lines, prefix_captions) {
   unresolved <- grep("@fig-", lines, value = TRUE, fixed = TRUE)
   if (length(unresolved)) stop(sprintf("unresolved figure reference: %s", unresolved[1]), call. = FALSE)
   lines
+}
+
+# report.qmd's lines with the inline R of the front matter's title and subtitle
+# evaluated for these parameters, as knitr does when it renders; for routes that
+# show the title as plain text (the notebook's title cell).
+evaluate_title <- function(lines, params) {
+  front_matter <- seq_len(which(lines == "---")[2])
+  for (i in grep("^(title|subtitle):", lines[front_matter])) {
+    env <- new.env()
+    env$params <- params
+    lines[i] <- knitr::knit(text = lines[i], envir = env, quiet = TRUE)
+  }
+  lines
+}
+
+# A fig-cap option line with "Figura n: " in front of its text; other lines unchanged.
+prefix_caption <- function(line, n) {
+  expression <- "^(#\\|\\s*fig-cap:\\s*)!expr\\s+(.*)$"
+  if (grepl(expression, line)) {
+    code <- sprintf("paste0(\"Figura %d: \", %s)", n, yaml::yaml.load(sub(expression, "\\2", line)))
+    return(sprintf("%s!expr '%s'", sub(expression, "\\1", line), gsub("'", "''", code, fixed = TRUE)))
+  }
+  if (!grepl("^#\\|\\s*fig-cap:\\s*\"", line)) return(line)
+  sub("fig-cap:\\s*\"", sprintf("fig-cap: \"Figura %d: ", n), line)
 }
 
 fallback_format <- function(to) {

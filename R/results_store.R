@@ -22,7 +22,7 @@ STORE_FORMAT <- 1L  # bump when the stored files change shape: older results are
 # labels, seeds, pixels read back), not only for the manifest.
 TRAINING_CODE <- c(
   "R/model.R", "R/train.R", "R/transfer_weights.R",
-  "python/chestxray/training.py", "python/chestxray/pipeline.py", "python/chestxray/augment.py",
+  "python/chestxray/training.py", "python/chestxray/batches.py", "python/chestxray/augment.py",
   "python/chestxray/images.py", "python/chestxray/backend.py", "python/chestxray/transfer_weights.py",
   "python/chestxray/dataset.py", "python/chestxray/cache.py"
 )
@@ -39,7 +39,7 @@ retrain_requested <- function() Sys.getenv("REPORT_RETRAIN") %in% c("1", "true",
 training_inputs <- function(name, p, prepared, root = ".") {
   results <- import_chestxray("results")
   list(
-    format = STORE_FORMAT, model = name,
+    format = STORE_FORMAT, model = name, finding = p$finding,
     image_size = p$image_size, epochs = p$epochs, batch_size = p$batch_size, seed = p$seed,
     weights = weights_inputs(name, p),
     data = results$data_digest(prepared, TRAINING_COLUMNS),

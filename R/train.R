@@ -45,8 +45,8 @@ set_training_seed <- function(seed) {
   invisible(seed)
 }
 
-# Inverse-frequency weights so both classes count equally in the loss
-# (the real task has about 11 negatives per positive).
+# Inverse-frequency weights so both classes count equally in the loss (NIH has
+# about 11 No Finding images per pneumothorax, 3 to 266 for the other findings).
 class_weights <- function(labels) {
   counts <- table(factor(labels, levels = c(0, 1)))
   if (any(counts == 0)) stop("training labels hold only one class", call. = FALSE)
@@ -70,6 +70,8 @@ train_model <- function(model, train_batches, validation_batches, labels, valida
                         checkpoint = NULL, name = "model", verbose = 0L) {
   keras <- import_keras()
   training <- import_chestxray("training")
+  training$check_batches(model, train_batches)  # a cache of another image_size stops here, named
+  training$check_batches(model, validation_batches)
   best <- training$BestEpoch(checkpoint)
   callbacks <- list(
     training$ValidationAUROC(validation_batches, as.array(validation_labels)),

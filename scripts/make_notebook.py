@@ -6,8 +6,9 @@
 
 report.qmd stays the one source. Its parameters are checked by the project's R
 code before anything runs (a wrong name or value stops here, naming it). The
-notebook then has: a title cell; a cell that only does something in Google
-Colab (fetches the project and the missing R packages); a `parameters` cell
+notebook then has: a title cell (the title's inline R evaluated for the
+parameters); a cell that only does something in Google Colab (fetches the
+project and the missing R packages); a `parameters` cell
 (papermill's tag) holding the checked values; a short notebook-only cell; and
 then the report's chunks and narrative in order:
 
@@ -20,7 +21,8 @@ then the report's chunks and narrative in order:
   `remove-input`), `results: hide` the output; `eval: !expr x` runs the code
   under `if (x)`; fig-width/fig-height set the plot size (repr.plot.*);
   figures are numbered and `@fig-` references resolved by the same R function
-  as the knitr route, captions follow their figure;
+  as the knitr route, captions follow their figure (a computed one, `fig-cap:
+  !expr`, is displayed by a cell);
 - `::: {.class}` blocks become block quotes (the data warning).
 
 Executed, the notebook writes the same _output/ files as the report
@@ -95,7 +97,9 @@ def split_front_matter(lines: list[str]) -> tuple[dict, list[str]]:
 
 def option_value(text: str):
     if text.startswith("!expr "):
-        return Expr(text[len("!expr "):].strip())
+        code = text[len("!expr "):].strip()
+        quoted = code[:1] in ("'", '"')  # quoted for YAML when the code holds ': '
+        return Expr(yaml.safe_load(code) if quoted else code)
     return yaml.safe_load(text) if text else None
 
 
@@ -269,7 +273,10 @@ class Builder:
         self.code(code, name, hide_input=not include or o.get("echo", True) is False,
                   hide_output=not include or o.get("results") == "hide")
         caption = o.get("fig-cap")
-        if caption:
+        if isinstance(caption, Expr):  # computed when the cell runs, like the figure
+            show = f'show_markdown(cat("*", {caption.code}, "*", sep = ""))'
+            self.code(show if condition is True else f"if ({test}) {show}", f"{name}-caption", hide_input=True)
+        elif caption:
             text = f"*{caption}*"
             if condition is True:
                 self.markdown(text, name=f"{name}-caption")

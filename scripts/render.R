@@ -4,8 +4,9 @@
 #
 #   Rscript scripts/render.R [--to html|pdf] [key=value ...]
 #
-# Parameters are checked against report.qmd's `params:`, and the data they name
-# (chestxray.preflight), before anything runs.
+# Parameters (defaults in report.qmd's `params:`) are checked against their
+# definitions (python/chestxray/report_params.yml), and the data they name
+# against the disk (chestxray.preflight), before anything runs.
 
 source("R/params.R")
 source("R/python_env.R")

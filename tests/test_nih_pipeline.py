@@ -209,3 +209,26 @@ def test_unreadable_images_that_empty_a_class_stop_clearly(tmp_path):
                           "label": [1, 0, 0], "patient_id": ["a", "b", "c"], "split": ["train"] * 3})
     with pytest.raises(SplitError, match="1 unreadable image.*train split lacks a class"):
         prepare_table(table, 32, 0, cache_dir=str(tmp_path / "cache"))
+
+
+def test_one_split_rule_for_the_report_organize_and_the_command_line(metadata_path, tmp_path):
+    """organize (with or without NIH's test list) and the CLI split by split.py's shares, as the report does."""
+    from chestxray.cli import build_parser
+    from chestxray.split import TEST_SHARE, VALIDATION_SHARE
+
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
+    images = nih_images_dir(tmp_path, labels["file"])
+    report = organize(metadata_path, images, tmp_path / "random", "Pneumothorax", match="any", seed=2)
+    random = pd.read_csv(report.manifest, dtype={"patient_id": str})
+    expected = patient_split(random.drop(columns="split"), seed=2, validation=VALIDATION_SHARE, test=TEST_SHARE)
+    assert random["split"].tolist() == expected["split"].tolist()
+    report = organize(metadata_path, images, tmp_path / "official", "Pneumothorax", match="any", seed=2,
+                      test_list=fixture("nih", "metadata", "test_list.txt.gz"))
+    official = pd.read_csv(report.manifest, dtype={"patient_id": str})
+    rest = official[official["split"] != "test"]
+    validation_patients = rest.loc[rest["split"] == "validation", "patient_id"].nunique()
+    assert validation_patients == pytest.approx(VALIDATION_SHARE * rest["patient_id"].nunique(), abs=2)
+    for command in ("organize", "split"):
+        args = build_parser().parse_args([command, "--metadata", "m", "--images", "i", "--out", "o"] if command == "organize"
+                                         else [command, "--manifest", "m"])
+        assert (args.validation, args.test) == (VALIDATION_SHARE, TEST_SHARE)

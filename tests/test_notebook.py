@@ -90,7 +90,8 @@ def test_narrative_is_kept_and_no_quarto_syntax_is_left(generated):
     everything = "\n".join(cell.source for cell in notebook.cells)
     for syntax in ("#|", "@fig-", ":::", "`r "):
         assert syntax not in everything, syntax
-    assert "*Figura 1: Tres radiografías de cada clase" in markdown  # captions numbered as in the HTML
+    assert "*Figura 2: Curvas de entrenamiento" in markdown  # captions numbered as in the HTML
+    assert 'paste0("Figura 1: ", sprintf("Tres radiografías de cada clase' in everything  # computed ones too
     assert "La Figura 3 muestra la curva ROC en test, la Figura 4" in markdown
     # every narrative line of report.qmd is in a markdown cell, or displayed by an inline-R cell
     _, body = make_notebook.split_front_matter(source["lines"])
@@ -126,6 +127,16 @@ def prose_paragraphs_with_inline_r() -> list[str]:
     text = (ROOT / "report.qmd").read_text().split("\n---\n", 1)[1]
     prose = re.sub(r"```\{.*?\n```", "", text, flags=re.S)
     return [paragraph for paragraph in re.split(r"\n\s*\n", prose) if "`r " in paragraph]
+
+
+def test_title_parameters_and_captions_follow_the_finding():
+    source = make_notebook.report_source(["data=folder", "data_dir=my-images", "finding=Effusion"])
+    notebook = make_notebook.build_notebook(source["lines"], source["params"])
+    cells = {cell.id: cell for cell in notebook.cells}
+    assert cells["title"].source.startswith("# Clasificación de radiografías de tórax: derrame pleural frente a "
+                                            "«sin hallazgos»")
+    assert re.search(r'^  finding\s+= "Effusion",$', cells["parameters"].source, re.M)
+    assert "finding$es_lower" in cells["fig-gradcam-caption"].source  # computed when the cell runs
 
 
 def test_every_code_cell_is_valid_r(generated, tmp_path):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chestxray import NEGATIVE_CLASS, POSITIVE_CLASS
-from chestxray.phantoms import _patient_anatomy, _lung_field, plan_dataset, render_phantom, write_demo_dataset
+from chestxray import NEGATIVE_CLASS
+from chestxray.phantoms import DEMO_FINDING, _patient_anatomy, _lung_field, plan_dataset, render_phantom, write_demo_dataset
 
 
 def digests(folder):
@@ -32,13 +32,13 @@ def test_layout_matches_the_original_class_folders(tmp_path):
     assert len(list((out / "Pneumothorax").glob("*.png"))) == 5
     assert len(list((out / "No-Finding").glob("*.png"))) == 5
     meta = pd.read_csv(out / "metadata.csv")
-    assert set(meta["label"]) == {POSITIVE_CLASS, NEGATIVE_CLASS}
+    assert set(meta["label"]) == {DEMO_FINDING, NEGATIVE_CLASS}
     assert not list(out.rglob("*.partial"))
 
 
 def test_patients_have_several_films_some_of_both_classes():
     records = pd.DataFrame([r.__dict__ for r in plan_dataset(200, seed=42)])
-    assert (records["label"] == POSITIVE_CLASS).sum() == 200
+    assert (records["label"] == DEMO_FINDING).sum() == 200
     per_patient = records.groupby("patient_id")
     assert per_patient.size().max() > 1
     assert (per_patient["label"].nunique() == 2).any()

@@ -213,6 +213,51 @@ def test_folder_render_on_real_nih_images(tmp_path):
     assert "Datos propios" in html
 
 
+def test_folder_render_follows_another_finding(tmp_path):
+    """finding=Effusion on real NIH images in Effusion/ and No-Finding/: the title, narrative, captions,
+    class names, model card and predictions name it; pneumothorax stays only where the text is about the
+    original use case or the demo."""
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
+    effusion = labels.loc[labels["finding_labels"].str.split("|").map(lambda ls: "Effusion" in ls), "file"]
+    negatives = labels.loc[labels["no_finding"] == 1, "file"]
+    data = tmp_path / "effusion"
+    for folder, names in (("Effusion", effusion), ("No-Finding", negatives)):
+        (data / folder).mkdir(parents=True)
+        for name in names:
+            os.symlink(NIH_IMAGES / name, data / folder / name)
+    project = copy_project(tmp_path / "project")
+    done = render(project, "data=folder", f"data_dir={data}", "finding=Effusion", "n_per_class=40", "image_size=48",
+                  "epochs=2", "seed=3")
+    out = project / "_output"
+    assert_rendered(done, out / "report.html")
+    manifest = pd.read_csv(out / "manifest.csv")
+    positives = manifest[manifest["label"] == 1]
+    assert set(positives["image"]) == set(effusion) and set(positives["class_name"]) == {"Effusion"}
+    card = json.loads((out / "model-card.json").read_text())
+    assert (card["positive_class"], card["negative_class"]) == ("Effusion", "No Finding")
+
+    html = (out / "report.html").read_text()
+    assert "<title>Clasificación de radiografías de tórax: derrame pleural frente a «sin hallazgos»</title>" in html
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)))
+    for sentence in ("con derrame pleural (líquido entre el pulmón y la pared torácica) de una radiografía sin hallazgos",
+                     "13.317 mencionan Effusion (derrame pleural; 3.955 como único hallazgo)",
+                     "(carpetas Effusion/ y No-Finding/)", "Prevalencia de derrame pleural en test",
+                     "Figura 1: Tres radiografías de cada clase (derrame pleural y sin hallazgos)",
+                     "Figura 5: Matriz de confusión en test (derrame pleural frente a sin hallazgos)",
+                     "unas 5 radiografías sin hallazgos por cada una con derrame pleural"):
+        assert sentence in text, sentence
+    assert "con neumotórax" not in text and "drenaje torácico es mucho más fácil" not in text
+
+    test_rows = manifest[manifest["split"] == "test"]
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "chestxray", "predict", "--model", str(out / "model.keras"),
+         "--out", str(tmp_path / "preds.csv"), *test_rows["path"]], capture_output=True, text=True, cwd=project)
+    assert done.returncode == 0, done.stderr[-2000:]
+    predictions = pd.read_csv(tmp_path / "preds.csv")
+    expected = np.where(predictions["probability"] >= card["threshold"], "Effusion", "No Finding")
+    assert (predictions["predicted_class"] == expected).all()
+
+
 def test_nih_render_from_a_local_mirror(tmp_path):
     """data=nih end to end: download from a loopback mirror, extract, organise, split, train, report."""
     import gzip

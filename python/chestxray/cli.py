@@ -19,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from . import NEGATIVE_CLASS, POSITIVE_CLASS
+from . import DEFAULT_FINDING, NEGATIVE_CLASS
 from .atomic import atomic_path
 from .cache import CacheBuildError, build_cache, require_usable, write_failed
 from .download import DownloadError, download_all, parse_selection, remote_files
@@ -30,7 +30,7 @@ from .metadata import MATCHES, MetadataError, read_image_list
 from .nih import locate_metadata
 from .organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
 from .phantoms import write_demo_dataset
-from .split import SplitError, official_split, patient_split
+from .split import TEST_SHARE, VALIDATION_SHARE, SplitError, official_split, patient_split
 
 # ValueError covers the named errors of every module (MetadataError, ManifestError, ImageReadError, ...);
 # OSError the file system's own (missing, unreadable, full).
@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="write synthetic phantom radiographs in class folders")
-    demo.add_argument("--out", required=True, help="output folder (Pneumothorax/, No-Finding/, metadata.csv)")
+    demo.add_argument("--out", required=True, help="output folder (Pneumothorax/, No-Finding/, metadata.csv); "
+                      "phantoms show a pneumothorax-like sign only")
     demo.add_argument("--n-per-class", type=int, default=300)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--size", type=int, default=256, help="image side in pixels")
@@ -173,15 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     def add_split_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--test-list", help="NIH test_list.txt: official patient-wise test set (default when given)")
         p.add_argument("--random-split", action="store_true", help="seeded patient-wise split instead of the official lists")
-        p.add_argument("--validation", type=float, default=0.1, help="share of patients for validation")
-        p.add_argument("--test", type=float, default=0.2, help="share of patients for test (random split)")
+        p.add_argument("--validation", type=float, default=VALIDATION_SHARE,
+                       help="share of patients for validation (default %(default)s)")
+        p.add_argument("--test", type=float, default=TEST_SHARE,
+                       help="share of patients for test with --random-split (default %(default)s)")
         p.add_argument("--seed", type=int, default=42)
 
     org = commands.add_parser("organize", help="manifest.csv and class folders (hard links) for one finding")
     org.add_argument("--metadata", required=True, help="Data_Entry_2017_v2020.csv (or NIH's 2017 file), .gz accepted")
     org.add_argument("--images", required=True, help="folder of extracted images")
     org.add_argument("--out", required=True, help="task folder: manifest.csv and class folders")
-    org.add_argument("--positive", default=POSITIVE_CLASS, help="one of the 14 findings")
+    org.add_argument("--positive", default=DEFAULT_FINDING, help="one of the 14 findings (default %(default)s)")
     org.add_argument("--negative", default=NEGATIVE_CLASS, help="'No Finding' or 'rest' (all images without the finding)")
     org.add_argument("--match", default="exact", choices=MATCHES, help="finding as the only label, or among the labels")
     org.add_argument("--strict", action="store_true", help="fail if any listed image is missing from disk")

@@ -16,18 +16,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import NEGATIVE_CLASS, POSITIVE_CLASS
+from . import DEFAULT_FINDING
 from .atomic import atomic_path
 from .cache import build_cache
 from .console import step
 from .folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders
 from .images import load_grey
 from .phantoms import write_demo_dataset
-from .pipeline import CacheBatches
+from .batches import CacheBatches
 from .nih import prepare_nih
+from .preflight import check_demo_finding
+from .report_params import allowed_values
 from .split import SplitError, patient_split, require_both_classes
 
-SOURCES = ("demo", "folder", "nih")
+SOURCES = allowed_values("data")  # the report's `data` parameter
 
 
 @dataclass
@@ -58,10 +60,11 @@ class PreparedData:
         """The same images with the labels permuted within each split: a negative control
         in which there is nothing to learn, so test AUROC should stay near 0.5."""
         table = self.table.copy()
+        class_names = dict(zip(table["label"], table["class_name"]))
         rng = np.random.default_rng(seed)
         for rows in table.groupby("split").groups.values():
             table.loc[rows, "label"] = rng.permutation(table.loc[rows, "label"].to_numpy())
-        table["class_name"] = np.where(table["label"] == 1, POSITIVE_CLASS, NEGATIVE_CLASS)
+        table["class_name"] = table["label"].map(class_names)
         return replace(self, table=table)
 
     def integrity(self) -> dict:
@@ -178,24 +181,28 @@ def prepare_dataset(
     cache_dir: str = "data/cache",
     manifest_path: str | None = None,
     nih: dict | None = None,
+    finding: str = DEFAULT_FINDING,
 ) -> PreparedData:
-    """Generate (demo), read (folder) or fetch (nih) the images, split by patient, cap the
-    training splits, build the cache.
+    """Generate (demo), read (folder) or fetch (nih) the images of ``finding`` and No
+    Finding, split by patient, cap the training splits, build the cache.
 
     Every eligible image is split first; ``n_per_class`` then caps each class in
     train and validation only, so the test split keeps the data's prevalence.
     With ``nih``, ``data_dir`` is the NIH folder and ``nih`` holds prepare_nih's
-    options (archives, base_url, metadata, match); its split is NIH's official one.
+    options (archives, base_url, metadata, match); its test split is NIH's official
+    list when test_list.txt is beside the metadata.
+    Demo phantoms show only a pneumothorax-like sign: another finding stops.
     """
     if source not in SOURCES:
         raise ValueError(f"data must be one of {', '.join(SOURCES)}; got '{source}'")
     if source == "nih":
-        table = prepare_nih(data_dir, seed=int(seed), **(nih or {}))
+        table = prepare_nih(data_dir, seed=int(seed), positive=finding, **(nih or {}))
         table["patient_source"] = PATIENT_FROM_METADATA
     else:
         if source == "demo":
+            check_demo_finding(finding)
             write_demo_dataset(data_dir, n_per_class=n_per_class, seed=seed)
-        table = patient_split(read_class_folders(data_dir), int(seed))
+        table = patient_split(read_class_folders(data_dir, positive=finding), int(seed))
     eligible = eligible_counts(table)
     table = cap_training_splits(table, int(n_per_class), int(seed))
     require_both_classes(table)

@@ -54,8 +54,12 @@ def grad_cam_frame(model, cache_path: str, cache_rows, titles):
 
     from .cache import open_cache
     from .images import to_model_input
+    from .training import check_input_size
 
-    pixels = open_cache(cache_path)[np.asarray(cache_rows, dtype=np.int64)]
+    cache = open_cache(cache_path)
+    check_input_size(model, cache.shape[1], f"the image cache {cache_path}",
+                     "explain a model on a cache built with its own image_size")
+    pixels = cache[np.asarray(cache_rows, dtype=np.int64)]
     heat = grad_cam(model, to_model_input(pixels))
     size = pixels.shape[1]
     y, x = np.mgrid[0:size, 0:size]

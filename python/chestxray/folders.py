@@ -1,7 +1,8 @@
 """Read a dataset laid out as class folders, as in the original use case.
 
-``<data_dir>/Pneumothorax/*.png`` and ``<data_dir>/No-Finding/*.png`` become a
-table with one row per image: path, image name, label (1 = positive), patient.
+``<data_dir>/<finding>/*.png`` (``Pneumothorax/`` by default) and
+``<data_dir>/No-Finding/*.png`` become a table with one row per image: path,
+image name, label (1 = positive), patient.
 Patients come from an optional ``metadata.csv`` beside the folders, else from
 NIH-style names (``00012345_001.png`` -> patient 12345), else each image is its
 own patient (the report says so, since leakage cannot then be ruled out).
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import NEGATIVE_CLASS, POSITIVE_CLASS
+from . import DEFAULT_FINDING, NEGATIVE_CLASS
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 METADATA_FILE = "metadata.csv"
@@ -50,7 +51,7 @@ def _patient_from_name(name: str) -> tuple[str, str]:
 
 
 def read_class_folders(
-    data_dir: str | Path, positive: str = POSITIVE_CLASS, negative: str = NEGATIVE_CLASS
+    data_dir: str | Path, positive: str = DEFAULT_FINDING, negative: str = NEGATIVE_CLASS
 ) -> pd.DataFrame:
     """Table of the images in the two class folders of ``data_dir``.
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
-FINDINGS = (
-    "Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Effusion", "Emphysema", "Fibrosis",
-    "Hernia", "Infiltration", "Mass", "Nodule", "Pleural_Thickening", "Pneumonia", "Pneumothorax",
-)
-NO_FINDING = "No Finding"
+from . import NEGATIVE_CLASS
+from .findings import FINDINGS
+from .report_params import allowed_values
+
+NO_FINDING = NEGATIVE_CLASS
 REST = "rest"  # negative class: every image without the positive finding
-MATCHES = ("exact", "any")
+MATCHES = allowed_values("match")  # the report's `match` parameter: the same modes
 
 REQUIRED = {"Image Index": "image", "Finding Labels": "finding_labels", "Patient ID": "patient_id"}
 OPTIONAL = {  # the first column found of a name's aliases is used

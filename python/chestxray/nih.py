@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import DEFAULT_FINDING
 from .download import METADATA_FILES, download_all, parse_selection, remote_files
 from .extract import extract_all
 from .metadata import MetadataError
@@ -41,10 +42,10 @@ def locate_metadata(archives_dir: Path, metadata: str | None) -> Path:
 
 def prepare_nih(
     nih_dir: str, archives: str = "1", base_url: str | None = None, metadata: str | None = None,
-    positive: str = "Pneumothorax", match: str = "any", seed: int = 42, show_progress: bool = True,
+    positive: str = DEFAULT_FINDING, match: str = "any", seed: int = 42, show_progress: bool = True,
 ) -> pd.DataFrame:
     """Manifest (one row per image, with patient and split) for the chosen archives."""
-    check_nih_inputs(archives, base_url or "", metadata or "")  # before any download
+    check_nih_inputs(archives, metadata or "")  # before any download
     root = Path(nih_dir)
     archives_dir, images_dir = root / "archives", root / "images"
     selection = parse_selection(archives)

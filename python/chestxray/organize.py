@@ -1,10 +1,10 @@
 """Organise extracted NIH images for one task: manifest.csv and class folders.
 
-The class folders (``Pneumothorax/``, ``No-Finding/``) mirror the original use
-case but are made of hard links (symbolic links, or copies, where hard links
-fail), so they cost no disk space and the raw images are never touched. They
-hold exactly the manifest's images after every run, whatever the options of
-earlier runs into the same folder.
+The class folders (the finding's, e.g. ``Pneumothorax/``, and ``No-Finding/``)
+mirror the original use case but are made of hard links (symbolic links, or
+copies, where hard links fail), so they cost no disk space and the raw images
+are never touched. They hold exactly the manifest's images after every run,
+whatever the options of earlier runs into the same folder.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import DEFAULT_FINDING
 from .atomic import atomic_path
 from .folders import class_folder_name
 from .metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
-from .split import assert_patient_disjoint, official_split, patient_split
+from .split import TEST_SHARE, VALIDATION_SHARE, assert_patient_disjoint, official_split, patient_split
 
 MANIFEST_COLUMNS = [
     "path", "label", "class_name", "image", "patient_id", "patient_age", "patient_sex",
@@ -72,9 +73,9 @@ def link_or_copy(source: Path, target: Path) -> str:
 
 
 def organize(
-    metadata: str | Path, images_dir: str | Path, out_dir: str | Path, positive: str = "Pneumothorax",
+    metadata: str | Path, images_dir: str | Path, out_dir: str | Path, positive: str = DEFAULT_FINDING,
     negative: str = NO_FINDING, match: str = "exact", strict: bool = False, test_list: str | Path | None = None,
-    seed: int = 42, validation: float = 0.1, test: float = 0.2, make_folders: bool = True,
+    seed: int = 42, validation: float = VALIDATION_SHARE, test: float = TEST_SHARE, make_folders: bool = True,
 ) -> OrganizeReport:
     """Select the task's images, split by patient, write manifest.csv and class folders.
 

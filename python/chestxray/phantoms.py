@@ -22,12 +22,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from . import NEGATIVE_CLASS, POSITIVE_CLASS
+from . import NEGATIVE_CLASS
 from .atomic import atomic_path
 from .console import step
 from .folders import METADATA_FILE, class_folder_name
 
 IMAGES_PER_PATIENT = (1, 2, 3)
+# The one sign the phantoms draw: demo data can only stand for this finding.
+DEMO_FINDING = "Pneumothorax"
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ def plan_dataset(n_per_class: int, seed: int) -> list[PhantomRecord]:
     film), as in the real data, so an image-level split would leak patients.
     """
     rng = np.random.default_rng([seed, 2**20])
-    labels = rng.permutation([POSITIVE_CLASS] * n_per_class + [NEGATIVE_CLASS] * n_per_class)
+    labels = rng.permutation([DEMO_FINDING] * n_per_class + [NEGATIVE_CLASS] * n_per_class)
     records, patient, i = [], 0, 0
     while i < len(labels):
         patient += 1
@@ -274,13 +276,13 @@ def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed:
         raise ValueError(f"n_per_class must be at least 1, got {n_per_class}")
     out = Path(out_dir)
     records = plan_dataset(n_per_class, seed)
-    for label in (POSITIVE_CLASS, NEGATIVE_CLASS):
+    for label in (DEMO_FINDING, NEGATIVE_CLASS):
         (out / class_folder_name(label)).mkdir(parents=True, exist_ok=True)
     todo = [(r, out / class_folder_name(r.label) / r.image) for r in records]
     todo = [(r, path) for r, path in todo if not path.exists()]
     step(f"Demo data: {2 * n_per_class} phantom radiographs in {out}"
          + (f" ({len(todo)} drawn now)" if todo else " (already drawn)"))
-    jobs = [(seed, r.patient_id, r.follow_up, r.label == POSITIVE_CLASS, size, path) for r, path in todo]
+    jobs = [(seed, r.patient_id, r.follow_up, r.label == DEMO_FINDING, size, path) for r, path in todo]
     workers = min(os.cpu_count() or 1, max(1, len(jobs) // 32))
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -107,13 +107,16 @@ def predict_files(model_path: str | Path, paths: list[str], out_csv: str | Path)
     others are scored. Problems with the model, its card, the inputs as a whole
     or the output folder stop before any work, and no CSV is written.
     """
-    from .training import positive_probability
+    from .training import check_input_size, positive_probability
 
     card = ModelCard.load(model_path)
     files = expand_paths(paths)
     if not Path(out_csv).parent.is_dir():
         raise FileNotFoundError(f"the folder of --out '{out_csv}' does not exist")
     model = load_model(model_path)
+    # Images are resized to the card's image_size: it must be the size the model takes.
+    check_input_size(model, card.image_size, f"its model card {card_path(model_path)}",
+                     "the card was written for another model; keep the model.keras and model-card.json of one render")
 
     rows, pending = [], []
 

@@ -1,20 +1,24 @@
-"""Checks of the report's data inputs that need no download and no training.
+"""Checks of the data the report's parameters name, needing no download and no training.
 
-The render command runs them right after the parameters' types and values are
-checked, and the report's set-up chunk runs them again (for `quarto render`
+Each parameter's form (type, values, pattern) is checked once, in R, from
+report_params.yml; what is checked here needs the file system or the data
+tables: folders and files exist, the metadata has NIH's columns, archive numbers
+exist in NIH's release. The render command runs these right after the form
+checks, and the report's set-up chunk runs them again (for `quarto render`
 typed by hand), so a wrong archive number or metadata path stops in seconds,
 naming the parameter, instead of after a 2 GB download.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from . import DEFAULT_FINDING
 from .download import parse_selection
 from .metadata import REQUIRED
+from .phantoms import DEMO_FINDING
 
 
 class InputError(ValueError):
@@ -29,35 +33,59 @@ def _existing(name: str, value: str, kind: str) -> Path:
     return path
 
 
-def check_metadata_header(name: str, value: str) -> None:
+def _csv_columns(name: str, value: str) -> list[str]:
+    """The header of an existing CSV file (plain or gzipped) that a parameter names."""
     path = _existing(name, value, "file")
     try:
-        columns = [c.strip() for c in pd.read_csv(path, nrows=0).columns]
+        return [c.strip() for c in pd.read_csv(path, nrows=0).columns]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as error:
         raise InputError(f"parameter '{name}': '{value}' cannot be read as a CSV file ({error})") from error
+
+
+def check_metadata_header(name: str, value: str) -> None:
+    columns = _csv_columns(name, value)
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise InputError(f"parameter '{name}': '{value}' lacks the column(s) {missing} of NIH's "
                          "Data_Entry_2017_v2020.csv")
 
 
-def check_nih_inputs(nih_archives: str, nih_base_url: str = "", nih_metadata: str = "") -> None:
+def check_nih_inputs(nih_archives: str, nih_metadata: str = "") -> None:
     try:
         parse_selection(nih_archives)
     except ValueError as error:
         raise InputError(f"parameter 'nih_archives' is '{nih_archives}': {error}") from error
-    if nih_base_url and not re.match(r"^(https?|file)://\S+$", nih_base_url):
-        raise InputError(f"parameter 'nih_base_url' is '{nih_base_url}' but must be an http://, https:// or file:// URL")
     if nih_metadata:
         check_metadata_header("nih_metadata", nih_metadata)
 
 
-def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_base_url: str = "",
-                        nih_metadata: str = "", adjudicated_labels: str = "") -> None:
+def check_demo_finding(finding: str) -> None:
+    """The demo phantoms carry a pneumothorax-like sign and nothing else: they cannot
+    stand for another finding, and a report pretending so would be wrong throughout."""
+    if finding != DEMO_FINDING:
+        raise InputError(
+            f"parameter 'finding' is '{finding}', but the demo data (data=demo) are phantoms that only show a "
+            f"{DEMO_FINDING.lower()}-like sign, so they can only stand for {DEMO_FINDING}: for {finding}, use "
+            f"data=folder (class folders {finding}/ and No-Finding/ in data_dir) or data=nih")
+
+
+def check_adjudicated_labels(path: str, finding: str) -> None:
+    """Radiologists' labels: a CSV with the image names and a column for the report's finding."""
+    columns = _csv_columns("adjudicated_labels", path)
+    missing = [c for c in ("Image Index", finding) if c not in columns]
+    if missing:
+        raise InputError(f"parameter 'adjudicated_labels': '{path}' lacks the column(s) {missing}: it needs "
+                         f"'Image Index' and one named after the finding ({finding}), YES for positive")
+
+
+def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_metadata: str = "",
+                        adjudicated_labels: str = "", finding: str = DEFAULT_FINDING) -> None:
     """Raise InputError naming the first parameter whose data cannot be used."""
+    if data == "demo":
+        check_demo_finding(finding)
     if data == "folder":
         _existing("data_dir", data_dir, "folder")
     if data == "nih":
-        check_nih_inputs(nih_archives, nih_base_url, nih_metadata)
+        check_nih_inputs(nih_archives, nih_metadata)
         if adjudicated_labels:
-            _existing("adjudicated_labels", adjudicated_labels, "file")
+            check_adjudicated_labels(adjudicated_labels, finding)

@@ -12,6 +12,11 @@ import numpy as np
 import pandas as pd
 
 SPLITS = ("train", "validation", "test")
+# The one split rule: shares of patients for validation and for test (the rest
+# trains). The report, organize and the command line all use these; with NIH's
+# official test list, validation is this share of the remaining patients.
+VALIDATION_SHARE = 0.15
+TEST_SHARE = 0.15
 
 
 class SplitError(ValueError):
@@ -33,7 +38,8 @@ def _assign_patients(table: pd.DataFrame, shares: dict[str, float], rng: np.rand
     return table["patient_id"].map(part)
 
 
-def patient_split(table: pd.DataFrame, seed: int, validation: float = 0.15, test: float = 0.15) -> pd.DataFrame:
+def patient_split(table: pd.DataFrame, seed: int, validation: float = VALIDATION_SHARE,
+                  test: float = TEST_SHARE) -> pd.DataFrame:
     """Return a copy of ``table`` with a 'split' column (train/validation/test).
 
     Patients (column ``patient_id``) are shuffled within two strata (with and
@@ -49,7 +55,8 @@ def patient_split(table: pd.DataFrame, seed: int, validation: float = 0.15, test
     return out
 
 
-def official_split(table: pd.DataFrame, test_images: set[str], seed: int, validation: float = 0.1) -> pd.DataFrame:
+def official_split(table: pd.DataFrame, test_images: set[str], seed: int,
+                   validation: float = VALIDATION_SHARE) -> pd.DataFrame:
     """NIH's patient-wise test list as 'test'; validation carved patient-wise out of train_val.
 
     Patients listed in NIH's test list never appear in its train_val list, so

@@ -1,4 +1,5 @@
-"""Keras pieces the R training code uses: validation AUROC each epoch, probabilities."""
+"""Keras pieces the R training code uses: validation AUROC each epoch, probabilities,
+and the check that a model and the images it is given have the same size."""
 
 from __future__ import annotations
 
@@ -19,7 +20,30 @@ def positive_probability(outputs) -> np.ndarray:
     return outputs[:, 1] if outputs.ndim == 2 and outputs.shape[1] == 2 else outputs.reshape(-1)
 
 
+class InputSizeError(ValueError):
+    """Images of one size given to a model built for another."""
+
+
+def check_input_size(model, image_size: int, source: str, remedy: str) -> None:
+    """Stop, naming both sizes and where the images come from, when ``model`` takes
+    images of another side than ``image_size`` (Keras would fail deep inside with a
+    shape error, or, for a model without a fixed input size, score them silently)."""
+    height, width = tuple(model.input_shape)[1:3]
+    if (height, width) != (image_size, image_size):
+        raise InputSizeError(f"model '{model.name}' takes {height}x{width}-pixel images but {source} has "
+                             f"{image_size}x{image_size}: {remedy}")
+
+
+def check_batches(model, batches) -> None:
+    """Where batches from a cache (CacheBatches) meet a model: the cache's image size
+    must be the model's. In-memory arrays are left to Keras's own shape check."""
+    if hasattr(batches, "image_size"):
+        check_input_size(model, batches.image_size, f"the image cache {batches.cache_path}",
+                         "train and evaluate a model on a cache built with its own image_size")
+
+
 def predict_probability(model, batches) -> np.ndarray:
+    check_batches(model, batches)
     return positive_probability(model.predict(batches, verbose=0))
 
 

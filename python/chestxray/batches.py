@@ -37,6 +37,15 @@ class CacheBatches(keras.utils.PyDataset):
         self._seed = seed
         self._order = self._rng.permutation(len(self.indices)) if shuffle else np.arange(len(self.indices))
 
+    @property
+    def image_size(self) -> int:
+        """Side in pixels of the cached images (square)."""
+        return int(self.images.shape[1])
+
+    @property
+    def cache_path(self) -> str:
+        return self.images.path
+
     def __len__(self):
         return math.ceil(len(self.indices) / self.batch_size)
 
