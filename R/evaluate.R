@@ -241,3 +241,19 @@ write_atomically <- function(path, writer) {
   if (!file.rename(tmp, path)) stop(sprintf("could not move %s to %s", tmp, path), call. = FALSE)
   invisible(path)
 }
+
+# Test images for the Grad-CAM figure: up to `per_outcome` true positives, false
+# positives and false negatives (in that order), each the most confident of its
+# kind (farthest from the threshold). Returns row indices and outcome labels.
+grad_cam_cases <- function(labels, probabilities, threshold, per_outcome = 2L) {
+  predicted <- probabilities >= threshold
+  outcome <- ifelse(predicted & labels == 1, "verdadero positivo",
+             ifelse(predicted & labels == 0, "falso positivo",
+             ifelse(!predicted & labels == 1, "falso negativo", NA)))
+  kinds <- c("verdadero positivo", "falso positivo", "falso negativo")
+  index <- unlist(lapply(kinds, function(kind) {
+    i <- which(outcome == kind)
+    i[order(-abs(probabilities[i] - threshold))][seq_len(min(per_outcome, length(i)))]
+  }))
+  data.frame(index = as.integer(index), outcome = outcome[index], stringsAsFactors = FALSE)
+}

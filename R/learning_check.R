@@ -5,7 +5,8 @@
 
 learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, model = "cnn", batch_size = 32L) {
   dataset <- import_chestxray("dataset")
-  prepared <- dataset$prepare_dataset("demo", file.path(work_dir, sprintf("demo-n%d-seed%d", n_per_class, seed)),
+  demo_dir <- data_folder(list(data = "demo", data_dir = file.path(work_dir, "demo"), n_per_class = n_per_class, seed = seed))
+  prepared <- dataset$prepare_dataset("demo", demo_dir,
                                       as.integer(n_per_class), as.integer(image_size), as.integer(seed),
                                       cache_dir = file.path(work_dir, "cache"))
   p <- list(seed = as.integer(seed), epochs = as.integer(epochs), batch_size = as.integer(batch_size),

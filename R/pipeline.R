@@ -2,6 +2,15 @@
 # validation, evaluate on test. The report calls this once per model so every
 # model sees the same split.
 
+# The images' folder for the chosen data source (the demo's per draw: chestxray.phantoms.demo_folder).
+data_folder <- function(p) {
+  switch(p$data,
+    demo = as.character(import_chestxray("phantoms")$demo_folder(p$data_dir, p$n_per_class, p$seed)),
+    nih = p$nih_dir,
+    p$data_dir
+  )
+}
+
 fit_and_evaluate <- function(name, prepared, p, output_dir) {
   trained <- train_and_predict(name, prepared, p, output_dir)
   result <- c(trained, evaluate_predictions(trained, prepared, p))

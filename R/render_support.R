@@ -29,7 +29,10 @@ format_duration <- function(elapsed) {
   sprintf("%d min %d s", seconds %/% 60, seconds %% 60)
 }
 
-render_report <- function(to, params, overrides, input = "report.qmd", output_dir = "_output") {
+# Where every render writes (also _quarto.yml's output-dir, checked by a test).
+OUTPUT_DIR <- "_output"
+
+render_report <- function(to, params, overrides, input = "report.qmd", output_dir = OUTPUT_DIR) {
   if (nzchar(Sys.which("quarto")) && Sys.getenv("REPORT_RENDERER") != "knitr") {
     return(render_with_quarto(to, overrides, input, output_dir))
   }

@@ -15,7 +15,8 @@ epochs <- if (length(args) >= 3) args[3] else 3L
 batch <- 32L
 
 dataset <- import_chestxray("dataset")
-prepared <- dataset$prepare_dataset("demo", sprintf("data/demo/n%d-seed42", n_per_class), n_per_class, size, 42L)
+prepared <- dataset$prepare_dataset("demo", data_folder(list(data = "demo", data_dir = "data/demo",
+                                    n_per_class = n_per_class, seed = 42L)), n_per_class, size, 42L)
 train <- prepared$part("train")
 np <- reticulate::import("numpy", convert = FALSE)
 images <- import_chestxray("images")

@@ -87,8 +87,7 @@ def test_keys_follow_data_code_and_parameters_but_not_the_prose(tmp_path):
       table <- data.frame(image = c("a.png", "b.png", "c.png", "d.png"), label = c(1L, 0L, 1L, 0L),
                           split = c("train", "train", "validation", "test"), content_sha256 = c("aa", "bb", "cc", "dd"),
                           patient_id = c("p1", "p2", "p3", "p4"))
-      prepared_from <- function(t) ds$PreparedData(table = reticulate::r_to_py(t), cache_path = "unused",
-                                                   image_size = 48L, seed = 7L)
+      prepared_from <- function(t) ds$PreparedData(table = reticulate::r_to_py(t), cache_path = "unused", seed = 7L)
       base_p <- check_params(rmarkdown::yaml_front_matter(file.path(root, "report.qmd"))$params)
       keys <- function(p = base_p, t = table, model = "cnn") {{
         training <- result_key(training_inputs(model, p, prepared_from(t), root))

@@ -73,10 +73,6 @@ class Cache:
     failed: list[tuple[str, str]]  # (image path, reason)
 
     @property
-    def size(self) -> int:
-        return int(np.load(self.path, mmap_mode="r").shape[1])
-
-    @property
     def failed_csv(self) -> Path:
         return failed_csv_path(self.path)
 

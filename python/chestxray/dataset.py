@@ -38,7 +38,6 @@ class PreparedData:
 
     table: pd.DataFrame
     cache_path: str
-    image_size: int
     seed: int
     unreadable: list = field(default_factory=list)  # (path, reason) of images left out
     eligible: dict = field(default_factory=dict)  # split -> {"images", "positives"} before the cap
@@ -234,7 +233,7 @@ def prepare_table(
     if manifest_path:
         _write_csv(table, Path(manifest_path))
     step("Split by patient: " + split_summary(table))
-    return PreparedData(table, str(cache.path), int(image_size), int(seed), cache.failed)
+    return PreparedData(table, str(cache.path), int(seed), cache.failed)
 
 
 def split_summary(table: pd.DataFrame) -> str:

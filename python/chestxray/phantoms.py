@@ -266,6 +266,12 @@ def _write_png(array: np.ndarray, path: Path) -> None:
         Image.fromarray(array).save(tmp, format="PNG", optimize=False)
 
 
+def demo_folder(base: str | os.PathLike, n_per_class: int, seed: int) -> Path:
+    """Where the demo draws ``n_per_class`` phantoms per class with ``seed``: one folder per
+    draw, so renders with other sizes or seeds never mix their images."""
+    return Path(base) / f"n{int(n_per_class)}-seed{int(seed)}"
+
+
 def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed: int = 42, size: int = 256) -> Path:
     """Write phantom class folders (``Pneumothorax/``, ``No-Finding/``) and metadata.csv.
 
