@@ -90,6 +90,20 @@ def run_r(code: str, timeout: int = 600) -> dict:
     return json.loads(done.stdout.rsplit("<<JSON>>", 1)[1])
 
 
+def tiny_training_r(work: Path, epochs: int, checkpoint: Path) -> str:
+    """R code training a tiny CNN on 16 phantoms per class at 32 px (seeded) into `tiny`
+    and `history`, with `prepared` for its batches: for the tests of training itself."""
+    return f"""
+      ds <- import_chestxray("dataset")
+      prepared <- ds$prepare_dataset("demo", "{work}/demo", 16L, 32L, 3L, cache_dir = "{work}/cache")
+      set_training_seed(3L)
+      tiny <- compile_model(build_cnn(32L, filters = c(4L, 8L)))
+      history <- train_model(tiny, prepared$batches("train", 8L, TRUE), prepared$batches("validation", 8L),
+                             prepared$labels("train"), prepared$labels("validation"), epochs = {epochs}L,
+                             checkpoint = "{checkpoint}")
+    """
+
+
 def copy_project(dest: Path) -> Path:
     dest.mkdir(parents=True)
     for name in PROJECT_FILES:

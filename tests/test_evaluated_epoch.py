@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from chestxray.training import BestEpoch
-from conftest import run_r
+from conftest import run_r, tiny_training_r
 
 
 def tiny_model():
@@ -52,14 +52,7 @@ def test_trained_model_checkpoint_and_history_agree(tmp_path):
     validation AUROC; the checkpoint holds the final model's weights; and the
     final model reproduces that epoch's validation AUROC (so it is not simply
     the last epoch's model)."""
-    out = run_r(f"""
-      ds <- import_chestxray("dataset")
-      prepared <- ds$prepare_dataset("demo", "{tmp_path}/demo", 16L, 32L, 3L, cache_dir = "{tmp_path}/cache")
-      set_training_seed(3L)
-      tiny <- compile_model(build_cnn(32L, filters = c(4L, 8L)))
-      history <- train_model(tiny, prepared$batches("train", 8L, TRUE), prepared$batches("validation", 8L),
-                             prepared$labels("train"), prepared$labels("validation"), epochs = 5L,
-                             checkpoint = "{tmp_path}/checkpoints/best.keras")
+    out = run_r(tiny_training_r(tmp_path, 5, tmp_path / "checkpoints" / "best.keras") + f"""
       tiny$save("{tmp_path}/final.keras")
       list(history = history, validation_labels = prepared$labels("validation"),
            validation = predict_probabilities(tiny, prepared$batches("validation", 8L)))

@@ -9,7 +9,7 @@ from rpy2.rinterface_lib.embedded import RRuntimeError
 from rpy2.robjects.vectors import StrVector
 from sklearn.metrics import roc_auc_score
 
-from conftest import run_r
+from conftest import run_r, tiny_training_r
 
 
 def r_json(r, expression):
@@ -107,14 +107,7 @@ def test_missing_weights_stop_or_fall_back(tmp_path):
 
 
 def test_training_on_tiny_set_returns_history(tmp_path):
-    out = run_r(f"""
-      ds <- import_chestxray("dataset")
-      prepared <- ds$prepare_dataset("demo", "{tmp_path}/demo", 16L, 32L, 3L, cache_dir = "{tmp_path}/cache")
-      set_training_seed(3L)
-      tiny <- compile_model(build_cnn(32L, filters = c(4L, 8L)))
-      history <- train_model(tiny, prepared$batches("train", 8L, TRUE), prepared$batches("validation", 8L),
-                             prepared$labels("train"), prepared$labels("validation"), epochs = 2L, verbose = 0L,
-                             checkpoint = "{tmp_path}/best.keras")
+    out = run_r(tiny_training_r(tmp_path, 2, tmp_path / "best.keras") + f"""
       list(history = history, probabilities = predict_probabilities(tiny, prepared$batches("test", 8L)),
            n_test = sum(prepared$table$split == "test"))
     """)

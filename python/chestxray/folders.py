@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import DEFAULT_FINDING, NEGATIVE_CLASS
+from .csv_files import read_csv_strictly
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 METADATA_FILE = "metadata.csv"
@@ -109,12 +110,4 @@ def _merge_metadata(table: pd.DataFrame, metadata_path: Path) -> pd.DataFrame:
 
 
 def _read_folder_metadata(path: Path) -> pd.DataFrame:
-    try:
-        meta = pd.read_csv(path, dtype={"image": str, "patient_id": str})
-    except pd.errors.EmptyDataError as error:
-        raise DatasetError(f"{path} is empty; it needs columns 'image' and 'patient_id'") from error
-    except Exception as error:  # noqa: BLE001 - any parser failure is this file's
-        raise DatasetError(f"cannot parse {path} as CSV: {type(error).__name__}: {error}") from error
-    if not isinstance(meta.index, pd.RangeIndex):  # pandas made the extra leading fields an index
-        raise DatasetError(f"{path} has rows with more fields than its header")
-    return meta
+    return read_csv_strictly(path, "folder metadata file", DatasetError, dtype={"image": str, "patient_id": str})

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .csv_files import read_csv_strictly
+
 from . import NEGATIVE_CLASS
 from .findings import FINDINGS
 from .report_params import allowed_values
@@ -66,14 +68,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     """Every cell as a string ('' where empty), column names stripped."""
     if not path.is_file():
         raise MetadataError(f"metadata file '{path}' does not exist")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError as error:
-        raise MetadataError(f"metadata file '{path}' is empty") from error
-    except Exception as error:  # noqa: BLE001 - any parser or decompression failure is this file's
-        raise MetadataError(f"cannot parse metadata file '{path}' as CSV: {type(error).__name__}: {error}") from error
-    if not isinstance(raw.index, pd.RangeIndex):  # pandas made the extra leading fields an index
-        raise MetadataError(f"metadata file '{path}' has rows with more fields than its header")
+    raw = read_csv_strictly(path, "metadata file", MetadataError, dtype=str, keep_default_na=False)
     raw.columns = [str(c).strip() for c in raw.columns]
     repeated = sorted(set(raw.columns[raw.columns.duplicated()]))
     if repeated:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import DEFAULT_FINDING
 from .atomic import atomic_path
+from .csv_files import read_csv_strictly
 from .folders import class_folder_name
 from .metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
 from .split import TEST_SHARE, VALIDATION_SHARE, assert_patient_disjoint, official_split, patient_split
@@ -208,14 +209,7 @@ def read_manifest(path: str | Path, required: tuple[str, ...] = ("path",)) -> pd
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"manifest '{path}' does not exist")
-    try:
-        table = pd.read_csv(path, dtype={"path": str, "image": str, "patient_id": str})
-    except pd.errors.EmptyDataError as error:
-        raise ManifestError(f"manifest '{path}' is empty") from error
-    except Exception as error:  # noqa: BLE001 - any parser failure is this file's
-        raise ManifestError(f"cannot parse manifest '{path}' as CSV: {type(error).__name__}: {error}") from error
-    if not isinstance(table.index, pd.RangeIndex):  # pandas made the extra leading fields an index
-        raise ManifestError(f"manifest '{path}' has rows with more fields than its header")
+    table = read_csv_strictly(path, "manifest", ManifestError, dtype={"path": str, "image": str, "patient_id": str})
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise ManifestError(f"manifest '{path}' lacks column(s) {missing}; found {list(map(str, table.columns))[:12]}")
