@@ -18,6 +18,11 @@ def elapsed(seconds: float) -> str:
     return f"{minutes:02d}:{seconds:02d}"
 
 
+def stream():
+    """The process's own stderr: inside a knitr/reticulate chunk sys.stderr is captured into
+    the document, which should hold neither progress lines nor progress bars."""
+    return sys.__stderr__ or sys.stderr
+
+
 def step(message: str) -> None:
-    stream = sys.__stderr__ or sys.stderr
-    print(f"[{elapsed(time.monotonic() - STARTED)}] {message}", file=stream, flush=True)
+    print(f"[{elapsed(time.monotonic() - STARTED)}] {message}", file=stream(), flush=True)

@@ -6,7 +6,6 @@ ask the returned object for Keras batches of each split.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from . import DEFAULT_FINDING
 from .atomic import atomic_path
 from .cache import build_cache
 from .console import step
+from .files import sha256_of
 from .folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders
 from .images import load_grey
 from .phantoms import write_demo_dataset
@@ -115,7 +115,7 @@ def content_hashes(paths: list[str], workers: int = 8, memo_path: str | os.PathL
     todo = [i for i, (p, identity) in enumerate(zip(paths, identities)) if memo.get(p, [None])[:-1] != identity]
     fresh = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, digest in zip(todo, pool.map(_sha256_of_file, [paths[i] for i in todo])):
+        for i, digest in zip(todo, pool.map(sha256_of, [paths[i] for i in todo])):
             fresh[paths[i]] = [*identities[i], digest]
     memo.update(fresh)
     if memo_path:
@@ -123,14 +123,6 @@ def content_hashes(paths: list[str], workers: int = 8, memo_path: str | os.PathL
         if fresh:  # merged with the file as it is now: another render may have added entries meanwhile
             _write_hash_memo({**_read_hash_memo(memo_path), **fresh}, Path(memo_path))
     return [memo[p][-1] for p in paths]
-
-
-def _sha256_of_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _file_identity(path: str) -> tuple[int, int]:

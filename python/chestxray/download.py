@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tarfile
 import time
 import urllib.error
@@ -39,13 +38,11 @@ from typing import BinaryIO, Callable
 
 from tqdm.auto import tqdm
 
+from . import console
 from .atomic import atomic_path
 from .metadata import REQUIRED
 
 METADATA_FILES = ("Data_Entry_2017_v2020.csv", "train_val_list.txt", "test_list.txt")
-# Progress goes to the process's own stderr: inside a knitr/reticulate chunk,
-# sys.stderr is captured into the document, which should not hold progress bars.
-PROGRESS_STREAM = sys.__stderr__ or sys.stderr
 CHUNK = 1 << 20
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 IMAGE_NAME = re.compile(rb"\d{8}_\d{3}\.png")
@@ -202,7 +199,7 @@ def read_and_check(path: Path, name: str) -> str:
 
 
 def _say(message: str) -> None:
-    tqdm.write(message, file=PROGRESS_STREAM)
+    tqdm.write(message, file=console.stream())
 
 
 def _check_sha1(remote: Remote, actual: str) -> None:
@@ -386,12 +383,12 @@ def download_all(
     dest.mkdir(parents=True, exist_ok=True)
     needed = check_free_space(dest, remotes, timeout)
     overall = tqdm(total=needed, unit="B", unit_scale=True, desc="total", position=0, disable=not show_progress,
-                   file=PROGRESS_STREAM)
+                   file=console.stream())
 
     def one(indexed: tuple[int, Remote]) -> Path:
         i, remote = indexed
         with tqdm(total=remote_size(remote.url, timeout), unit="B", unit_scale=True, desc=remote.name,
-                  position=i % max(1, jobs) + 1, leave=False, disable=not show_progress, file=PROGRESS_STREAM) as bar:
+                  position=i % max(1, jobs) + 1, leave=False, disable=not show_progress, file=console.stream()) as bar:
             return download_file(remote, dest, retries, backoff, timeout, bar, overall)
 
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import DEFAULT_FINDING, NEGATIVE_CLASS
-from .csv_files import read_csv_strictly
+from .files import read_csv_strictly
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 METADATA_FILE = "metadata.csv"

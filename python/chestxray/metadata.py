@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .csv_files import read_csv_strictly
+from .files import read_csv_strictly
 
 from . import NEGATIVE_CLASS
 from .findings import FINDINGS

@@ -7,7 +7,6 @@ extracted and organised data.
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +15,7 @@ from . import DEFAULT_FINDING
 from .download import METADATA_FILES, download_all, parse_selection, remote_files
 from .extract import extract_all
 from .metadata import MetadataError
+from .console import step
 from .organize import organize
 from .preflight import check_nih_inputs
 
@@ -57,5 +57,5 @@ def prepare_nih(
     task_dir = root / f"{positive}-{match}-archives{'-'.join(map(str, selection))}"
     report = organize(metadata_path, images_dir, task_dir, positive=positive, match=match, seed=seed,
                       test_list=test_list if test_list.exists() else None)
-    print(report, file=sys.__stderr__ or sys.stderr)  # to the console, not into the report
+    step(str(report))  # to the console, not into the report
     return pd.read_csv(report.manifest, dtype={"patient_id": str})

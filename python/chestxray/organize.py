@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import DEFAULT_FINDING
 from .atomic import atomic_path
-from .csv_files import read_csv_strictly
+from .files import read_csv_strictly
 from .folders import class_folder_name
 from .metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
 from .split import TEST_SHARE, VALIDATION_SHARE, assert_patient_disjoint, official_split, patient_split

@@ -4,10 +4,11 @@ SHA-256), so a report never trains from random weights without saying so."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 from pathlib import Path
+
+from .files import sha256_of
 
 KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 MOBILENET_SIZES = (96, 128, 160, 192, 224)
@@ -33,14 +34,6 @@ def imagenet_file(model: str, image_size: int) -> dict:
 def keras_cache_dir() -> Path:
     """Where keras.utils.get_file keeps downloads: $KERAS_HOME, else ~/.keras."""
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _download_imagenet(expected: dict) -> str:

@@ -1,7 +1,10 @@
-"""Reading the project's CSV inputs strictly: one file's problem is a named error about that file."""
+"""Reading the project's input files: CSVs read strictly (one file's problem is a named
+error about that file), and files' SHA-256."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -20,3 +23,12 @@ def read_csv_strictly(path: Path, what: str, error: type[Exception], **read_opti
     if not isinstance(table.index, pd.RangeIndex):
         raise error(f"{what} '{path}' has rows with more fields than its header")
     return table
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
