@@ -4,6 +4,7 @@ scikit-learn, numpy and scipy. The DeLong interval is checked against the fast
 DeLong algorithm (Sun & Xu, IEEE Signal Process. Lett. 2014) written below."""
 
 import json
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -13,6 +14,7 @@ from rpy2.robjects.vectors import FloatVector, IntVector, StrVector
 from scipy.stats import norm, rankdata
 from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
 
+from conftest import ROOT
 from test_patient_bootstrap import replayed_patient_bootstrap
 
 
@@ -308,3 +310,194 @@ def test_sensitivity_rule_takes_the_highest_validation_threshold_reaching_the_ta
     assert max(reaching) == pytest.approx((0.3 + 0.35) / 2)
     assert threshold == pytest.approx(max(reaching), abs=1e-12)
     assert r_session('choose_threshold(labels, scores, "sensitivity", 0.8)')[0] == pytest.approx(0.575, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Subgroups and radiologists' labels
+
+
+def age_band(age):
+    return "<40" if age < 40 else "40-59" if age < 60 else ">=60"
+
+
+# Seventeen test images: every view, sex and age band holds both classes at least twice
+# (so it has a DeLong interval), except the single lateral (LL) film. Ages sit on the bands' edges.
+SUBGROUP_TABLE = {
+    "label": [1, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1],
+    "score": [0.9, 0.35, 0.4, 0.2, 0.8, 0.55, 0.6, 0.1, 0.7, 0.75, 0.45, 0.3, 0.65, 0.5, 0.15, 0.85, 0.25],
+    "view_position": ["AP"] * 8 + ["PA"] * 8 + ["LL"],
+    "patient_sex": ["F", "M"] * 8 + ["M"],
+    "patient_age": [39, 20, 30, 25, 40, 59, 45, 50, 60, 61, 70, 80, 39, 59, 60, 33, 70],
+}
+
+
+def test_subgroup_aurocs_and_intervals_are_each_groups_own(r_session):
+    table = {name: np.array(values) for name, values in SUBGROUP_TABLE.items()}
+    assign(r_session, **{name: values for name, values in table.items() if name != "score"}, score=table["score"])
+    rows = r_json(r_session, "subgroup_auroc(data.frame(label = label, view_position = view_position, "
+                             "patient_sex = patient_sex, patient_age = patient_age), score)")
+    groups = {"Proyección": table["view_position"], "Sexo": table["patient_sex"],
+              "Edad": np.array([age_band(a) for a in table["patient_age"]])}
+    expected_order = [("Proyección", "AP"), ("Proyección", "LL"), ("Proyección", "PA"), ("Sexo", "F"), ("Sexo", "M"),
+                      ("Edad", "<40"), ("Edad", "40-59"), ("Edad", ">=60")]
+    assert [(row["variable"], row["group"]) for row in rows] == expected_order
+    for row in rows:
+        members = groups[row["variable"]] == row["group"]
+        labels, scores = table["label"][members], table["score"][members]
+        assert (row["images"], row["positives"]) == (members.sum(), labels.sum()), row
+        if row["group"] == "LL":  # one class only: no AUROC, no interval
+            assert (row["auroc"], row["ci_low"], row["ci_high"]) == (None, None, None)
+            continue
+        auroc, interval = fast_delong(labels, scores)
+        assert row["auroc"] == pytest.approx(roc_auc_score(labels, scores), abs=1e-12), row
+        assert [row["ci_low"], row["ci_high"]] == pytest.approx(interval, abs=1e-9), row
+
+
+# Six of eight test images were read by radiologists (x9 is not in the test split).
+ADJUDICATED_CSV = """Image Index,Finding Labels,Pneumothorax,Effusion
+i4.png,Pneumothorax,YES,NO
+i1.png,Pneumothorax,YES,YES
+i2.png,Pneumothorax,NO,NO
+i3.png,No Finding,NO,YES
+i5.png,Pneumothorax,YES,NO
+i6.png,No Finding,NO,NO
+x9.png,No Finding,YES,YES
+"""
+ADJUDICATED_TEST = {  # NIH's label and the model's probability, i7 and i8 not read by radiologists
+    "image": [f"i{n}.png" for n in range(1, 9)],
+    "label": [1, 1, 0, 0, 1, 0, 1, 0],
+    "probability": [0.9, 0.5, 0.2, 0.6, 0.4, 0.1, 0.8, 0.3],
+}
+
+
+@pytest.fixture
+def adjudicated(r_session, tmp_path):
+    path = tmp_path / "adjudicated.csv"
+    path.write_text(ADJUDICATED_CSV)
+    r_session.assign("images", StrVector(ADJUDICATED_TEST["image"]))
+    assign(r_session, nih=ADJUDICATED_TEST["label"], probability=ADJUDICATED_TEST["probability"])
+    return lambda finding="Pneumothorax": r_json(
+        r_session, f'adjudicated_agreement(data.frame(image = images, label = nih), probability, 0.5, "{path}", "{finding}")')
+
+
+def test_radiologist_agreement_on_the_images_they_read(adjudicated):
+    """Radiologists: i1, i4, i5 positive; NIH: i1, i2, i5. They agree on i1, i3, i5, i6.
+    Against the radiologists the model ranks 8 of 9 pairs right (0.4 < 0.5), against
+    NIH 7 of 9; at 0.5 it finds i1 and i4 (2 of 3) and clears i3 and i6, not i2 at
+    exactly 0.5 (2 of 3)."""
+    out = adjudicated()
+    assert (out["images"], out["expert_positives"], out["nih_positives"]) == (6, 3, 3)
+    assert out["label_agreement"] == pytest.approx(4 / 6)
+    assert out["auroc_vs_expert"] == pytest.approx(8 / 9) and out["auroc_vs_nih"] == pytest.approx(7 / 9)
+    assert out["sensitivity_vs_expert"] == pytest.approx(2 / 3) and out["specificity_vs_expert"] == pytest.approx(2 / 3)
+    expert = np.array([1, 0, 0, 1, 1, 0])
+    assert out["auroc_vs_expert"] == pytest.approx(roc_auc_score(expert, ADJUDICATED_TEST["probability"][:6]))
+
+
+def test_radiologist_agreement_reads_the_findings_column(adjudicated):
+    out = adjudicated("Effusion")  # radiologists: i1 and i3; with NIH's label they agree on i1, i4, i6
+    assert out["expert_positives"] == 2 and out["label_agreement"] == pytest.approx(3 / 6)
+    with pytest.raises(RRuntimeError, match="lacks the 'Image Index' and 'Nodule' columns"):
+        adjudicated("Nodule")
+
+
+# ---------------------------------------------------------------------------
+# The report's text: its metrics table and conclusions, run from report.qmd itself
+# on the hand-built test predictions, against numbers formatted here.
+
+
+def report_chunk(label):
+    text = (ROOT / "report.qmd").read_text()
+    code = re.search(rf"```{{r}}\n#\| label: {label}\n(.*?)\n```", text, re.S)
+    assert code, f"report.qmd has no chunk {label}"
+    return "\n".join(line for line in code.group(1).splitlines() if not line.startswith("#|"))
+
+
+@pytest.fixture(scope="module")
+def report_text(r_session):
+    """The metrics table (kable's markdown lines) and the conclusions' first sentence."""
+    percent = re.search(r"^percent <- .*$", (ROOT / "report.qmd").read_text(), re.M).group(0)  # from the evaluate chunk
+    assign(r_session, test_labels=TEST_LABELS, test_scores=TEST_SCORES, test_patients=TEST_PATIENTS,
+           baseline_test_scores=BASELINE_TEST_SCORES)
+    r_session.assign("seed", SEED)
+    r_session.assign("threshold", VALIDATION_YOUDEN_THRESHOLD)
+    r_session.assign("baseline_threshold", 0.425)
+    r_session.assign("table_code", percent + "\n" + report_chunk("metrics-table"))
+    r_session.assign("conclusions_code", report_chunk("conclusions"))
+    out = r_json(r_session, """local({
+      evaluated <- function(scores, threshold) c(binary_metrics(test_labels, scores, threshold),
+        patient_bootstrap(test_labels, scores, test_patients, threshold, 2000L, seed))
+      m <- evaluated(test_scores, threshold)
+      main <- list(evaluated_epoch = 2L, weights_loaded = list(source = "none"))
+      results <- list(baseline = list(metrics = evaluated(baseline_test_scores, baseline_threshold)))
+      p <- list(model = "cnn")
+      finding <- list(es_lower = "neumotórax")
+      is_demo <- FALSE
+      table <- eval(parse(text = table_code))
+      list(table = as.character(table), conclusions = paste(capture.output(eval(parse(text = conclusions_code))), collapse = " "))
+    })""")
+    rows = {}
+    for line in out["table"]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 4 and not set(cells[0]) <= set(":-"):
+            rows[cells[0]] = cells[1:]
+    return rows, " ".join(out["table"]), " ".join(out["conclusions"].split())
+
+
+def interval_text(interval, fmt="{:.3f}"):
+    return f"{fmt.format(interval[0])}–{fmt.format(interval[1])}"
+
+
+def percent_text(interval):
+    return interval_text(100 * np.asarray(interval), "{:.1f} %")
+
+
+def test_report_table_shows_each_measure_with_its_counts_and_intervals(report_text, r_session):
+    rows, _, _ = report_text
+    auroc, delong = fast_delong(TEST_LABELS, TEST_SCORES)
+    boot = replayed_patient_bootstrap(r_session, TEST_LABELS, TEST_SCORES, TEST_PATIENTS,
+                                      VALIDATION_YOUDEN_THRESHOLD, 2000, SEED)
+    assert rows == {
+        "Medida": ["Valor", "IC 95 % DeLong (imágenes independientes)", "IC 95 % bootstrap por paciente"],
+        "AUROC": [f"{auroc:.3f}", interval_text(delong), interval_text(boot["auroc"])],
+        "Exactitud": ["54.5 %", "–", "–"],
+        "Sensibilidad": ["40.0 % (2/5)", "–", percent_text(boot["sensitivity"])],
+        "Especificidad": ["66.7 % (4/6)", "–", percent_text(boot["specificity"])],
+        "Prevalencia de neumotórax en test": ["45.5 % (5/11)", "–", "–"],
+        "Valor predictivo positivo": ["50.0 % (2/4)", "–", "–"],
+        "Valor predictivo negativo": ["57.1 % (4/7)", "–", "–"],
+        "Brier": [f"{brier_score_loss(TEST_LABELS, TEST_SCORES):.3f}", "–", "–"],
+        "Umbral (de validación)": ["0.575", "–", "–"],
+    }
+
+
+def test_report_table_caption_counts_images_and_patients(report_text):
+    _, table, _ = report_text
+    assert "Modelo `cnn` en test (5 imágenes con neumotórax, 6 sin hallazgos, de 7 pacientes; época 2)." in table
+
+
+def test_conclusions_quote_the_auroc_both_intervals_and_the_rates(report_text, r_session):
+    _, _, conclusions = report_text
+    auroc, delong = fast_delong(TEST_LABELS, TEST_SCORES)
+    boot = replayed_patient_bootstrap(r_session, TEST_LABELS, TEST_SCORES, TEST_PATIENTS,
+                                      VALIDATION_YOUDEN_THRESHOLD, 2000, SEED)
+    baseline = replayed_patient_bootstrap(r_session, TEST_LABELS, BASELINE_TEST_SCORES, TEST_PATIENTS, 0.425, 2000, SEED)
+    assert conclusions.startswith(
+        f"Con 11 imágenes de test de 7 pacientes que el modelo nunca vio, el modelo `cnn` (pesos de la época 2) "
+        f"alcanza un AUROC de **{auroc:.3f}** (IC 95 %: {interval_text(boot['auroc'])} por bootstrap por paciente; "
+        f"{interval_text(delong)} por DeLong) y, con el umbral fijado en validación, una sensibilidad del 40 % "
+        f"(IC 95 % por paciente: {percent_text(boot['sensitivity'])}) y una especificidad del 67 % "
+        f"({percent_text(boot['specificity'])}); la red densa del original, entrenada igual y sobre la misma "
+        f"partición, se queda en un AUROC de {roc_auc_score(TEST_LABELS, BASELINE_TEST_SCORES):.3f} "
+        f"({interval_text(baseline['auroc'])} por paciente)."), conclusions
+
+
+def test_data_text_gives_the_test_and_eligible_prevalence(r_session):
+    text = r_session("""split_integrity_text(
+      list(train = list(images = 70, positives = 30), validation = list(images = 15, positives = 5),
+           test = list(images = 16, positives = 6)),
+      list(images_with_unknown_patient = 0, patient_sources = list(metadata = 101), identical_images_across_splits = list()),
+      400L, "neumotórax")""")[0]
+    assert text.startswith(  # 6/16 = 37.5 %, 41/101 = 40.59 %
+        "El límite de 400 imágenes por clase solo se aplica a entrenamiento y validación: el test conserva todas sus "
+        "imágenes, 6 de 16 con neumotórax (37.5 %), la prevalencia de los datos elegibles (41 de 101, 40.6 %).")
