@@ -298,6 +298,16 @@ def test_comparison_rows_publish_each_models_own_numbers(published, r_session):
     assert rows["cnn"]["auroc"] == metrics["auroc"]
 
 
+def test_youden_rule_maximises_j_not_closeness_to_the_top_left_corner(r_session):
+    """Cut at 0.73: sensitivity 3/6, specificity 6/6, J = 0.5, the only maximum. The cut
+    at 0.5 (4/6 and 4/6, J = 1/3) is nearer the ROC plot's top-left corner."""
+    labels = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
+    scores = [0.69, 0.31, 0.62, 0.46, 0.23, 0.15, 0.92, 0.54, 0.08, 0.77, 0.85, 0.38]
+    assert youden_best(labels, scores) == pytest.approx((0.69 + 0.77) / 2)
+    assign(r_session, labels=labels, scores=scores)
+    assert r_session("choose_threshold(labels, scores)")[0] == pytest.approx(0.73, abs=1e-12)
+
+
 def test_sensitivity_rule_takes_the_highest_validation_threshold_reaching_the_target(r_session):
     """All five validation positives (target 0.9 of 5) are kept only below 0.35: the
     cut between 0.3 and 0.35, not Youden's 0.575."""
