@@ -434,24 +434,35 @@ def report_text(r_session):
     r_session.assign("baseline_threshold", 0.425)
     r_session.assign("table_code", percent + "\n" + report_chunk("metrics-table"))
     r_session.assign("conclusions_code", report_chunk("conclusions"))
+    r_session.assign("comparison_code", report_chunk("comparison"))
     out = r_json(r_session, """local({
       evaluated <- function(scores, threshold) c(binary_metrics(test_labels, scores, threshold),
         patient_bootstrap(test_labels, scores, test_patients, threshold, 2000L, seed))
       m <- evaluated(test_scores, threshold)
       main <- list(evaluated_epoch = 2L, weights_loaded = list(source = "none"))
-      results <- list(baseline = list(metrics = evaluated(baseline_test_scores, baseline_threshold)))
+      model <- function(name, metrics, parameters) list(name = name, metrics = metrics, parameters = parameters,
+        history = data.frame(epoch = 1:3), evaluated_epoch = 2L, seconds = 12.4)
+      results <- list(cnn = model("cnn", m, 123456L),
+                      baseline = model("baseline", evaluated(baseline_test_scores, baseline_threshold), 7890123L))
       p <- list(model = "cnn")
       finding <- list(es_lower = "neumotórax")
       is_demo <- FALSE
       table <- eval(parse(text = table_code))
-      list(table = as.character(table), conclusions = paste(capture.output(eval(parse(text = conclusions_code))), collapse = " "))
+      list(table = as.character(table), comparison = as.character(eval(parse(text = comparison_code))),
+           conclusions = paste(capture.output(eval(parse(text = conclusions_code))), collapse = " "))
     })""")
+    return (kable_rows(out["table"]), " ".join(out["table"]), " ".join(out["conclusions"].split()),
+            kable_rows(out["comparison"]))
+
+
+def kable_rows(lines):
+    """A markdown table as {first cell: other cells}, the header included, the rule left out."""
     rows = {}
-    for line in out["table"]:
+    for line in (line for line in lines if line.startswith("|")):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if len(cells) == 4 and not set(cells[0]) <= set(":-"):
+        if not set(cells[0]) <= set(":-"):
             rows[cells[0]] = cells[1:]
-    return rows, " ".join(out["table"]), " ".join(out["conclusions"].split())
+    return rows
 
 
 def interval_text(interval, fmt="{:.3f}"):
@@ -463,7 +474,7 @@ def percent_text(interval):
 
 
 def test_report_table_shows_each_measure_with_its_counts_and_intervals(report_text, r_session):
-    rows, _, _ = report_text
+    rows, _, _, _ = report_text
     auroc, delong = fast_delong(TEST_LABELS, TEST_SCORES)
     boot = replayed_patient_bootstrap(r_session, TEST_LABELS, TEST_SCORES, TEST_PATIENTS,
                                       VALIDATION_YOUDEN_THRESHOLD, 2000, SEED)
@@ -482,12 +493,12 @@ def test_report_table_shows_each_measure_with_its_counts_and_intervals(report_te
 
 
 def test_report_table_caption_counts_images_and_patients(report_text):
-    _, table, _ = report_text
+    _, table, _, _ = report_text
     assert "Modelo `cnn` en test (5 imágenes con neumotórax, 6 sin hallazgos, de 7 pacientes; época 2)." in table
 
 
 def test_conclusions_quote_the_auroc_both_intervals_and_the_rates(report_text, r_session):
-    _, _, conclusions = report_text
+    _, _, conclusions, _ = report_text
     auroc, delong = fast_delong(TEST_LABELS, TEST_SCORES)
     boot = replayed_patient_bootstrap(r_session, TEST_LABELS, TEST_SCORES, TEST_PATIENTS,
                                       VALIDATION_YOUDEN_THRESHOLD, 2000, SEED)
@@ -511,3 +522,18 @@ def test_data_text_gives_the_test_and_eligible_prevalence(r_session):
     assert text.startswith(  # 6/16 = 37.5 %, 41/101 = 40.59 %
         "El límite de 400 imágenes por clase solo se aplica a entrenamiento y validación: el test conserva todas sus "
         "imágenes, 6 de 16 con neumotórax (37.5 %), la prevalencia de los datos elegibles (41 de 101, 40.6 %).")
+
+
+def test_report_comparison_table_shows_each_models_numbers(report_text, r_session):
+    *_, rows = report_text
+    assert rows["Modelo"] == ["Parámetros", "Épocas", "Época evaluada", "Segundos", "AUROC", "IC 95 % DeLong",
+                              "IC 95 % bootstrap por paciente", "Sensibilidad", "Especificidad", "VPP", "VPN", "Brier"]
+    for name, scores, threshold, parameters in (("cnn", TEST_SCORES, VALIDATION_YOUDEN_THRESHOLD, "123.456"),
+                                                ("baseline", BASELINE_TEST_SCORES, 0.425, "7.890.123")):
+        auroc, delong = fast_delong(TEST_LABELS, scores)
+        boot = replayed_patient_bootstrap(r_session, TEST_LABELS, scores, TEST_PATIENTS, threshold, 2000, SEED)
+        tn, fp, fn, tp = confusion_matrix(TEST_LABELS, np.array(scores) >= threshold).ravel()
+        rates = [f"{100 * a / (a + b):.1f} %" for a, b in ((tp, fn), (tn, fp), (tp, fp), (tn, fn))]
+        assert rows[name] == [parameters, "3", "2", "12", f"{auroc:.3f}",
+                              interval_text(delong), interval_text(boot["auroc"]), *rates,
+                              f"{brier_score_loss(TEST_LABELS, scores):.3f}"], name
