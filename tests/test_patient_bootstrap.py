@@ -1,5 +1,6 @@
 """Patient-level (cluster) bootstrap intervals (R/evaluate.R), checked against
-scikit-learn and an independent numpy bootstrap."""
+scikit-learn, an independent numpy bootstrap, and the same statistics recomputed
+with numpy on base R's draws of patients (which must give the published numbers exactly)."""
 
 import json
 
