@@ -19,7 +19,9 @@ from chestxray.cli import main
 from chestxray.folders import read_class_folders
 
 from conftest import NIH_IMAGES, fixture
+from http_faults import FaultyServer
 from test_decoding import decode_by_hand
+from test_download import make_archive, png_bytes
 
 POSITIVE, NEGATIVE = "Pneumothorax", "No Finding"
 
@@ -31,6 +33,23 @@ def run(*args) -> int:
 def tiny_png(path, value=0, side=16):
     Image.fromarray(np.full((side, side), value, dtype=np.uint8)).save(path)
     return path
+
+
+# --- download and extract ------------------------------------------------------------------
+
+def test_download_then_extract_gives_the_served_bytes_and_every_image(tmp_path, capsys):
+    members = {f"images/{i:08d}_000.png": png_bytes(i, size=16) for i in (1, 2, 3)}
+    served = {"images_01.tar.gz": make_archive(members),
+              "Data_Entry_2017_v2020.csv": b"Image Index,Finding Labels,Follow-up #,Patient ID\n00000001_000.png,No Finding,0,1\n",
+              "train_val_list.txt": b"00000001_000.png\n00000002_000.png\n", "test_list.txt": b"00000003_000.png\n"}
+    archives, images = tmp_path / "archives", tmp_path / "images"
+    with FaultyServer(served) as server:
+        assert run("download", "--dest", archives, "--archives", 1, "--base-url", server.url, "--quiet") == 0
+    assert {name: (archives / name).read_bytes() for name in served} == served
+    assert run("extract", "--archives-dir", archives, "--images", images) == 0
+    assert {p.name: p.read_bytes() for p in images.iterdir() if not p.name.startswith(".")} == {
+        name.split("/")[1]: data for name, data in members.items()}
+    assert "images_01.tar.gz: 3 images" in capsys.readouterr().out
 
 
 # --- split -------------------------------------------------------------------------------
