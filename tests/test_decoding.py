@@ -190,3 +190,16 @@ def decode_by_hand(path, side: int) -> np.ndarray:
             grey = (rgba[..., :3] @ LUMA) * rgba[..., 3] / 255
     factor = grey.shape[0] // side
     return grey.reshape(side, factor, side, factor).mean(axis=(1, 3))
+
+
+@pytest.mark.parametrize("side", [16, 24, 48, 80])
+def test_a_jpeg_is_shrunk_by_averaging_its_full_resolution_pixels(tmp_path, side):
+    """As a PNG is: sharp-edged content, where a reduced-scale JPEG decode would differ most."""
+    blocks = np.kron(rng().integers(0, 256, (24, 24)), np.ones((10, 10))).astype(np.uint8)  # 240 px
+    path = tmp_path / "sharp.jpg"
+    Image.fromarray(blocks, "L").save(path, quality=95)
+    with Image.open(path) as image:
+        full = np.asarray(image, dtype=float)  # Pillow's plain decode: the JPEG's own pixels
+    factor = 240 // side
+    expected = full.reshape(side, factor, side, factor).mean(axis=(1, 3))
+    assert_close(load_grey(path, side).astype(int), expected, tolerance=1.5)
