@@ -67,6 +67,11 @@ def _nih_table() -> dict[str, dict[str, str]]:
         return {row["file"]: row for row in csv.DictReader(f)}
 
 
+def nih_sha1(name: str) -> str:
+    """NIH's SHA-1 of one file of its release (an archive, the metadata or a split list)."""
+    return _nih_table()[name]["sha1"]
+
+
 def nih_archives() -> list[Remote]:
     """The 12 archives of the NIH release, with NIH's own URLs and SHA-1s."""
     return [Remote(name, row["url"], row["sha1"], from_nih=True)
