@@ -97,10 +97,9 @@ def test_official_test_images_stay_test_and_nothing_else_does():
 
 def test_prevalence_by_split_names_the_parts_that_drift():
     # 20 images, 4 positive (20 %): train 2 of 8 (25 %, 25 % off), validation and test 1 of 6 (16.7 %, 17 % off)
-    labels = {"train": [1, 1] + [0] * 6, "validation": [1] + [0] * 5, "test": [1] + [0] * 5}
-    table = pd.DataFrame([(label, name) for name, values in labels.items() for label in values],
-                         columns=["label", "split"])
-    found = prevalence_by_split(table)
+    counts = {"train": {"images": 8, "positives": 2}, "validation": {"images": 6, "positives": 1},
+              "test": {"images": 6, "positives": 1}}
+    found = prevalence_by_split(counts)
     assert found["data"] == pytest.approx(0.2)
     assert found["splits"] == pytest.approx({"train": 0.25, "validation": 1 / 6, "test": 1 / 6})
     assert found["drifting"] == ["train"]  # beyond the 20 % tolerance; the others within it

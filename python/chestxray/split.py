@@ -143,15 +143,17 @@ def official_split(table: pd.DataFrame, test_images: set[str], seed: int,
     return out
 
 
-def prevalence_by_split(table: pd.DataFrame) -> dict:
-    """Image-level prevalence of the data and of each split, and the splits whose
-    prevalence drifts from the data's by more than PREVALENCE_DRIFT_TOLERANCE of it."""
-    overall = float(table["label"].mean())
-    by_split = {name: float(table.loc[table["split"] == name, "label"].mean()) for name in SPLITS
-                if (table["split"] == name).any()}
+def prevalence_by_split(counts: dict[str, dict]) -> dict:
+    """Image-level prevalence of the data and of each split, from each split's
+    ``images`` and ``positives`` (as dataset.eligible_counts gives them), and the
+    splits whose prevalence drifts from the data's by more than
+    PREVALENCE_DRIFT_TOLERANCE of it."""
+    present = {name: counts[name] for name in SPLITS if counts.get(name, {}).get("images")}
+    overall = sum(c["positives"] for c in present.values()) / sum(c["images"] for c in present.values())
+    by_split = {name: c["positives"] / c["images"] for name, c in present.items()}
     drifting = [name for name, value in by_split.items()
                 if abs(value - overall) > PREVALENCE_DRIFT_TOLERANCE * overall]
-    return {"data": overall, "splits": by_split, "drifting": drifting}
+    return {"data": overall, "splits": by_split, "drifting": drifting, "tolerance": PREVALENCE_DRIFT_TOLERANCE}
 
 
 def assert_patient_disjoint(table: pd.DataFrame) -> None:
