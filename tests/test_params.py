@@ -13,7 +13,7 @@ from chestxray.metadata import MATCHES
 from chestxray.report_params import allowed_values, definitions
 from conftest import ROOT, copy_project
 
-TYPES = {"choice", "integer", "number", "text", "optional"}
+TYPES = {"choice", "integer", "number", "selection", "text", "optional"}
 
 
 def report_defaults() -> dict:
@@ -32,7 +32,7 @@ def test_every_definition_is_complete():
         assert rule["meaning"].strip(), name
         if rule["type"] == "choice":
             assert allowed_values(name), name
-        if rule["type"] in ("integer", "number"):
+        if rule["type"] in ("integer", "number", "selection"):
             assert rule["min"] < rule["max"], name
 
 
