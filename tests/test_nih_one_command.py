@@ -127,4 +127,5 @@ def test_make_report_with_data_nih_renders_from_a_mirror_of_image_archives_only(
     assert asked == {"images_01.tar.gz"}
     html = (project / "_output" / "report.html").read_text()
     assert "Datos reales del NIH" in html and "nih_metadata/" in html
+    assert "Prevalencia de neumotórax por parte, antes del límite por clase" in html
     assert "Metadata and NIH's official split lists: the package's copies" in done.stderr
