@@ -266,3 +266,16 @@ def test_predict_uses_the_threshold_of_the_model_card(tmp_path, tiny_model, scor
     table = predict(tmp_path, tiny_model, folder, threshold=0.8)
     assert table["predicted_class"].to_dict() == {
         "a_black.png": NEGATIVE, "b_grey.png": NEGATIVE, "c_half.png": NEGATIVE, "d_white.png": "Effusion"}
+
+
+def test_organize_without_metadata_uses_the_packaged_metadata_and_nih_test_list(tmp_path):
+    """On real NIH images with no --metadata: the package's copy of NIH's metadata selects them
+    and NIH's official test list decides the test split (compared with the fixtures' own labels)."""
+    labels = pd.read_csv(NIH_IMAGES / "labels.csv")
+    assert run("organize", "--images", NIH_IMAGES, "--out", tmp_path / "task", "--match", "any") == 0
+    manifest = pd.read_csv(tmp_path / "task" / "manifest.csv")
+    chosen = labels[(labels["pneumothorax_any"] == 1) | (labels["no_finding"] == 1)]
+    assert sorted(manifest["image"]) == sorted(chosen["file"])
+    official = dict(zip(labels["file"], labels["official_split"]))
+    assert all((split == "test") == (official[image] == "test") for image, split in zip(manifest["image"], manifest["split"]))
+    assert (manifest["split"] == "test").any() and (manifest["split"] != "test").any()

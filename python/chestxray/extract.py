@@ -20,8 +20,8 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from .atomic import atomic_path
+from .folders import has_image_suffix
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 CHUNK = 1 << 20
 # What a damaged or non-gzip file raises while it is being read.
 READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)
@@ -75,7 +75,7 @@ def _extract_images(archive: Path, images_dir: Path) -> int:
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:
             check_member(member)
-            if not member.isfile() or not member.name.lower().endswith(IMAGE_SUFFIXES):
+            if not member.isfile() or not has_image_suffix(member.name):
                 continue
             name = PurePosixPath(member.name).name
             if name in written:

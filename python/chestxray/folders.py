@@ -37,9 +37,14 @@ def class_folder_name(label: str) -> str:
     return label.replace(" ", "-")
 
 
+def has_image_suffix(name: str) -> bool:
+    """A PNG or JPEG by its extension, whatever its case."""
+    return name.lower().endswith(IMAGE_SUFFIXES)
+
+
 def is_image_name(name: str) -> bool:
-    """A PNG or JPEG by its name, whatever the case of its extension; hidden files are not images."""
-    return name.lower().endswith(IMAGE_SUFFIXES) and not name.startswith(".")
+    """An image file in a folder: an image suffix, and not hidden (e.g. macOS's ._ files)."""
+    return has_image_suffix(name) and not name.startswith(".")
 
 
 def _list_images(folder: Path) -> list[Path]:
