@@ -38,8 +38,8 @@ def trained_cnn(head: str):
     else:
         model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
         model.compile(keras.optimizers.Adam(0.02), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    images, labels, _ = square_images(128, seed=1)
-    model.fit(images, labels, epochs=30, batch_size=32, verbose=0)
+    images, labels, _ = square_images(96, seed=1)
+    model.fit(images, labels, epochs=20, batch_size=32, verbose=0)
     return model
 
 
