@@ -1,15 +1,13 @@
 """One rule for the evaluated epoch (chestxray.training.BestEpoch, used by
 R/train.R): the checkpoint, the model after training and the reported
-metrics are the weights of the epoch with the highest validation AUROC."""
+metrics are the weights of the epoch with the highest validation AUROC.
+The same rule through R's training run is in tests/test_training_wiring.py."""
 
 import keras
 import numpy as np
-import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
 
 from chestxray.training import BestEpoch
-from conftest import run_r, tiny_training_r
 
 
 def tiny_model():
@@ -46,22 +44,3 @@ def test_best_epoch_is_checkpointed_and_restored(tmp_path, val_aurocs, expected)
     assert all((w == expected).all() for w in model.get_weights())
     assert weights_equal(keras.models.load_model(checkpoint).get_weights(), model.get_weights())
 
-
-def test_trained_model_checkpoint_and_history_agree(tmp_path):
-    """Real training from R: the evaluated epoch is the argmax of the logged
-    validation AUROC; the checkpoint holds the final model's weights; and the
-    final model reproduces that epoch's validation AUROC (so it is not simply
-    the last epoch's model)."""
-    out = run_r(tiny_training_r(tmp_path, 5, tmp_path / "checkpoints" / "best.keras") + f"""
-      tiny$save("{tmp_path}/final.keras")
-      list(history = history, validation_labels = prepared$labels("validation"),
-           validation = predict_probabilities(tiny, prepared$batches("validation", 8L)))
-    """)
-    history = pd.DataFrame(out["history"])
-    evaluated = history.loc[history["evaluated"], "epoch"].tolist()
-    assert len(history) == 5 and len(evaluated) == 1
-    assert evaluated[0] == history["epoch"][int(np.argmax(history["val_auroc"].to_numpy()))]
-    final = keras.models.load_model(tmp_path / "final.keras").get_weights()
-    assert weights_equal(keras.models.load_model(tmp_path / "checkpoints" / "best.keras").get_weights(), final)
-    reproduced = roc_auc_score(out["validation_labels"], out["validation"])
-    assert reproduced == pytest.approx(history.loc[history["evaluated"], "val_auroc"].item(), abs=1e-9)
