@@ -26,7 +26,7 @@ def test_params_are_typed_and_checked(r_session):
         r_session('check_params(list(data = "demo", data_dir = "d", n_per_class = 40, image_size = 64, epochs = 3, batch_size = 8, seed = 1))')
     with pytest.raises(RRuntimeError, match="parameter 'data' is 'web' but must be one of: demo, folder, nih"):
         r_session('check_param("data", "web")')
-    with pytest.raises(RRuntimeError, match="'nih_archives' is 'first' but must be 'all' or archive numbers"):
+    with pytest.raises(RRuntimeError, match="'nih_archives' is 'first' but must be 'all' or numbers from 1 to 12"):
         r_session('check_param("nih_archives", "first")')
     with pytest.raises(RRuntimeError, match="'image_size' is '12.5' but must be an integer from 32 to 512"):
         r_session('check_param("image_size", "12.5")')
