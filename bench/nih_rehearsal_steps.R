@@ -41,6 +41,18 @@ timed("patient bootstrap (2000)", patient_bootstrap(labels, probabilities, test$
                                                    replicates = BOOTSTRAP_REPLICATES, seed = 42L), note)
 timed("subgroup AUROCs", subgroup_auroc(test, probabilities), note)
 pr <- timed("PR curve points", pr_points(labels, probabilities), note)
+# Baseline, measured in the same run: pr_points as it was before 2026-12-05 (one confusion
+# count and one data frame per distinct threshold).
+pr_points_per_threshold <- function(labels, probabilities) {
+  thresholds <- sort(unique(probabilities), decreasing = TRUE)
+  rows <- lapply(thresholds, function(t) {
+    counts <- confusion_counts(labels, probabilities, t)
+    data.frame(recall = ratio(counts$tp, counts$fn), precision = ratio(counts$tp, counts$fp))
+  })
+  rbind(data.frame(recall = 0, precision = 1), do.call(rbind, rows))
+}
+before <- timed("PR curve points: the loop before (baseline)", pr_points_per_threshold(labels, probabilities), note)
+stopifnot(isTRUE(all.equal(before, pr, check.attributes = FALSE)))
 roc <- timed("ROC curve points", roc_points(labels, probabilities), note)
 bins <- timed("calibration bins", calibration_bins(labels, probabilities), note)
 
