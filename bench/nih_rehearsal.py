@@ -3,7 +3,7 @@ NIH's 12 archives (real order and counts), served by a mirror on 127.0.0.1, then
 step of the NIH route timed with its peak memory, at a chosen number of archives.
 
     .venv/bin/python bench/nih_rehearsal.py mirror              # build the 12 archives once
-    nice -n 10 .venv/bin/python bench/nih_rehearsal.py run 1    # every step on archives 1..K
+    nice -n 10 .venv/bin/python bench/nih_rehearsal.py run K    # every step on archives 1..K (K = 1, 4, 12)
     .venv/bin/python bench/nih_rehearsal.py clean               # delete data/bench-nih/
 
 Archive contents: NIH's metadata names sorted and cut into 4,999, 10,000 x 10 and 7,121
@@ -47,9 +47,9 @@ MIRROR = BENCH_DIR / "mirror"
 RESULTS = ROOT / "bench" / "results"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 IMAGE_SIDE = 64
-# The report's parameters for the rehearsal: every eligible image (n_per_class at its
-# maximum), tiny training.
-RENDER_PARAMS = ("n_per_class=100000", f"image_size={IMAGE_SIDE}", "epochs=1", "batch_size=64", "seed=42")
+# The report's parameters for the rehearsal (tiny training; n_per_class from the command line:
+# the test split keeps all its images whatever the cap).
+RENDER_PARAMS = (f"image_size={IMAGE_SIDE}", "epochs=1", "batch_size=64", "seed=42")
 # NIH's archives hold the images sorted by name: images_01 the first 4,999, each of the
 # next ten 10,000, images_12 the last 7,121 (4,999 + 10 x 10,000 + 7,121 = 112,120).
 FIRST, MIDDLE, LAST = 4_999, 10_000, 7_121
@@ -200,7 +200,7 @@ PREDICT = ("import sys, pandas as pd; from chestxray.backend import import_keras
            "p = predict_probability(m, CacheBatches(sys.argv[3], t.cache_row, t.label, 64)); print(len(p), 'test images predicted')")
 
 
-def rehearse(archives: int) -> None:
+def rehearse(archives: int, n_per_class: int) -> None:
     if not (MIRROR / "test_list.txt").exists():
         build_mirror()
     selection = f"1-{archives}" if archives > 1 else "1"
@@ -231,7 +231,8 @@ def rehearse(archives: int) -> None:
 
     project = fresh_project(work / "project")
     render = ["Rscript", "scripts/render.R", "--to", "html", "data=nih", f"nih_dir={nih}", f"nih_archives={selection}",
-              f"nih_base_url={url}", *RENDER_PARAMS]
+              f"nih_base_url={url}", f"n_per_class={n_per_class}", *RENDER_PARAMS]
+    steps.record("render parameters", 0, None, " ".join(render[4:]).replace(str(ROOT) + "/", "").replace(url, "<mirror>"))
     log = steps.run("render (first)", render, cwd=project, log=RESULTS / f"nih_rehearsal-{archives}-first.log")
     record_console(steps, "first render", log)
     with open(project / "report.qmd", "a") as f:
@@ -259,12 +260,13 @@ def main() -> None:
     sub.add_parser("mirror", help="build the 12 archives and the metadata files")
     run = sub.add_parser("run", help="every step on archives 1..K")
     run.add_argument("archives", type=int, choices=range(1, 13), metavar="K")
+    run.add_argument("--n-per-class", type=int, default=2000, help="the report's cap per class in train and validation")
     sub.add_parser("clean", help="delete data/bench-nih/")
     args = parser.parse_args()
     if args.command == "mirror":
         build_mirror()
     elif args.command == "run":
-        rehearse(args.archives)
+        rehearse(args.archives, args.n_per_class)
     else:
         shutil.rmtree(BENCH_DIR, ignore_errors=True)
 

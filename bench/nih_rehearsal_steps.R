@@ -61,7 +61,7 @@ figure <- function(plot) {
   ggplot2::ggsave(path, plot, width = 7, height = 5, dpi = 96)
   unlink(path)
 }
-timed("figures (ROC, PR, calibration)", {
+timed("figures (ROC + PR + calibration)", {
   figure(plot_roc_curve(roc, 0.5, c(0.4, 0.6)))
   figure(plot_pr_curve(pr, mean(labels)))
   figure(plot_calibration(bins, 0.1))
