@@ -25,6 +25,7 @@ import functools
 import gzip
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -147,7 +148,8 @@ class Steps:
             shown = log.read_text()[-3000:] if log else ""
             raise SystemExit(f"step {step} failed ({done.returncode}): {' '.join(command)}\n{shown}")
         seconds, peak_kb = timing.read_text().split()[-2:]
-        self.record(step, float(seconds), int(peak_kb) / 1024)
+        self.last_seconds = float(seconds)
+        self.record(step, self.last_seconds, int(peak_kb) / 1024)
         return log.read_text() if log else ""
 
     def record(self, step: str, seconds: float, peak_mb: float | None, note: str = "") -> None:
@@ -180,12 +182,36 @@ def console_steps(log: str) -> list[tuple[int, str]]:
     return lines
 
 
-def record_console(steps: Steps, label: str, log: str) -> None:
-    """One row per console line: the seconds since the line before it (what that step took)."""
+# What each console line closes, whatever the scale's numbers in it.
+CONSOLE_STEPS = (
+    (r"Report:", "start-up (R; parameters)"),
+    (r"\d+ images \(", "download; extract; organize (+ Keras import)"),
+    (r"Image cache:", "image cache (prepare)"),
+    (r"File hashes", "file hashes"),
+    (r"Split by patient", "split summary"),
+    (r"Training (\w+)", r"\1: data tables and figures; model built"),
+    (r"Reusing (\w+) results", r"\1: reading stored results"),
+    (r"\s*(\w+) epoch", r"\1: training epoch (with validation AUROC)"),
+    (r"(\w+): \d+ epochs in", r"\1: predictions + evaluation (bootstrap; DeLong)"),
+    (r"Outputs in", "figures; subgroups; Grad-CAM; outputs"),
+)
+
+
+def console_label(message: str) -> str:
+    for pattern, label in CONSOLE_STEPS:
+        if match := re.match(pattern, message):
+            return match.expand(label)
+    return message[:40]
+
+
+def record_console(steps: Steps, label: str, log: str, total: float) -> None:
+    """One row per console line: the seconds since the line before it (what that step took),
+    then what came after the last line (the rest of the document and pandoc)."""
     previous = 0
     for at, message in console_steps(log):
-        steps.record(f"{label}: {message.split(':')[0].split(' (')[0][:40]}", at - previous, None, message[:150].replace(",", ";"))
+        steps.record(f"{label}: {console_label(message)}", at - previous, None, message[:150].replace(",", ";"))
         previous = at
+    steps.record(f"{label}: after the last line (rest of the document; pandoc)", total - previous, None)
 
 
 PY = str(PYTHON)
@@ -234,11 +260,11 @@ def rehearse(archives: int, n_per_class: int) -> None:
               f"nih_base_url={url}", f"n_per_class={n_per_class}", *RENDER_PARAMS]
     steps.record("render parameters", 0, None, " ".join(render[4:]).replace(str(ROOT) + "/", "").replace(url, "<mirror>"))
     log = steps.run("render (first)", render, cwd=project, log=RESULTS / f"nih_rehearsal-{archives}-first.log")
-    record_console(steps, "first render", log)
+    record_console(steps, "first render", log, steps.last_seconds)
     with open(project / "report.qmd", "a") as f:
         f.write("\nUna frase añadida al texto: solo cambia la prosa.\n")
     log = steps.run("render (prose edit)", render, cwd=project, log=RESULTS / f"nih_rehearsal-{archives}-prose.log")
-    record_console(steps, "prose-edit render", log)
+    record_console(steps, "prose-edit render", log, steps.last_seconds)
 
     output = project / "_output"
     cache_path = next((project / "data" / "cache" / str(IMAGE_SIDE)).glob("*.npy"))
