@@ -1,10 +1,11 @@
 """The rehearsal's growth table (for BENCHMARKS.md) from bench/results/nih_rehearsal.csv.
 
-    .venv/bin/python bench/nih_rehearsal_table.py [--date 2026-12-05]
+    .venv/bin/python bench/nih_rehearsal_table.py [--until 2026-12-05T13:30Z]
 
 For each step, its seconds and peak memory at each scale, and the seconds per 1,000
 images between consecutive scales (marginal cost): about constant for a step linear in
-images, growing with the scale for a quadratic one. The latest run of each scale is used.
+images, growing with the scale for a quadratic one. The latest run of each scale is used;
+the prose-edit render's console lines stay in the CSV (only its total is shown).
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ RENDERS = ("first render: ", "prose-edit render: ")
 RESULTS = Path(__file__).resolve().parent / "results" / "nih_rehearsal.csv"
 
 
-def latest_runs(rows: list[dict], date_prefix: str) -> dict[int, list[dict]]:
-    """archives -> the rows of the latest run (by its date stamp) of that scale."""
+def latest_runs(rows: list[dict], until: str) -> dict[int, list[dict]]:
+    """archives -> the rows of the latest run (by its date stamp, at the latest ``until``) of that scale."""
     by_scale: dict[int, dict[str, list[dict]]] = {}
     for row in rows:
         render = next((r for r in RENDERS if row["step"].startswith(r)), None)
         if render and row["note"]:  # labelled again: older runs labelled console lines by their first words
             row["step"] = render + console_label(row["note"])
-        if row["date"].startswith(date_prefix):
+        if row["date"] <= until:
             by_scale.setdefault(int(row["archives"]), {}).setdefault(row["date"], []).append(row)
     return {scale: runs[max(runs)] for scale, runs in sorted(by_scale.items())}
 
@@ -39,7 +40,7 @@ def images_of(rows: list[dict]) -> int:
 
 def table(runs: dict[int, list[dict]]) -> str:
     scales = list(runs)
-    steps = list(dict.fromkeys(r["step"] for rows in runs.values() for r in rows if not r["step"].startswith(("disk", "render parameters"))))
+    steps = list(dict.fromkeys(r["step"] for rows in runs.values() for r in rows if not r["step"].startswith(("disk", "render parameters", "prose-edit render: "))))
     lines = ["| step | " + " | ".join(f"{s} archive{'s' if s > 1 else ''}: s (MB)" for s in scales)
              + " | s per 1,000 archive images, " + ", ".join(f"{a}→{b}" for a, b in zip(scales, scales[1:])) + " |",
              "|---|" + "---|" * (len(scales) + 1)]
@@ -61,10 +62,10 @@ def table(runs: dict[int, list[dict]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--date", default="", help="only runs whose date starts with this")
+    parser.add_argument("--until", default="9999", help="only runs started at this date or before (as in the CSV)")
     args = parser.parse_args()
     with open(RESULTS, newline="") as f:
-        runs = latest_runs(list(csv.DictReader(f)), args.date)
+        runs = latest_runs(list(csv.DictReader(f)), args.until)
     print(table(runs))
     for scale, rows in runs.items():
         notes = {r["step"]: r["note"] for r in rows if r["note"]}
