@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/nih_rehearsal_table.py [--until 2026-12-05T13:30Z]
 
-For each step, its seconds and peak memory at each scale, and the seconds per 1,000
-images between consecutive scales (marginal cost): about constant for a step linear in
-images, growing with the scale for a quadratic one. The latest run of each scale is used;
+For each step, its seconds and peak memory at each scale, and its cost per image at the
+largest scale over that at the one before (blank where that step took under 0.5 s there):
+at most about 1 for a step linear in images, the ratio of the images for a quadratic one. The latest run of each scale is used;
 the prose-edit render's console lines stay in the CSV (only its total is shown).
 """
 
@@ -39,24 +39,24 @@ def images_of(rows: list[dict]) -> int:
 
 
 def table(runs: dict[int, list[dict]]) -> str:
+    """Seconds (peak MB) per scale, and the cost per image of the largest scale over the one before it:
+    at most about 1 for a linear step (fixed costs spread thinner), the images' ratio for a quadratic one."""
     scales = list(runs)
-    steps = list(dict.fromkeys(r["step"] for rows in runs.values() for r in rows if not r["step"].startswith(("disk", "render parameters", "prose-edit render: "))))
+    small, large = scales[-2:]
+    quadratic = images_of(runs[large]) / images_of(runs[small])
+    steps = list(dict.fromkeys(r["step"] for rows in runs.values() for r in rows
+                               if not r["step"].startswith(("disk", "render parameters", "prose-edit render: "))))
     lines = ["| step | " + " | ".join(f"{s} archive{'s' if s > 1 else ''}: s (MB)" for s in scales)
-             + " | s per 1,000 archive images, " + ", ".join(f"{a}→{b}" for a, b in zip(scales, scales[1:])) + " |",
+             + f" | cost per image, {large} ÷ {small} archives (quadratic: {quadratic:.1f}) |",
              "|---|" + "---|" * (len(scales) + 1)]
     for step in steps:
-        cells, seconds = [], []
-        for scale in scales:
-            row = next((r for r in runs[scale] if r["step"] == step), None)
-            seconds.append(float(row["seconds"]) if row else None)
-            cells.append("" if row is None else f"{float(row['seconds']):.1f}" + (f" ({row['peak_mb']})" if row["peak_mb"] else ""))
-        marginal = []
-        for (a, ta), (b, tb) in zip(zip(scales, seconds), list(zip(scales, seconds))[1:]):
-            if ta is None or tb is None:
-                marginal.append("")
-            else:
-                marginal.append(f"{1000 * (tb - ta) / (images_of(runs[b]) - images_of(runs[a])):.2f}")
-        lines.append(f"| {step} | " + " | ".join(cells) + " | " + ", ".join(marginal) + " |")
+        found = {scale: next((r for r in runs[scale] if r["step"] == step), None) for scale in scales}
+        cells = ["" if row is None else f"{float(row['seconds']):.1f}" + (f" ({row['peak_mb']})" if row["peak_mb"] else "")
+                 for row in found.values()]
+        growth = ""
+        if found[small] and found[large] and float(found[small]["seconds"]) >= 0.5:
+            growth = f"{(float(found[large]['seconds']) / float(found[small]['seconds'])) / quadratic:.2f}"
+        lines.append(f"| {step} | " + " | ".join(cells) + f" | {growth} |")
     return "\n".join(lines)
 
 
