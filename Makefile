@@ -46,6 +46,8 @@ bench: setup
 	Rscript bench/training_throughput.R
 	.venv/bin/python bench/real_nih_auroc.py
 	bash bench/render_time.sh
+	.venv/bin/python bench/nih_byte_rates.py
+	for k in 1 4 12; do .venv/bin/python bench/nih_rehearsal.py run $$k; done
 
 renv-lock: setup
 	Rscript scripts/write_renv_lock.R
@@ -59,4 +61,4 @@ readme-params: setup
 # training results, benchmark data); never the NIH downloads and extracted images in
 # data/nih (raw data, hours to fetch) nor a user's own image folders.
 clean:
-	rm -rf _output _site data/cache data/demo data/results data/bench-learning
+	rm -rf _output _site data/cache data/demo data/results data/bench-learning data/bench-nih

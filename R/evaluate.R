@@ -128,14 +128,21 @@ roc_points <- function(labels, probabilities) {
   data.frame(specificity = curve$specificities, sensitivity = curve$sensitivities)
 }
 
-# Precision-recall pairs at every distinct threshold, plus the prevalence line.
+# Precision-recall pairs at every distinct threshold (highest first), after the point
+# (recall 0, precision 1). Counted with cumulative sums over the images sorted by
+# probability: one confusion count per threshold would be quadratic (thousands of
+# distinct probabilities on NIH's test split).
 pr_points <- function(labels, probabilities) {
-  thresholds <- sort(unique(probabilities), decreasing = TRUE)
-  rows <- lapply(thresholds, function(t) {
-    counts <- confusion_counts(labels, probabilities, t)
-    data.frame(recall = ratio(counts$tp, counts$fn), precision = ratio(counts$tp, counts$fp))
-  })
-  rbind(data.frame(recall = 0, precision = 1), do.call(rbind, rows))
+  order_desc <- order(probabilities, decreasing = TRUE)
+  sorted <- probabilities[order_desc]
+  positive <- labels[order_desc] == 1
+  tp <- cumsum(positive)
+  fp <- cumsum(!positive)
+  last_of_tie <- c(sorted[-1] != sorted[-length(sorted)], TRUE)  # images at or above each threshold
+  tp <- tp[last_of_tie]
+  fp <- fp[last_of_tie]
+  recall <- if (any(positive)) tp / sum(positive) else rep(NA_real_, length(tp))
+  rbind(data.frame(recall = 0, precision = 1), data.frame(recall = recall, precision = tp / (tp + fp)))
 }
 
 # Reliability: observed positive rate against mean predicted probability in

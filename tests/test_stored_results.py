@@ -135,7 +135,7 @@ def test_make_clean_removes_all_derived_data_but_not_the_nih_downloads(tmp_path)
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     derived = ["_output/report.html", "_site/index.html", "data/cache/48/x.npy", "data/cache/content-sha256.json",
                "data/demo/n24-seed7/Pneumothorax/a.png", "data/results/cnn-0123456789abcdef/model.keras",
-               "data/bench-learning/x"]
+               "data/bench-learning/x", "data/bench-nih/mirror/images_01.tar.gz"]
     raw = ["data/nih/archives/images_01.tar.gz", "data/nih/images/00000001_000.png", "data/mine/Pneumothorax/a.png"]
     for name in derived + raw:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
+from . import console
 from .atomic import atomic_path
 from .images import DECODER_VERSION, ImageReadError, check_image_size, load_grey
 
@@ -54,6 +56,13 @@ def _identity(path: str) -> tuple[int, int]:
     except (OSError, ValueError):  # ValueError: a NUL byte in the path
         return -1, -1
     return stat.st_size, stat.st_mtime_ns
+
+
+def progress_bar(total: int, unit: str, desc: str, initial: int = 0) -> tqdm:
+    """Count, rate and ETA of a long step on the console; shown on a terminal only (not in
+    logs or tests), redrawn at most every 2 s, cleared when done (a step line follows)."""
+    return tqdm(total=total, initial=initial, unit=unit, desc=desc, file=console.stream(), disable=None,
+                mininterval=2, leave=False)
 
 
 class CacheBuildError(RuntimeError):
@@ -165,11 +174,13 @@ def _build(paths: list[str], size: int, folder: Path, key: str, workers: int) ->
     row_bytes = size * size
     done = set(progress["done"])
     jobs = [(s, paths[s : s + CHUNK], size) for s in range(0, len(paths), CHUNK) if s not in done]
-    with open(partial, "r+b") as out:
+    left = sum(len(job[1]) for job in jobs)
+    with open(partial, "r+b") as out, progress_bar(len(paths), "image", f"Decoding at {size} px", len(paths) - left) as bar:
         out.truncate(offset + len(paths) * row_bytes)
 
         def store(results) -> None:
             for start, block, errors in results:
+                bar.update(len(block))
                 out.seek(offset + start * row_bytes)
                 out.write(block.tobytes())
                 for _, reason in errors:
