@@ -47,3 +47,59 @@ def test_cache_build_and_file_hashes_show_count_and_eta_on_a_terminal(monkeypatc
 
 def test_progress_bars_stay_out_of_logs(monkeypatch, tmp_path):
     assert long_steps_console(monkeypatch, tmp_path, io.StringIO()) == ""
+
+
+def test_extraction_shows_how_far_through_the_archive_it_is(monkeypatch, tmp_path):
+    """Extracting one of NIH's 4 GB archives takes minutes: a terminal sees the compressed
+    bytes read so far out of the archive's size, with the time left."""
+    import os
+    from chestxray.extract import extract_archive
+    from test_download import make_archive
+
+    # incompressible members, so the archive is large enough for the bar to move
+    archive = tmp_path / "images_01.tar.gz"
+    archive.write_bytes(make_archive({f"images/{i:08d}_000.png": os.urandom(200_000) for i in range(20)}))
+    terminal = Terminal()
+    monkeypatch.setattr(console, "stream", lambda: terminal)
+    assert extract_archive(archive, tmp_path / "images") == 20
+    shown = terminal.getvalue()
+    assert "Extracting images_01.tar.gz:" in shown and "<?" in shown  # elapsed < time left
+    assert f"/{archive.stat().st_size / 1024 / 1024:.2f}M" in shown  # of the archive's own size
+
+    class Recorder:  # the bar as extraction drives it: it must move through the whole archive
+        def __init__(self, total, *args, **kwargs):
+            self.total, self.n, self.updates = total, 0, 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            bars.append(self)
+
+        def update(self, n):
+            self.n, self.updates = self.n + n, self.updates + (n > 0)
+
+    bars = []
+    monkeypatch.setattr("chestxray.extract.progress_bar", Recorder)
+    extract_archive(archive, tmp_path / "again")
+    assert bars[0].updates >= 3 and 0.5 * bars[0].total < bars[0].n <= bars[0].total
+
+
+@pytest.mark.parametrize("seconds, text", [(4.6, "5 s"), (59, "59 s"), (200, "3 min 20 s"), (7500, "2 h 05 min")])
+def test_durations_read_as_a_person_would_say_them(seconds, text):
+    assert console.duration(seconds) == text
+
+
+def test_each_epoch_line_says_its_time_and_the_most_left(monkeypatch):
+    from types import SimpleNamespace
+    from chestxray.training import ConsoleProgress
+
+    lines, clock = [], iter([0.0, 100.0, 130.0, 160.0, 190.0])  # made, training begins, three epochs end
+    monkeypatch.setattr("chestxray.training.time", SimpleNamespace(monotonic=lambda: next(clock)))
+    monkeypatch.setattr("chestxray.training.step", lines.append)
+    progress = ConsoleProgress("cnn", epochs=20)
+    progress.on_train_begin()
+    for epoch in range(3):
+        progress.on_epoch_end(epoch, {"loss": 0.5, "val_loss": 0.6, "val_auroc": 0.7})
+    assert lines[0].endswith("validation AUROC 0.700 (30 s per epoch, at most 9 min 30 s left)")
+    assert lines[2].startswith("  cnn epoch 3/20:") and lines[2].endswith("(30 s per epoch, at most 8 min 30 s left)")

@@ -30,9 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
-
-from . import console
+from .console import progress_bar
 from .atomic import atomic_path
 from .images import DECODER_VERSION, ImageReadError, check_image_size, load_grey
 
@@ -56,13 +54,6 @@ def _identity(path: str) -> tuple[int, int]:
     except (OSError, ValueError):  # ValueError: a NUL byte in the path
         return -1, -1
     return stat.st_size, stat.st_mtime_ns
-
-
-def progress_bar(total: int, unit: str, desc: str, initial: int = 0) -> tqdm:
-    """Count, rate and ETA of a long step on the console; shown on a terminal only (not in
-    logs or tests), redrawn at most every 2 s, cleared when done (a step line follows)."""
-    return tqdm(total=total, initial=initial, unit=unit, desc=desc, file=console.stream(), disable=None,
-                mininterval=2, leave=False)
 
 
 class CacheBuildError(RuntimeError):

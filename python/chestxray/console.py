@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
+from tqdm.auto import tqdm
+
 STARTED = time.monotonic()
 
 
@@ -26,3 +28,21 @@ def stream():
 
 def step(message: str) -> None:
     print(f"[{elapsed(time.monotonic() - STARTED)}] {message}", file=stream(), flush=True)
+
+
+def progress_bar(total: int, unit: str, desc: str, initial: int = 0, scale: bool = False) -> tqdm:
+    """Count, rate and ETA of a long step on the console; shown on a terminal only (not in
+    logs or tests), redrawn at most every 2 s, cleared when done (a step line follows).
+    ``scale``: counts are bytes, shown as kB, MB, GB."""
+    return tqdm(total=total, initial=initial, unit=unit, desc=desc, file=stream(), disable=None,
+                mininterval=2, leave=False, unit_scale=scale, unit_divisor=1024 if scale else 1000)
+
+
+def duration(seconds: float) -> str:
+    """A duration for a person: '45 s', '3 min 20 s', '2 h 05 min'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

@@ -17,7 +17,8 @@ import pandas as pd
 
 from . import DEFAULT_FINDING
 from .atomic import atomic_path
-from .cache import build_cache, progress_bar
+from .cache import build_cache
+from .console import progress_bar
 from .console import step
 from .files import sha256_of
 from .folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders

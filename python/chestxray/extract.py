@@ -20,6 +20,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from .atomic import atomic_path
+from .console import progress_bar
 from .folders import has_image_suffix
 
 CHUNK = 1 << 20
@@ -72,8 +73,11 @@ def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -
 
 def _extract_images(archive: Path, images_dir: Path) -> int:
     written: dict[str, str] = {}  # image file name -> member it came from
-    with tarfile.open(archive, "r:gz") as tar:
+    with tarfile.open(archive, "r:gz") as tar, \
+            progress_bar(archive.stat().st_size, "B", f"Extracting {archive.name}", scale=True) as bar:
+        compressed = tar.fileobj.fileobj  # the .tar.gz file under gzip: how far through it we are
         for member in tar:
+            bar.update(compressed.tell() - bar.n)
             check_member(member)
             if not member.isfile() or not has_image_suffix(member.name):
                 continue

@@ -4,12 +4,13 @@ and the check that a model and the images it is given have the same size."""
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from .backend import import_keras
-from .console import step
+from .console import duration, step
 
 keras = import_keras()
 
@@ -66,7 +67,8 @@ class ValidationAUROC(keras.callbacks.Callback):
 
 
 class ConsoleProgress(keras.callbacks.Callback):
-    """One console line per epoch: the model, the epoch, the losses and the validation AUROC.
+    """One console line per epoch: the model, the epoch, the losses and the validation AUROC,
+    with the time per epoch and the most left (early stopping may end sooner).
 
     Placed after ValidationAUROC so the AUROC is in the logs.
     """
@@ -75,12 +77,19 @@ class ConsoleProgress(keras.callbacks.Callback):
         super().__init__()
         self.name = name
         self.epochs = int(epochs)
+        self.started = time.monotonic()
+
+    def on_train_begin(self, logs=None):
+        self.started = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        step(f"  {self.name} epoch {epoch + 1}/{self.epochs}: loss {logs.get('loss', float('nan')):.3f}, "
+        done = epoch + 1
+        per_epoch = (time.monotonic() - self.started) / done
+        left = f", at most {duration(per_epoch * (self.epochs - done))} left" if done < self.epochs else ""
+        step(f"  {self.name} epoch {done}/{self.epochs}: loss {logs.get('loss', float('nan')):.3f}, "
              f"validation loss {logs.get('val_loss', float('nan')):.3f}, "
-             f"validation AUROC {logs.get('val_auroc', float('nan')):.3f}")
+             f"validation AUROC {logs.get('val_auroc', float('nan')):.3f} ({duration(per_epoch)} per epoch{left})")
 
 
 class BestEpoch(keras.callbacks.Callback):
