@@ -14,6 +14,7 @@ from rpy2.robjects.vectors import FloatVector, IntVector, StrVector
 from scipy.stats import norm, rankdata
 from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
 
+from chestxray.split import prevalence_by_split
 from conftest import ROOT
 from test_patient_bootstrap import replayed_patient_bootstrap
 
@@ -514,14 +515,23 @@ def test_conclusions_quote_the_auroc_both_intervals_and_the_rates(report_text, r
 
 
 def test_data_text_gives_the_test_and_eligible_prevalence(r_session):
-    text = r_session("""split_integrity_text(
+    counts = {"train": {"images": 70, "positives": 30}, "validation": {"images": 15, "positives": 5},
+              "test": {"images": 16, "positives": 6}}
+    prevalence = prevalence_by_split(counts)
+    r_list = lambda d: "list(" + ", ".join(f"{k} = {v!r}" for k, v in d.items()) + ")"
+    text = r_session(f"""split_integrity_text(
       list(train = list(images = 70, positives = 30), validation = list(images = 15, positives = 5),
            test = list(images = 16, positives = 6)),
       list(images_with_unknown_patient = 0, patient_sources = list(metadata = 101), identical_images_across_splits = list()),
-      400L, "neumotórax")""")[0]
-    assert text.startswith(  # 6/16 = 37.5 %, 41/101 = 40.59 %
+      400L, "neumotórax",
+      list(data = {prevalence['data']!r}, splits = {r_list(prevalence['splits'])}, drifting = list(),
+           tolerance = {prevalence['tolerance']!r}))""")[0]
+    assert prevalence["drifting"] == []  # |30/70 - 41/101|, |5/15 - 41/101|, |6/16 - 41/101| are all < 0.2 * 41/101
+    assert text.startswith(  # 30/70 = 42.86 %, 5/15 = 33.33 %, 6/16 = 37.5 %, 41/101 = 40.59 %
         "El límite de 400 imágenes por clase solo se aplica a entrenamiento y validación: el test conserva todas sus "
-        "imágenes, 6 de 16 con neumotórax (37.5 %), la prevalencia de los datos elegibles (41 de 101, 40.6 %).")
+        "imágenes, 6 de 16 con neumotórax. Prevalencia de neumotórax por parte, antes del límite por clase: "
+        "entrenamiento 42.9 %, validación 33.3 %, test 37.5 %; en los datos elegibles, 40.6 %. "
+        "Ninguna parte se aparta más de un 20 % de la prevalencia de los datos."), text
 
 
 def test_report_comparison_table_shows_each_models_numbers(report_text, r_session):
