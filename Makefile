@@ -7,7 +7,7 @@
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup report pdf notebook site test bench renv-lock readme-params clean
+.PHONY: setup report pdf notebook site test bench mutation renv-lock readme-params clean
 
 setup:
 	@bash scripts/setup.sh
@@ -46,6 +46,13 @@ bench: setup
 	Rscript bench/training_throughput.R
 	.venv/bin/python bench/real_nih_auroc.py
 	bash bench/render_time.sh
+
+# Mutation testing against the fast tier (TESTING.md): mutmut over the Python modules
+# that compute or train, then the declared edits to R/; about an hour on 2 cores.
+mutation: setup
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	nice -n 10 .venv/bin/python scripts/mutate_py.py
+	nice -n 10 .venv/bin/python scripts/mutate_r.py
 
 renv-lock: setup
 	Rscript scripts/write_renv_lock.R
