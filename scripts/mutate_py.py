@@ -48,9 +48,13 @@ def lay_out_stage(all_modules: bool) -> None:
         target = STAGE / re.sub(r"^python/", "src/", name)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
+    settings = (STAGE / "setup.cfg").read_text(encoding="utf-8")
     if all_modules:  # drop only_mutate: every module of the package
-        settings = (STAGE / "setup.cfg").read_text(encoding="utf-8")
-        (STAGE / "setup.cfg").write_text(re.sub(r"\nonly_mutate =\n(    .*\n)+", "\n", settings), encoding="utf-8")
+        settings = re.sub(r"\nonly_mutate =\n(    .*\n)+", "\n", settings)
+    # What the tests read beside the package (R/, report.qmd, .github/, ...), whatever the branch holds.
+    top_level = sorted({name.split("/")[0] for name in git_files(ROOT)} - {"python", "tests", "setup.cfg"})
+    settings = settings.replace("[mutmut]\n", "[mutmut]\nalso_copy =\n" + "".join(f"    {n}\n" for n in top_level), 1)
+    (STAGE / "setup.cfg").write_text(settings, encoding="utf-8")
     mutants = STAGE / "mutants"
     mutants.mkdir()
     (mutants / "python").symlink_to("src")
