@@ -7,7 +7,7 @@
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup report pdf notebook site test bench renv-lock readme-params clean
+.PHONY: setup report pdf notebook site test bench mutation renv-lock readme-params clean
 
 setup:
 	@bash scripts/setup.sh
@@ -48,6 +48,13 @@ bench: setup
 	bash bench/render_time.sh
 	.venv/bin/python bench/nih_byte_rates.py
 	for k in 1 4 12; do .venv/bin/python bench/nih_rehearsal.py run $$k; done
+
+# Mutation testing against the fast tier (TESTING.md): mutmut over the Python modules
+# that compute or train, then the declared edits to R/; about an hour on 2 cores.
+mutation: setup
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	nice -n 10 .venv/bin/python scripts/mutate_py.py
+	nice -n 10 .venv/bin/python scripts/mutate_r.py
 
 renv-lock: setup
 	Rscript scripts/write_renv_lock.R

@@ -1,0 +1,140 @@
+"""Mutation testing of python/chestxray with mutmut 3, on the fast test tier.
+
+    nice -n 10 .venv/bin/python scripts/mutate_py.py                        # the compute/train modules
+    nice -n 10 .venv/bin/python scripts/mutate_py.py 'chestxray.split.*'    # some functions' mutants only
+    nice -n 10 .venv/bin/python scripts/mutate_py.py --report               # table + CSV of the last run
+
+mutmut names modules after their path and strips only a leading src/, so the
+project is laid out for it in .mutmut/ (git-ignored): python/ copied to src/, the
+rest of the project beside it, the settings from setup.cfg's [mutmut] section.
+mutmut copies that into .mutmut/mutants/ and mutates the copy; there python/ is a
+link to the mutated src/ and .venv a link to the project's, so the tests, R (which
+puts <project>/python on PYTHONPATH) and every subprocess import the mutants.
+Results: a table per module and bench/results/mutation_py.csv (one row per mutant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGE = ROOT / ".mutmut"
+DEFAULT_CSV = ROOT / "bench" / "results" / "mutation_py.csv"
+MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
+
+# Mutants no test can tell from the original, with the reason (keys: mutmut's names).
+EQUIVALENT: dict[str, str] = {}
+
+
+def git_files(root: Path) -> list[str]:
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root, check=True,
+                            capture_output=True, text=True).stdout.split("\0")
+    return [name for name in listed if name and (root / name).is_file()]
+
+
+def lay_out_stage(all_modules: bool) -> None:
+    """A fresh .mutmut/: the project with python/ as src/, and mutants/ prepared with its links."""
+    shutil.rmtree(STAGE, ignore_errors=True)
+    for name in git_files(ROOT):
+        target = STAGE / re.sub(r"^python/", "src/", name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    settings = (STAGE / "setup.cfg").read_text(encoding="utf-8")
+    if all_modules:  # drop only_mutate: every module of the package
+        settings = re.sub(r"\nonly_mutate =\n(    .*\n)+", "\n", settings)
+    # What the tests read beside the package (R/, report.qmd, .github/, ...), whatever the branch holds.
+    top_level = sorted({name.split("/")[0] for name in git_files(ROOT)} - {"python", "tests", "setup.cfg"})
+    settings = settings.replace("[mutmut]\n", "[mutmut]\nalso_copy =\n" + "".join(f"    {n}\n" for n in top_level), 1)
+    (STAGE / "setup.cfg").write_text(settings, encoding="utf-8")
+    mutants = STAGE / "mutants"
+    mutants.mkdir()
+    (mutants / "python").symlink_to("src")
+    (mutants / ".venv").symlink_to(ROOT / ".venv")
+
+
+def run_mutmut(names: list[str], max_children: int) -> int:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MUTANT_UNDER_TEST")}
+    return subprocess.run([str(MUTMUT), "run", "--max-children", str(max_children), *names], cwd=STAGE,
+                          env=env).returncode
+
+
+def mutant_results() -> list[dict]:
+    """One row per mutant of the last run: module, function, mutant, status, and the diff of each survivor."""
+    shown = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=STAGE, check=True, capture_output=True,
+                           text=True).stdout
+    rows = []
+    for name, status in re.findall(r"^\s+(\S+__mutmut_\d+): (.+)$", shown, re.MULTILINE):
+        module, _, function = name.partition("__mutmut_")[0].rpartition(".")
+        row = {"module": module, "function": function.removeprefix("x_").replace("ǁ", "."), "mutant": name,
+               "status": "equivalent" if name in EQUIVALENT else status, "equivalent_because": EQUIVALENT.get(name, ""),
+               "diff": ""}
+        if status == "survived":
+            diff = subprocess.run([str(MUTMUT), "show", name], cwd=STAGE, capture_output=True, text=True).stdout
+            row["diff"] = " | ".join(line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+        rows.append(row)
+    return rows
+
+
+STATUSES = ["killed", "timeout", "survived", "no tests", "equivalent"]
+
+
+def summary_table(rows: list[dict]) -> str:
+    """Markdown table per module; score = (killed + timeout) / (all but equivalent and not run)."""
+    lines = ["| module | " + " | ".join(STATUSES) + " | other | score |", "|---" * (len(STATUSES) + 3) + "|"]
+    for module in sorted({r["module"] for r in rows}) + ["all"]:
+        counts = Counter(r["status"] for r in rows if module in ("all", r["module"]))
+        other = sum(n for s, n in counts.items() if s not in STATUSES)
+        counted = sum(counts[s] for s in STATUSES if s != "equivalent")
+        score = f"{100 * (counts['killed'] + counts['timeout']) / counted:.0f} %" if counted else "-"
+        lines.append(f"| {module} | " + " | ".join(str(counts[s]) for s in STATUSES) + f" | {other} | {score} |")
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name("." + path.name + ".partial")
+    with partial.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    partial.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="mutmut mutant names or patterns, e.g. 'chestxray.split.*'")
+    parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument("--resume", action="store_true", help="keep .mutmut/ and its results (same code only)")
+    parser.add_argument("--all-modules", action="store_true", help="every module, not only setup.cfg's only_mutate")
+    parser.add_argument("--report", action="store_true", help="only print and write the last run's results")
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help=f"results (default {DEFAULT_CSV.relative_to(ROOT)})")
+    args = parser.parse_args(argv)
+    if not MUTMUT.exists():
+        raise SystemExit(f"mutate_py: {MUTMUT} is missing: .venv/bin/pip install -r requirements-dev.txt")
+    started = time.monotonic()
+    if not args.report:
+        if not args.resume:
+            lay_out_stage(args.all_modules)
+        code = run_mutmut(args.names, args.max_children)
+        if code != 0:
+            raise SystemExit(f"mutate_py: mutmut run exited with {code}")
+    rows = mutant_results()
+    if not rows:
+        raise SystemExit("mutate_py: mutmut reports no mutants")
+    write_csv(rows, args.csv)
+    print(summary_table(rows))
+    print(f"{len(rows)} mutants in {(time.monotonic() - started) / 60:.1f} min; results in {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,365 @@
+"""Mutation testing for the R code (no R mutation package is installable here).
+
+A declared list of realistic edits to R/*.R, each applied alone to a temporary copy
+of the project (never to the working tree), then the fast tests that call that R
+file's functions are run on the copy; a failing test kills the mutant.
+
+    .venv/bin/python scripts/mutate_r.py                  # all mutants, table + CSV
+    .venv/bin/python scripts/mutate_r.py --check          # only check every edit still applies
+    .venv/bin/python scripts/mutate_r.py --only evaluate  # ids or files containing this text
+
+An edit whose old text is not found exactly once in its file stops the script before
+anything runs: when the code changes, update the edit (or drop it) rather than
+measuring a silently different mutant. Mutants marked `equivalent` (a reason given)
+are not run: no test can tell them from the original. Results go to
+bench/results/mutation_r.csv (one row per mutant; diff two runs to compare).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CSV = ROOT / "bench" / "results" / "mutation_r.csv"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    file: str
+    old: str
+    new: str
+    description: str
+    equivalent: str = ""  # why no test can kill it; such mutants are not run
+
+
+# The fast tests that call each file's functions (found by the functions' names in
+# tests/; the rest of the fast tier sources R/ but calls none of them). Cheapest first:
+# the run stops at the first failure (-x). A file with no tests: its mutants are "no tests".
+R_FUNCTIONS = "tests/test_r_functions.py::"
+TESTS_BY_FILE = {
+    "R/evaluate.R": [
+        "tests/test_report_helpers.py",
+        R_FUNCTIONS + "test_metrics_agree_with_scikit_learn",
+        R_FUNCTIONS + "test_threshold_is_youden_optimum",
+        R_FUNCTIONS + "test_sensitivity_operating_point",
+        R_FUNCTIONS + "test_pr_calibration_and_subgroups_agree_with_scikit_learn",
+        R_FUNCTIONS + "test_agreement_with_radiologist_labels",
+        "tests/test_patient_bootstrap.py",
+    ],
+    "R/train.R": [
+        R_FUNCTIONS + "test_class_weights_balance_the_loss",
+        "tests/test_evaluated_epoch.py",
+        R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
+        "tests/test_input_size.py::test_r_training_stops_on_a_cache_of_another_size",
+    ],
+    "R/model.R": [
+        "tests/test_params.py::test_every_model_value_has_a_builder",
+        R_FUNCTIONS + "test_cnn_shape_and_size",
+        R_FUNCTIONS + "test_baseline_is_the_original_dense_network",
+        R_FUNCTIONS + "test_cnn_holds_no_random_layers",
+        R_FUNCTIONS + "test_transfer_loads_a_local_weights_file",
+        R_FUNCTIONS + "test_missing_weights_stop_or_fall_back",
+        "tests/test_transfer_weights.py",
+        R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
+    ],
+    "R/data_text.R": [],  # called only by report.qmd: only the slow renders run it
+}
+
+E, T, M, D = "R/evaluate.R", "R/train.R", "R/model.R", "R/data_text.R"
+MUTANTS = [
+    # R/evaluate.R: operating point
+    Mutant("E01", E, 'if (rule == "youden") {', 'if (rule != "youden") {', "threshold rule: youden branch inverted"),
+    Mutant("E02", E, "points$sensitivity >= target_sensitivity", "points$sensitivity > target_sensitivity",
+           "target sensitivity: >= becomes >"),
+    Mutant("E03", E, "as.numeric(max(points$threshold))", "as.numeric(min(points$threshold))",
+           "sensitivity rule: lowest instead of highest threshold"),
+    Mutant("E04", E, 'levels = c(0, 1), direction = "<"', 'levels = c(0, 1), direction = ">"',
+           "ROC direction flipped"),
+    Mutant("E05", E, 'best.method = "youden"', 'best.method = "closest.topleft"',
+           "Youden replaced by closest-to-top-left"),
+    # confusion matrix and threshold metrics
+    Mutant("E06", E, "predicted <- as.integer(probabilities >= threshold)",
+           "predicted <- as.integer(probabilities > threshold)", "confusion counts: >= threshold becomes >"),
+    Mutant("E07", E, "tp = sum(predicted == 1 & labels == 1), fp = sum(predicted == 1 & labels == 0)",
+           "tp = sum(predicted == 1 & labels == 0), fp = sum(predicted == 1 & labels == 1)",
+           "confusion cells swapped: tp <-> fp"),
+    Mutant("E08", E, "tn = sum(predicted == 0 & labels == 0), fn = sum(predicted == 0 & labels == 1)",
+           "tn = sum(predicted == 0 & labels == 1), fn = sum(predicted == 0 & labels == 0)",
+           "confusion cells swapped: tn <-> fn"),
+    Mutant("E09", E, "if (a + b > 0) a / (a + b) else NA_real_", "if (a + b > 0) a / (a + b) else 0",
+           "ratio of empty cells: 0 instead of NA"),
+    Mutant("E10", E, "auroc_ci95_delong = interval[c(1, 3)]", "auroc_ci95_delong = interval[c(1, 2)]",
+           "DeLong interval: upper bound replaced by the estimate"),
+    Mutant("E11", E, "accuracy = (counts$tp + counts$tn) / length(labels)",
+           "accuracy = (counts$tp + counts$fp) / length(labels)", "accuracy counts fp instead of tn"),
+    Mutant("E12", E, "sensitivity = ratio(counts$tp, counts$fn),\n    specificity = ratio(counts$tn, counts$fp),",
+           "sensitivity = ratio(counts$tn, counts$fp),\n    specificity = ratio(counts$tp, counts$fn),",
+           "sensitivity and specificity swapped"),
+    Mutant("E13", E, "ppv = ratio(counts$tp, counts$fp)", "ppv = ratio(counts$tp, counts$fn)",
+           "PPV computed as sensitivity"),
+    Mutant("E14", E, "npv = ratio(counts$tn, counts$fn)", "npv = ratio(counts$tn, counts$fp)",
+           "NPV computed as specificity"),
+    Mutant("E15", E, "prevalence = mean(labels == 1)", "prevalence = mean(labels == 0)",
+           "prevalence of the negative class"),
+    Mutant("E16", E, "brier = mean((probabilities - labels)^2)", "brier = mean(abs(probabilities - labels))",
+           "Brier score as mean absolute error"),
+    Mutant("E17", E, "positives = sum(labels == 1), negatives = sum(labels == 0)",
+           "positives = sum(labels == 1), negatives = sum(labels == 1)", "negatives counted as positives"),
+    # rank AUROC and the patient bootstrap
+    Mutant("E18", E, "n_pos * (n_pos + 1) / 2", "n_pos * (n_pos - 1) / 2", "Mann-Whitney offset off by one"),
+    Mutant("E19", E, "sum(rank(probabilities)[positives])",
+           'sum(rank(probabilities, ties.method = "first")[positives])', "ties no longer count one half"),
+    Mutant("E20", E, "length(images_of), length(images_of), replace = TRUE",
+           "length(images_of), length(images_of), replace = FALSE", "bootstrap without replacement"),
+    Mutant("E21", E, "i <- unlist(images_of[drawn], use.names = FALSE)",
+           "i <- vapply(images_of[drawn], function(images) images[1], 1L)",
+           "bootstrap keeps one image per drawn patient"),
+    Mutant("E22", E, "mean(!predicted[i][y == 0])", "mean(predicted[i][y == 0])",
+           "bootstrap specificity is the false-positive rate"),
+    Mutant("E23", E, "c(0.025, 0.975), names = FALSE", "c(0.05, 0.95), names = FALSE",
+           "95% interval becomes 90%"),
+    Mutant("E24", E, "if (all(y == 1) || all(y == 0))", "if (all(y == 1) && all(y == 0))",
+           "one-class resamples not left out"),
+    Mutant("E25", E, "  set.seed(seed)\n", "  set.seed(seed + 1L)\n", "seed off by one"),
+    Mutant("E26", E, "replicates_without_both_classes = sum(!usable)", "replicates_without_both_classes = sum(usable)",
+           "count of one-class replicates inverted"),
+    Mutant("E27", E, "BOOTSTRAP_REPLICATES <- 2000L", "BOOTSTRAP_REPLICATES <- 200L", "report's replicates 2000 -> 200"),
+    Mutant("E28", E, "p$operating_point, p$target_sensitivity)", "p$operating_point)",
+           "target_sensitivity parameter dropped"),
+    Mutant("E29", E, 'prepared$labels("validation"), trained$validation_probabilities',
+           'prepared$labels("test"), trained$test_probabilities', "threshold chosen on test instead of validation"),
+    # curves, calibration, subgroups, agreement, Grad-CAM cases
+    Mutant("E30", E, "sort(unique(probabilities), decreasing = TRUE)", "sort(unique(probabilities), decreasing = FALSE)",
+           "PR curve walked from the lowest threshold"),
+    Mutant("E31", E, "data.frame(recall = 0, precision = 1)", "data.frame(recall = 0, precision = 0)",
+           "PR curve start point precision 0"),
+    Mutant("E32", E, "length.out = bins + 1), include.lowest = TRUE", "length.out = bins + 1), include.lowest = FALSE",
+           "calibration drops probability 0"),
+    Mutant("E33", E, "observed = mean(labels[i])", "observed = mean(probabilities[i])",
+           "calibration observed rate is the predicted mean"),
+    Mutant("E34", E, "breaks = c(-Inf, 39, 59, Inf)", "breaks = c(-Inf, 40, 60, Inf)", "age bands off by one year"),
+    Mutant("E35", E, "both && min(table(labels)) >= 2", "both && min(table(labels)) >= 1",
+           "subgroup CI with a single case of a class"),
+    Mutant("E36", E, "label_agreement = mean(expert == nih)", "label_agreement = mean(expert != nih)",
+           "radiologist agreement inverted"),
+    Mutant("E37", E, "mean(p[expert == 0] < threshold)", "mean(p[expert == 0] <= threshold)",
+           "specificity vs expert: < becomes <="),
+    Mutant("E38", E, "i[order(-abs(probabilities[i] - threshold))]", "i[order(abs(probabilities[i] - threshold))]",
+           "Grad-CAM cases: least confident first"),
+    Mutant("E39", E, 'ifelse(predicted & labels == 0, "falso positivo"', 'ifelse(!predicted & labels == 0, "falso positivo"',
+           "Grad-CAM false positives are true negatives"),
+    Mutant("E40", E, 'paste0(".", basename(path), ".partial")', "basename(path)",
+           "results written in place, not under a temporary name"),
+    # R/train.R
+    Mutant("T01", T, "sum(counts) / (2 * counts)", "counts / sum(counts)", "class weights proportional, not inverse"),
+    Mutant("T02", T, 'as.numeric(sum(counts) / (2 * counts)), c("0", "1")',
+           'as.numeric(sum(counts) / (2 * counts)), c("1", "0")', "class weights swapped between classes"),
+    Mutant("T03", T, "if (any(counts == 0))", "if (all(counts == 0))", "one-class labels no longer stop"),
+    Mutant("T04", T, "    class_weight = reticulate::py_dict(list(0L, 1L), as.list(class_weights(labels))),\n", "",
+           "class_weight dropped from fit"),
+    Mutant("T05", T, "    best,\n", "", "BestEpoch callback dropped"),
+    Mutant("T06", T, "patience = 6L, start_from_epoch = 6L", "patience = 6L, start_from_epoch = 0L",
+           "early stopping without warm-up"),
+    Mutant("T07", T, 'EarlyStopping(monitor = "val_auroc", mode = "max"', 'EarlyStopping(monitor = "val_auroc", mode = "min"',
+           "early stopping watches for a falling AUROC"),
+    Mutant("T08", T, "factor = 0.5, patience = 4L", "factor = 0.1, patience = 4L", "LR plateau factor 0.5 -> 0.1"),
+    Mutant("T09", T, "history$evaluated <- history$epoch == best$best_epoch",
+           "history$evaluated <- history$epoch == max(history$epoch)", "evaluated epoch is the last, not the best"),
+    Mutant("T10", T, "data.frame(epoch = seq_along(values[[1]]), values",
+           "data.frame(epoch = seq_along(values[[1]]) - 1L, values", "history epochs numbered from 0"),
+    Mutant("T11", T, "learning_rate = 1e-3", "learning_rate = 1e-2", "learning rate 1e-3 -> 1e-2"),
+    Mutant("T12", T, '"sparse_categorical_crossentropy" else "binary_crossentropy"',
+           '"binary_crossentropy" else "sparse_categorical_crossentropy"', "losses swapped between output kinds"),
+    Mutant("T13", T, "set_random_seed(as.integer(seed))", "set_random_seed(42L)", "training seed ignored"),
+    Mutant("T14", T, 'as.numeric(import_chestxray("training")$predict_probability(model, batches))',
+           '1 - as.numeric(import_chestxray("training")$predict_probability(model, batches))',
+           "predicted probability of the negative class"),
+    Mutant("T15", T, 'augment = name != "baseline"', "augment = FALSE", "augmentation dropped for the CNN"),
+    Mutant("T16", T, "  training$check_batches(model, train_batches)", "  NULL",
+           "training batches' image size no longer checked"),
+    # R/model.R
+    Mutant("M01", M, "BatchNormalization(momentum = 0.9)", "BatchNormalization(momentum = 0.99)",
+           "batch-norm momentum back to Keras' default"),
+    Mutant("M02", M, "filters = c(16L, 32L, 64L, 128L)", "filters = c(16L, 32L, 64L)", "CNN loses its last block"),
+    Mutant("M03", M, "128L), dropout = 0.3)", "128L), dropout = 0.5)", "CNN dropout 0.3 -> 0.5"),
+    Mutant("M04", M, 'outputs <- layers$Dense(1L, activation = "sigmoid"', 'outputs <- layers$Dense(1L, activation = "relu"',
+           "CNN output not a probability"),
+    Mutant("M05", M, "layers$MaxPooling2D(2L)", "layers$MaxPooling2D(1L)", "CNN no longer downsamples"),
+    Mutant("M06", M, "c(512, 0.4), c(256, 0.3), c(128, 0.2)", "c(512, 0.4), c(256, 0.3)",
+           "baseline loses its 128-unit layer"),
+    Mutant("M07", M, "variance = c(0.229, 0.224, 0.225)^2", "variance = c(0.229, 0.224, 0.225)",
+           "ImageNet scaling: std used as variance"),
+    Mutant("M08", M, 'pooling = "avg"', 'pooling = "max"', "transfer base pools by max"),
+    Mutant("M09", M, "if (is.null(builder)) {", "if (!is.null(builder)) {", "unknown model check inverted"),
+    Mutant("M10", M, "baseline = function(image_size, ...) build_baseline(image_size)",
+           "baseline = function(image_size, ...) build_cnn(image_size)", "baseline builds the CNN"),
+    Mutant("M11", M, "identical(as.integer(model$output$shape[[2]]), 2L)",
+           "identical(as.integer(model$output$shape[[2]]), 1L)", "two-class softmax detection inverted"),
+    # R/data_text.R
+    Mutant("D01", D, "round(100 * c(train = 1 - sum(shares), shares))", "round(100 * c(train = sum(shares), shares))",
+           "train share is the held-out share"),
+    Mutant("D02", D, 'sprintf("%.1f %%", 100 * a / b)', 'sprintf("%.1f %%", 100 * b / a)', "percentage inverted"),
+    Mutant("D03", D, "if (unknown > 0) {", "if (unknown > 1) {", "one unknown patient not reported"),
+]
+
+
+class StaleMutant(ValueError):
+    pass
+
+
+def apply_mutant(text: str, mutant: Mutant) -> str:
+    """The file's text with the edit made; the old text must occur exactly once."""
+    found = text.count(mutant.old)
+    if found != 1:
+        raise StaleMutant(f"{mutant.id}: old text found {found} times in {mutant.file} (must be once): {mutant.old!r}")
+    return text.replace(mutant.old, mutant.new)
+
+
+def check_mutants(mutants: list[Mutant], root: Path) -> None:
+    """Stop before running anything if any edit no longer applies exactly once."""
+    problems = []
+    ids = Counter(m.id for m in mutants)
+    problems += [f"{i}: id used {n} times" for i, n in ids.items() if n > 1]
+    for mutant in mutants:
+        if mutant.file not in TESTS_BY_FILE:
+            problems.append(f"{mutant.id}: {mutant.file} has no entry in TESTS_BY_FILE")
+            continue
+        try:
+            apply_mutant((root / mutant.file).read_text(encoding="utf-8"), mutant)
+        except StaleMutant as error:
+            problems.append(str(error))
+    if problems:
+        raise SystemExit("mutate_r: these edits do not apply; update them:\n  " + "\n  ".join(problems))
+
+
+def copy_project(root: Path, dest: Path) -> Path:
+    """The files git knows (tracked, or new and not ignored), and the project's .venv by link."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root, check=True,
+                            capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, listed):
+        source = root / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    (dest / ".venv").symlink_to(root / ".venv")
+    return dest
+
+
+def run_tests(project: Path, tests: list[str], timeout: int) -> tuple[str, str, float]:
+    """('passed' | 'failed' | 'timeout', first failing test, seconds) for the fast tests on the copy."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MUTANT_UNDER_TEST")}
+    command = [str(project / ".venv" / "bin" / "python"), "-m", "pytest", "-x", "-q", "-m", "not slow",
+               "-p", "no:cacheprovider", *tests]
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout", "", time.monotonic() - started
+    seconds = time.monotonic() - started
+    if done.returncode == 0:
+        return "passed", "", seconds
+    failed = re.search(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.MULTILINE)
+    if done.returncode not in (1,) or not failed:  # 2-5: interrupted, usage or collection error
+        tail = (done.stdout + done.stderr)[-2000:]
+        return "failed", f"pytest exit {done.returncode}: " + (failed.group(1) if failed else tail.replace("\n", " | ")), seconds
+    return "failed", failed.group(1), seconds
+
+
+def run_mutants(mutants: list[Mutant], timeout: int, keep: bool) -> list[dict]:
+    work = Path(tempfile.mkdtemp(prefix="mutate-r-"))
+    project = copy_project(ROOT, work / "project")
+    rows = []
+    try:
+        for file in sorted({m.file for m in mutants}):
+            tests = TESTS_BY_FILE[file]
+            if tests:  # the copy must pass before its mutants mean anything
+                status, failed, seconds = run_tests(project, tests, timeout)
+                print(f"{file}: unmutated tests {status} in {seconds:.0f} s {failed}", flush=True)
+                if status != "passed":
+                    raise SystemExit(f"mutate_r: the tests for unmutated {file} do not pass: {failed}")
+            original = (project / file).read_text(encoding="utf-8")
+            for mutant in (m for m in mutants if m.file == file):
+                rows.append(run_one(project, mutant, original, tests, timeout))
+                print(f"  {mutant.id} {rows[-1]['status']:<11} {rows[-1]['seconds']:>5} s  {mutant.description}"
+                      f"  {rows[-1]['killed_by']}", flush=True)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def run_one(project: Path, mutant: Mutant, original: str, tests: list[str], timeout: int) -> dict:
+    row = {"id": mutant.id, "file": mutant.file, "description": mutant.description, "status": "", "killed_by": "",
+           "seconds": 0, "equivalent_because": mutant.equivalent}
+    if mutant.equivalent:
+        return row | {"status": "equivalent"}
+    if not tests:
+        return row | {"status": "no tests"}
+    (project / mutant.file).write_text(apply_mutant(original, mutant), encoding="utf-8")
+    try:
+        status, failed, seconds = run_tests(project, tests, timeout)
+    finally:
+        (project / mutant.file).write_text(original, encoding="utf-8")
+    verdict = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[status]
+    return row | {"status": verdict, "killed_by": failed, "seconds": round(seconds)}
+
+
+STATUSES = ["killed", "timeout", "survived", "no tests", "equivalent"]
+
+
+def summary_table(rows: list[dict]) -> str:
+    """Markdown table per file; score = (killed + timeout) / (all but equivalent)."""
+    lines = ["| file | " + " | ".join(STATUSES) + " | score |", "|---" * (len(STATUSES) + 2) + "|"]
+    for file in sorted({r["file"] for r in rows}) + ["all"]:
+        counts = Counter(r["status"] for r in rows if file in ("all", r["file"]))
+        counted = sum(counts.values()) - counts["equivalent"]
+        score = f"{100 * (counts['killed'] + counts['timeout']) / counted:.0f} %" if counted else "-"
+        lines.append(f"| {file} | " + " | ".join(str(counts[s]) for s in STATUSES) + f" | {score} |")
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name("." + path.name + ".partial")
+    with partial.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    partial.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only check that every edit applies exactly once")
+    parser.add_argument("--only", action="append", default=[], help="ids or files containing this text (repeatable)")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per mutant's test run (default 900)")
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help=f"results (default {DEFAULT_CSV.relative_to(ROOT)})")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary project copy")
+    args = parser.parse_args(argv)
+    mutants = [m for m in MUTANTS if not args.only or any(o in m.id or o in m.file for o in args.only)]
+    check_mutants(mutants, ROOT)
+    if args.check:
+        print(f"mutate_r: all {len(mutants)} edits apply exactly once")
+        return 0
+    started = time.monotonic()
+    rows = run_mutants(mutants, args.timeout, args.keep)
+    write_csv(rows, args.csv)
+    print(summary_table(rows))
+    print(f"{len(rows)} mutants in {(time.monotonic() - started) / 60:.1f} min; results in {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
