@@ -57,12 +57,14 @@ TESTS_BY_FILE = {
         R_FUNCTIONS + "test_pr_calibration_and_subgroups_agree_with_scikit_learn",
         R_FUNCTIONS + "test_agreement_with_radiologist_labels",
         "tests/test_patient_bootstrap.py",
+        "tests/test_statistics.py",
     ],
     "R/train.R": [
         R_FUNCTIONS + "test_class_weights_balance_the_loss",
         "tests/test_evaluated_epoch.py",
         R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
         "tests/test_input_size.py::test_r_training_stops_on_a_cache_of_another_size",
+        "tests/test_training_wiring.py",
     ],
     "R/model.R": [
         "tests/test_params.py::test_every_model_value_has_a_builder",
@@ -74,7 +76,10 @@ TESTS_BY_FILE = {
         "tests/test_transfer_weights.py",
         R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
     ],
-    "R/data_text.R": [],  # called only by report.qmd: only the slow renders run it
+    "R/data_text.R": [
+        "tests/test_honest_data.py",
+        "tests/test_statistics.py::test_data_text_gives_the_test_and_eligible_prevalence",
+    ],
 }
 
 E, T, M, D = "R/evaluate.R", "R/train.R", "R/model.R", "R/data_text.R"
@@ -141,7 +146,7 @@ MUTANTS = [
     Mutant("E29", E, 'prepared$labels("validation"), trained$validation_probabilities',
            'prepared$labels("test"), trained$test_probabilities', "threshold chosen on test instead of validation"),
     # curves, calibration, subgroups, agreement, Grad-CAM cases
-    Mutant("E30", E, "sort(unique(probabilities), decreasing = TRUE)", "sort(unique(probabilities), decreasing = FALSE)",
+    Mutant("E30", E, "order(probabilities, decreasing = TRUE)", "order(probabilities, decreasing = FALSE)",
            "PR curve walked from the lowest threshold"),
     Mutant("E31", E, "data.frame(recall = 0, precision = 1)", "data.frame(recall = 0, precision = 0)",
            "PR curve start point precision 0"),
@@ -210,7 +215,7 @@ MUTANTS = [
     # R/data_text.R
     Mutant("D01", D, "round(100 * c(train = 1 - sum(shares), shares))", "round(100 * c(train = sum(shares), shares))",
            "train share is the held-out share"),
-    Mutant("D02", D, 'sprintf("%.1f %%", 100 * a / b)', 'sprintf("%.1f %%", 100 * b / a)', "percentage inverted"),
+    Mutant("D02", D, 'sprintf("%.1f %%", 100 * x)', 'sprintf("%.1f %%", 100 * (1 - x))', "prevalence printed as its complement"),
     Mutant("D03", D, "if (unknown > 0) {", "if (unknown > 1) {", "one unknown patient not reported"),
 ]
 
