@@ -3,6 +3,16 @@
 # column prints over the next one. So wide tables are transposed or short.
 
 percent_cell <- function(x) ifelse(is.na(x), "–", sprintf("%.1f %%", 100 * x))
+# Thresholds written with as many decimals (3 to 8) as it takes to tell them apart:
+# the demo's probabilities crowd near 0 and 1.
+threshold_text <- function(thresholds) {
+  for (digits in 3:8) {
+    shown <- sprintf("%.*f", digits, thresholds)
+    if (!anyDuplicated(shown)) break
+  }
+  shown
+}
+
 interval_cell <- function(low, high) ifelse(is.na(low), "–", sprintf("%.3f–%.3f", low, high))
 
 # The model comparison with one column per model and one row per measure, so it
@@ -30,7 +40,7 @@ comparison_kable <- function(comparison) {
 operating_point_kable <- function(table, prevalence, test_prevalence) {
   knitr::kable(
     data.frame(
-      Umbral = sprintf("%.3f", table$threshold), Criterio = table$rule,
+      Umbral = threshold_text(table$threshold), Criterio = table$rule,
       Sens = percent_cell(table$sensitivity), Espec = percent_cell(table$specificity),
       VPP = percent_cell(table$ppv), VPP2 = percent_cell(table$ppv_at_prevalence),
       VPN2 = percent_cell(table$npv_at_prevalence)

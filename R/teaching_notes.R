@@ -6,16 +6,6 @@
 
 false_alarms <- function(n) if (n == 1) "1 falsa alarma" else sprintf("%d falsas alarmas", n)
 
-# Thresholds written with as many decimals (3 to 8) as it takes to tell them apart:
-# the demo's probabilities crowd near 0 and 1.
-threshold_text <- function(thresholds) {
-  for (digits in 3:8) {
-    shown <- sprintf("%.*f", digits, thresholds)
-    if (!anyDuplicated(shown)) break
-  }
-  shown
-}
-
 # The validation threshold against one other operating point of the static
 # table: the most sensitive one when it lies below the validation threshold,
 # else the least sensitive (so the note always shows a real trade).

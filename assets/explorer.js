@@ -19,6 +19,18 @@
     node.textContent = text === undefined ? percent(value) : text;
   }
 
+  // As many decimals (3 to 8) as it takes to tell a threshold from its neighbours:
+  // the demo's probabilities crowd near 0 and 1.
+  function thresholdText(thresholds, i) {
+    for (var digits = 3; digits < 8; digits++) {
+      var shown = thresholds[i].toFixed(digits);
+      var before = i > 0 && thresholds[i - 1].toFixed(digits) === shown;
+      var after = i < thresholds.length - 1 && thresholds[i + 1].toFixed(digits) === shown;
+      if (!before && !after) return shown;
+    }
+    return thresholds[i].toFixed(8);
+  }
+
   function closestIndex(thresholds, value) {
     var best = 0;
     for (var i = 1; i < thresholds.length; i++) {
@@ -46,7 +58,7 @@
     var sensitivity = share(tp, fn), specificity = share(tn, fp);
     var ppvElsewhere = share(sensitivity * prevalence, (1 - specificity) * (1 - prevalence));
     var npvElsewhere = share(specificity * (1 - prevalence), (1 - sensitivity) * prevalence);
-    setOutput(root, "threshold", data.thresholds[i], data.thresholds[i].toFixed(3));
+    setOutput(root, "threshold", data.thresholds[i], thresholdText(data.thresholds, i));
     setOutput(root, "prevalence", prevalence, percent(prevalence));
     setOutput(root, "tp", tp, String(tp));
     setOutput(root, "fp", fp, String(fp));
