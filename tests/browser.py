@@ -37,12 +37,15 @@ OVERFLOWING = """() => {
 
 # Table headers whose alignment differs from their column's cells (numbers would
 # sit under the wrong header).
-MISALIGNED_HEADERS = """() => [...document.querySelectorAll('table')].flatMap(table => {
-  const row = table.querySelector('tbody tr');
-  if (!row) return [];
-  return [...table.querySelectorAll('thead th')].filter((th, i) => row.children[i] &&
-    getComputedStyle(th).textAlign !== getComputedStyle(row.children[i]).textAlign).map(th => th.textContent.trim());
-})"""
+MISALIGNED_HEADERS = """() => {
+  const side = node => getComputedStyle(node).textAlign.replace('-webkit-', '').replace('start', 'left').replace('end', 'right');
+  return [...document.querySelectorAll('table')].flatMap(table => {
+    const row = table.querySelector('tbody tr');
+    if (!row) return [];
+    return [...table.querySelectorAll('thead th')].filter((th, i) => row.children[i] &&
+      side(th) !== side(row.children[i])).map(th => th.textContent.trim());
+  });
+}"""
 
 EXPLORER_READING = """() => Object.fromEntries([...document.querySelectorAll('.operating-point-explorer [data-measure]')]
   .map(node => [node.dataset.measure, node.dataset.value === '' ? null : Number(node.dataset.value)]))"""
