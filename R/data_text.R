@@ -2,21 +2,46 @@
 
 PATIENT_SOURCE_NAMES <- c(metadata = "metadatos", nih_file_name = "nombre de archivo del NIH", unknown = "desconocido")
 
-# Prevalence kept by the test split, patients that are unknown, identical files across splits.
-# finding_es: the finding's Spanish name, mid-sentence (finding_names()$es_lower).
-split_integrity_text <- function(eligible, integrity, n_per_class, finding_es) {
+# Each split's prevalence (and whether it drifts), patients that are unknown, identical files across splits.
+# finding_es: the finding's Spanish name, mid-sentence (finding_names()$es_lower); prevalence:
+# chestxray.split.prevalence_by_split(eligible); official_test: the test split is NIH's official list.
+split_integrity_text <- function(eligible, integrity, n_per_class, finding_es, prevalence, official_test = FALSE) {
   test <- eligible$test
-  all_images <- sum(vapply(eligible, function(e) e$images, 0))
-  all_positives <- sum(vapply(eligible, function(e) e$positives, 0))
-  percent <- function(a, b) sprintf("%.1f %%", 100 * a / b)
-  prevalence <- sprintf(paste(
+  cap <- sprintf(paste(
     "El límite de %d imágenes por clase solo se aplica a entrenamiento y validación: el test conserva todas sus",
-    "imágenes, %d de %d con %s (%s), la prevalencia de los datos elegibles (%d de %d, %s)."),
-    n_per_class, test$positives, test$images, finding_es, percent(test$positives, test$images), all_positives, all_images,
-    percent(all_positives, all_images))
+    "imágenes, %d de %d con %s."), n_per_class, test$positives, test$images, finding_es)
+  paste(cap, prevalence_text(prevalence, finding_es, official_test), patient_text(integrity), identical_text(integrity))
+}
+
+SPLIT_NAMES_ES <- c(train = "entrenamiento", validation = "validación", test = "test")
+
+# Prevalence of each split before the cap against the data's; says so where it drifts beyond the tolerance.
+prevalence_text <- function(prevalence, finding_es, official_test = FALSE) {
+  percent <- function(x) sprintf("%.1f %%", 100 * x)
+  splits <- unlist(prevalence$splits)
+  each <- paste(sprintf("%s %s", SPLIT_NAMES_ES[names(splits)], vapply(splits, percent, "")), collapse = ", ")
+  stated <- sprintf("Prevalencia de %s por parte, antes del límite por clase: %s; en los datos elegibles, %s.",
+                    finding_es, each, percent(prevalence$data))
+  drifting <- unlist(prevalence$drifting)
+  if (length(drifting) == 0) {
+    return(paste(stated, sprintf("Ninguna parte se aparta más de un %d %% de la prevalencia de los datos.",
+                                 round(100 * prevalence$tolerance))))
+  }
+  why <- if (official_test && "test" %in% drifting) {
+    "la lista oficial de test del NIH se conserva tal cual, con su propia prevalencia, y los pacientes no se dividen entre partes"
+  } else {
+    "los pacientes no se dividen entre partes y algunos reúnen muchas imágenes de una misma clase"
+  }
+  paste(stated, sprintf(paste(
+    "**La prevalencia de %s se aparta más de un %d %% de la de los datos**: %s. La exactitud, los valores",
+    "predictivos y la calibración de test describen la prevalencia de test."),
+    paste(SPLIT_NAMES_ES[drifting], collapse = " y "), round(100 * prevalence$tolerance), why))
+}
+
+patient_text <- function(integrity) {
   unknown <- integrity$images_with_unknown_patient
   sources <- unlist(integrity$patient_sources)
-  patients <- if (unknown > 0) {
+  if (unknown > 0) {
     sprintf(paste(
       "**%d imágenes no tienen paciente conocido** (ni en `metadata.csv` ni en un nombre de archivo del NIH) y",
       "cuentan cada una como un paciente distinto: si varias fueran del mismo paciente, podrían estar en partes",
@@ -25,8 +50,11 @@ split_integrity_text <- function(eligible, integrity, n_per_class, finding_es) {
     sprintf("El paciente de cada imagen se conoce (fuente: %s), así que ningún paciente aparece en dos partes.",
             paste(unname(PATIENT_SOURCE_NAMES[names(sources)]), collapse = ", "))
   }
+}
+
+identical_text <- function(integrity) {
   groups <- integrity$identical_images_across_splits
-  identical <- if (length(groups) > 0) {
+  if (length(groups) > 0) {
     listed <- vapply(utils::head(groups, 5), function(g) sprintf("%s (%s)", paste(g$images, collapse = " = "),
                                                                  paste(g$splits, collapse = " y ")), "")
     sprintf(paste("**Atención: %d grupos de imágenes idénticas (mismo contenido, SHA-256) están en partes distintas**:",
@@ -35,12 +63,29 @@ split_integrity_text <- function(eligible, integrity, n_per_class, finding_es) {
   } else {
     "Ningún archivo con el mismo contenido (SHA-256) aparece en dos partes."
   }
-  paste(prevalence, patients, identical)
 }
 
-# The split rule's shares of patients (chestxray.split), in whole percentages, for the narrative.
+# The split rule's shares of each class's images, whole patients at a time (chestxray.split), in whole
+# percentages, for the narrative.
 split_percentages <- function() {
   split <- import_chestxray("split")
   shares <- c(validation = split$VALIDATION_SHARE, test = split$TEST_SHARE)
   round(100 * c(train = 1 - sum(shares), shares))
+}
+
+# Where data=nih's metadata and official test list come from (chestxray.nih.metadata_source's fields).
+nih_metadata_text <- function(packaged, metadata, nih_sha1, test_list_packaged) {
+  if (packaged) {
+    return(paste(
+      "Los metadatos (`Data_Entry_2017_v2020.csv`) y las listas oficiales de partición (`train_val_list.txt`,",
+      "`test_list.txt`) vienen con el paquete, en `python/chestxray/nih_metadata/`, y se comprueban al cargarlos:",
+      "las listas son byte a byte las del NIH (SHA-1) y los metadatos, la copia que distribuye torchxrayvision",
+      "1.5.7, con las mismas 112.120 filas de 30.805 pacientes que el archivo del NIH (reescrita por pandas, por",
+      "eso su SHA-1 difiere; su `PROVENANCE.md` lo detalla)."))
+  }
+  sprintf("Los metadatos son la copia indicada en `nih_metadata` (`%s`), %s; la lista oficial de test es %s.",
+          metadata,
+          if (nih_sha1) "byte a byte el archivo del NIH (SHA-1 comprobado)" else
+            "que no es byte a byte el archivo del NIH (su SHA-1 difiere) y se usa tal cual",
+          if (test_list_packaged) "la del NIH que viene con el paquete" else "la que acompaña a esa copia")
 }

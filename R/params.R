@@ -31,6 +31,8 @@ describe_rule <- function(rule) {
   switch(rule$type,
     choice = paste0("one of: ", paste(rule$values, collapse = ", ")),
     integer = sprintf("an integer from %d to %d", as.integer(rule$min), as.integer(rule$max)),
+    selection = sprintf("'all' or numbers from %d to %d such as 1 or 1,2,5-7", as.integer(rule$min),
+                        as.integer(rule$max)),
     number = sprintf("a number from %g to %g", rule$min, rule$max),
     text = "a non-empty text",
     optional = "a text, or empty",
@@ -56,10 +58,25 @@ check_param <- function(name, value) {
     return(as.integer(number))
   }
   text <- as.character(value)
+  if (rule$type == "selection" && !is_selection(text, rule$min, rule$max)) bad()
   if (rule$type == "choice" && !text %in% rule$values) bad()
   if (rule$type == "text" && !nzchar(text)) bad()
   if (!is.null(rule$pattern) && !grepl(rule$pattern, text)) bad()
   text
+}
+
+# 'all', or numbers and ranges from low to high such as 1 or 1,2,5-7 (spaces and case ignored): the
+# grammar of chestxray.download.parse_selection, which a test holds to the same answers.
+is_selection <- function(text, low, high) {
+  if (tolower(trimws(text)) == "all") return(TRUE)
+  in_range <- function(part) {
+    bounds <- regmatches(part, regexec("^\\s*([0-9]+)\\s*(-\\s*([0-9]+)\\s*)?$", part))[[1]]
+    if (length(bounds) == 0) return(FALSE)
+    first <- as.numeric(bounds[2])
+    last <- if (nzchar(bounds[4])) as.numeric(bounds[4]) else first
+    low <= first && first <= last && last <= high
+  }
+  all(vapply(strsplit(paste0(text, " "), ",", fixed = TRUE)[[1]], in_range, TRUE))
 }
 
 # Validate every parameter; returns a plain list with proper R types.

@@ -1,11 +1,15 @@
 """Extraction of broken or ambiguous archives: a named error, nothing half-written, no completion record."""
 
+import io
+import re
 import subprocess
 import sys
+import tarfile
+from pathlib import Path, PurePosixPath
 
 import pytest
 
-from chestxray.extract import CorruptArchiveError, NameClashError, extract_all, extract_archive
+from chestxray.extract import CorruptArchiveError, NameClashError, UnsafeArchiveError, extract_all, extract_archive
 
 from test_download import make_archive, png_bytes
 
@@ -85,3 +89,106 @@ def test_extract_all_stops_at_the_first_bad_archive_keeping_earlier_ones_recorde
         extract_all(sorted(tmp_path.glob("*.tar.gz")), tmp_path / "images")
     assert (tmp_path / "images" / ".extracted-images_01.tar.gz.json").exists()
     assert not (tmp_path / "images" / ".extracted-images_02.tar.gz.json").exists()
+
+
+GOOD = "images/00000001_000.png"
+
+
+def tar_with(tmp_path, unsafe: tarfile.TarInfo, data: bytes = b"evil") -> Path:
+    """images_01.tar.gz holding one whole image, then the unsafe member."""
+    archive = tmp_path / "images_01.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        good = tarfile.TarInfo(GOOD)
+        good.size = len(png_bytes(1))
+        tar.addfile(good, io.BytesIO(png_bytes(1)))
+        unsafe.size = len(data) if unsafe.isreg() else 0
+        tar.addfile(unsafe, io.BytesIO(data) if unsafe.isreg() else None)
+    return archive
+
+
+def member(name, kind=tarfile.REGTYPE, linkname=""):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, linkname
+    return info
+
+
+ESCAPING_NAMES = {
+    "leading": "../escape.png",
+    "middle": "images/../../escape.png",
+    "trailing": "images/..",
+    "after_dot_slash": "./../escape.png",
+    "inside_yet_climbing": "images/../images/00000001_009.png",
+    "alone": "..",
+    "backslash_leading": "..\\escape.png",
+    "backslash_middle": "images\\..\\..\\escape.png",
+    "mixed_separators": "images/..\\..\\escape.png",
+    "folder_member": "../outside/",
+}
+ABSOLUTE_NAMES = {
+    "posix": "/{tmp}/absolute-escape.png",
+    "double_slash": "//{tmp}/absolute-escape.png",
+    "windows_root": "\\escape.png",
+    "unc": "\\\\server\\share\\escape.png",
+    "drive_slash": "C:/escape.png",
+    "drive_backslash": "C:\\escape.png",
+    "drive_relative": "c:escape.png",
+}
+
+
+def assert_nothing_but_the_whole_image(tmp_path, images):
+    """Outside the images folder only the archive; inside it at most the image before the bad member, whole."""
+    files = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file() or p.is_symlink()}
+    assert files <= {"images_01.tar.gz", "out/images/00000001_000.png"}, files
+    if (images / "00000001_000.png").exists():
+        assert (images / "00000001_000.png").read_bytes() == png_bytes(1)
+    assert not [p for p in tmp_path.rglob("*") if p.is_dir() and p not in (tmp_path / "out", images)]
+
+
+@pytest.mark.parametrize("name", ESCAPING_NAMES.values(), ids=ESCAPING_NAMES.keys())
+def test_a_dot_dot_component_anywhere_in_a_name_is_refused(tmp_path, name):
+    kind = tarfile.DIRTYPE if name.endswith("/") else tarfile.REGTYPE
+    archive = tar_with(tmp_path, member(name, kind))
+    images = tmp_path / "out" / "images"
+    with pytest.raises(UnsafeArchiveError, match=re.escape(f"path escaping the target in archive: '{name.rstrip('/')}'")):
+        extract_archive(archive, images)
+    assert_nothing_but_the_whole_image(tmp_path, images)
+
+
+@pytest.mark.parametrize("name", ABSOLUTE_NAMES.values(), ids=ABSOLUTE_NAMES.keys())
+def test_an_absolute_or_drive_name_is_refused(tmp_path, name):
+    name = name.format(tmp=str(tmp_path).strip("/"))
+    archive = tar_with(tmp_path, member(name))
+    images = tmp_path / "out" / "images"
+    with pytest.raises(UnsafeArchiveError, match=re.escape(f"absolute path in archive: '{name}'")):
+        extract_archive(archive, images)
+    assert_nothing_but_the_whole_image(tmp_path, images)
+
+
+LINKS_AND_SPECIALS = {
+    "symlink_out": (tarfile.SYMTYPE, "/etc/passwd", "link"),
+    "symlink_inside": (tarfile.SYMTYPE, "00000001_000.png", "link"),
+    "hardlink": (tarfile.LNKTYPE, GOOD, "link"),
+    "char_device": (tarfile.CHRTYPE, "", "device, FIFO or other special member"),
+    "block_device": (tarfile.BLKTYPE, "", "device, FIFO or other special member"),
+    "fifo": (tarfile.FIFOTYPE, "", "device, FIFO or other special member"),
+}
+
+
+@pytest.mark.parametrize("kind, linkname, message", LINKS_AND_SPECIALS.values(), ids=LINKS_AND_SPECIALS.keys())
+def test_links_devices_and_fifos_are_refused(tmp_path, kind, linkname, message):
+    name = "images/00000001_002.png"
+    archive = tar_with(tmp_path, member(name, kind, linkname))
+    images = tmp_path / "out" / "images"
+    with pytest.raises(UnsafeArchiveError, match=re.escape(f"{message} in archive: '{name}'")):
+        extract_archive(archive, images)
+    assert_nothing_but_the_whole_image(tmp_path, images)
+    assert not (images / ".extracted-images_01.tar.gz.json").exists()
+
+
+@pytest.mark.parametrize("name", ["images/00000001_001..png", "images/..00000001_001.png", "./images/./00000001_001.png",
+                                  "images.../00000001_001.png"])
+def test_dots_that_are_not_a_dot_dot_component_are_extracted(tmp_path, name):
+    archive = tar_with(tmp_path, member(name), data=png_bytes(2))
+    images = tmp_path / "out" / "images"
+    assert extract_archive(archive, images) == 2
+    assert (images / PurePosixPath(name).name).read_bytes() == png_bytes(2)

@@ -5,13 +5,20 @@ Each reader gets truncated, bit-flipped and header-forged copies of real files
 list and an organised manifest). Every outcome must be a correct result or the
 project's named per-file error; any other exception fails the test and the
 offending bytes are kept in the test's tmp_path with the case's seed.
+
+Outcomes are asserted both ways, so neither a reader that refuses everything nor
+one that accepts everything passes: the undamaged originals must read and pass
+the same checks, and the damaged cases must give some results and some errors.
+The budget is a number of cases, not seconds, so a loaded machine runs the same
+cases, only slower (the last tests below run the harness on such readers).
 """
 
 import gzip
 import io
 import os
 import random
-import time
+import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -26,10 +33,10 @@ from chestxray.organize import ManifestError, organize, read_manifest
 from conftest import NIH_IMAGES, fixture
 from forge import PNG_SIGNATURE, flip_bits, forge_jpeg_size, forge_png_size, truncate
 
-# A longer hunt: CHESTXRAY_FUZZ_SEED=1 CHESTXRAY_FUZZ_SECONDS=60 pytest tests/test_fuzz.py
+# A longer hunt: CHESTXRAY_FUZZ_SEED=1 CHESTXRAY_FUZZ_CASES=20000 pytest tests/test_fuzz.py
 SEED = int(os.environ.get("CHESTXRAY_FUZZ_SEED", 20261127))
-BUDGET_S = float(os.environ.get("CHESTXRAY_FUZZ_SECONDS", 2.0))  # per reader: a few seconds of the test run
-MAX_CASES = 400 if "CHESTXRAY_FUZZ_SECONDS" not in os.environ else 10**9
+CASES = int(os.environ.get("CHESTXRAY_FUZZ_CASES", 300))  # damaged files per reader
+MIN_SHARE = 0.05  # of the cases, at least this share must give each outcome
 SIZE = 32
 GZIP_MAGIC = b"\x1f\x8b"
 FORGED_SIDES = [0, 1, 3, 255, 4096, 65_535, 100_000, 2**31 - 1]
@@ -63,18 +70,6 @@ def damaged_image(data: bytes, rng: random.Random) -> bytes:
     return data[: rng.randrange(8, len(data))] + rng.randbytes(rng.randrange(1, 512))
 
 
-def cases(make, sources, seed):
-    """(case seed, damaged bytes) until the budget or MAX_CASES is spent; each case reproducible alone."""
-    deadline = time.monotonic() + BUDGET_S
-    master = random.Random(seed)
-    for _ in range(MAX_CASES):
-        if time.monotonic() > deadline:
-            return
-        case_seed = master.randrange(2**32)
-        rng = random.Random(case_seed)
-        yield case_seed, make(rng.choice(sources), rng)
-
-
 def check(path, outcome, allowed, validate):
     """Run ``outcome``; a named error passes, anything else must pass ``validate``."""
     try:
@@ -87,20 +82,51 @@ def check(path, outcome, allowed, validate):
     return "result"
 
 
+def fuzz(sources, damage, seed, write, read, allowed, validate):
+    """Read each undamaged source, which must give a valid result; then CASES damaged variants
+    (each reproducible alone from its case seed), which must give a valid result or ``allowed``.
+    ``write(data, name)`` puts the bytes where ``read(path)`` reads them. Asserts both outcomes."""
+    for i, data in enumerate(sources):
+        path = write(data, f"original-{i}")
+        try:
+            result = read(path)
+        except allowed as error:
+            raise AssertionError(f"the undamaged source {i} was refused: {error}") from error
+        validate(result)
+    seen = {"error": 0, "result": 0}
+    master = random.Random(seed)
+    for _ in range(CASES):
+        case_seed = master.randrange(2**32)
+        rng = random.Random(case_seed)
+        path = write(damage(rng.choice(sources), rng), f"case-{case_seed}")
+        seen[check(path, lambda: read(path), allowed, validate)] += 1
+        path.unlink()
+    assert min(seen.values()) >= MIN_SHARE * CASES, f"one outcome (almost) never happened: {seen}"
+    return seen
+
+
+def writer(folder, suffix_of):
+    def write(data, name):
+        path = folder / f"{name}{suffix_of(data)}"
+        path.write_bytes(data)
+        return path
+    return write
+
+
+def image_ok(pixels):
+    assert pixels.shape == (SIZE, SIZE) and pixels.dtype == np.uint8
+
+
+def image_reader(tmp_path, request):
+    png_or_jpeg = lambda data: ".png" if data.startswith(PNG_SIGNATURE[:4]) else ".jpeg"
+    return dict(sources=real_images(), damage=damaged_image, seed=SEED, write=writer(tmp_path, png_or_jpeg),
+                read=lambda path: load_grey(path, SIZE), allowed=ImageReadError, validate=image_ok)
+
+
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 @pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")  # damaged EXIF in the forged JPEGs
-def test_decoder_gives_an_image_or_its_read_error(tmp_path):
-    def image_ok(pixels):
-        assert pixels.shape == (SIZE, SIZE) and pixels.dtype == np.uint8
-
-    seen = {"error": 0, "result": 0}
-    for case_seed, data in cases(damaged_image, real_images(), SEED):
-        suffix = ".png" if data.startswith(PNG_SIGNATURE[:4]) else ".jpeg"
-        path = tmp_path / f"case-{case_seed}{suffix}"
-        path.write_bytes(data)
-        seen[check(path, lambda: load_grey(path, SIZE), ImageReadError, image_ok)] += 1
-        path.unlink()
-    assert seen["error"] > 10 and seen["result"] > 10, seen  # both kinds of outcome were exercised
+def test_decoder_gives_an_image_or_its_read_error(tmp_path, request):
+    fuzz(**image_reader(tmp_path, request))
 
 
 def damaged_text(data: bytes, rng: random.Random) -> bytes:
@@ -138,32 +164,34 @@ def csv_slice(name, rows):
         return b"".join(f.readline() for _ in range(rows + 1))
 
 
-def test_metadata_reader_gives_a_usable_table_or_a_metadata_error(tmp_path):
-    def table_ok(table):
-        assert {"image", "finding_labels", "patient_id"} <= set(table.columns)
-        assert table["image"].is_unique and (table["image"].str.strip() != "").all()
-        assert (table["patient_id"] != "").all() and (table["finding_labels"].str.strip() != "").all()
-        select_task(table, "Pneumothorax", match="any")  # what organize does next
-
-    sources = [csv_slice("Data_Entry_2017_v2020.csv.gz", 200)]
-    for case_seed, data in cases(damaged_text, sources, SEED + 1):
-        suffix = ".csv.gz" if data.startswith(GZIP_MAGIC) else ".csv"
-        path = tmp_path / f"case-{case_seed}{suffix}"
-        path.write_bytes(data)
-        check(path, lambda: read_metadata(path), MetadataError, table_ok)
-        path.unlink()
+def metadata_ok(table):
+    assert {"image", "finding_labels", "patient_id"} <= set(table.columns)
+    assert table["image"].is_unique and (table["image"].str.strip() != "").all()
+    assert (table["patient_id"] != "").all() and (table["finding_labels"].str.strip() != "").all()
+    select_task(table, "Pneumothorax", match="any")  # what organize does next
 
 
-def test_split_list_reader_gives_names_or_a_metadata_error(tmp_path):
-    def names_ok(names):
-        assert names and all(isinstance(n, str) and n == n.strip() and n for n in names)
+def metadata_reader(tmp_path, request):
+    csv_or_gz = lambda data: ".csv.gz" if data.startswith(GZIP_MAGIC) else ".csv"
+    return dict(sources=[csv_slice("Data_Entry_2017_v2020.csv.gz", 200)], damage=damaged_text, seed=SEED + 1,
+                write=writer(tmp_path, csv_or_gz), read=read_metadata, allowed=MetadataError, validate=metadata_ok)
 
-    sources = [csv_slice("test_list.txt.gz", 300)]
-    for case_seed, data in cases(damaged_text, sources, SEED + 2):
-        path = tmp_path / f"case-{case_seed}.txt"
-        path.write_bytes(data)
-        check(path, lambda: read_image_list(path), MetadataError, names_ok)
-        path.unlink()
+
+def test_metadata_reader_gives_a_usable_table_or_a_metadata_error(tmp_path, request):
+    fuzz(**metadata_reader(tmp_path, request))
+
+
+def names_ok(names):
+    assert names and all(isinstance(n, str) and n == n.strip() and n for n in names)
+
+
+def split_list_reader(tmp_path, request):
+    return dict(sources=[csv_slice("test_list.txt.gz", 300)], damage=damaged_text, seed=SEED + 2,
+                write=writer(tmp_path, lambda data: ".txt"), read=read_image_list, allowed=MetadataError, validate=names_ok)
+
+
+def test_split_list_reader_gives_names_or_a_metadata_error(tmp_path, request):
+    fuzz(**split_list_reader(tmp_path, request))
 
 
 @pytest.fixture(scope="module")
@@ -179,21 +207,25 @@ def real_manifest(tmp_path_factory):
     return report.manifest.read_bytes()
 
 
-def test_manifest_reader_gives_a_usable_table_or_a_manifest_error(tmp_path, real_manifest):
-    def manifest_ok(table):
-        assert table["path"].map(lambda p: isinstance(p, str) and p.startswith("/")).all()
-        assert set(table["label"]) <= {0, 1} and table["image"].is_unique
-        assert (table["patient_id"].str.strip() != "").all()
+def manifest_ok(table):
+    assert table["path"].map(lambda p: isinstance(p, str) and p.startswith("/")).all()
+    assert set(table["label"]) <= {0, 1} and table["image"].is_unique
+    assert (table["patient_id"].str.strip() != "").all()
 
+
+def manifest_reader(tmp_path, request):
     (tmp_path / "task").mkdir()
-    for case_seed, data in cases(damaged_text, [real_manifest], SEED + 3):
-        path = tmp_path / "task" / f"case-{case_seed}.csv"
-        path.write_bytes(data)
-        check(path, lambda: read_manifest(path, required=("path", "image", "patient_id", "label")), ManifestError, manifest_ok)
-        path.unlink()
+    return dict(sources=[request.getfixturevalue("real_manifest")], damage=damaged_text, seed=SEED + 3,
+                write=writer(tmp_path / "task", lambda data: ".csv"), allowed=ManifestError, validate=manifest_ok,
+                read=lambda path: read_manifest(path, required=("path", "image", "patient_id", "label")))
 
 
-def test_class_folder_metadata_gives_a_table_or_a_dataset_error(tmp_path):
+def test_manifest_reader_gives_a_usable_table_or_a_manifest_error(tmp_path, request):
+    fuzz(**manifest_reader(tmp_path, request))
+
+
+def class_folders_reader(tmp_path, request):
+    """Class folders of six real images; the damaged bytes become their metadata.csv."""
     names = sorted(p.name for p in NIH_IMAGES.glob("*.png"))[:6]
     for folder, chosen in (("Pneumothorax", names[:3]), ("No-Finding", names[3:])):
         (tmp_path / folder).mkdir()
@@ -203,9 +235,40 @@ def test_class_folder_metadata_gives_a_table_or_a_dataset_error(tmp_path):
     buffer = io.StringIO()
     source.to_csv(buffer, index=False)
 
+    def write(data, name):
+        (tmp_path / "metadata.csv").write_bytes(data)
+        return tmp_path / "metadata.csv"
+
     def table_ok(table):
         assert sorted(table["image"]) == names and table["patient_id"].notna().all()
 
-    for case_seed, data in cases(damaged_text, [buffer.getvalue().encode()], SEED + 4):
-        (tmp_path / "metadata.csv").write_bytes(data)
-        check(tmp_path / "metadata.csv", lambda: read_class_folders(tmp_path), DatasetError, table_ok)
+    return dict(sources=[buffer.getvalue().encode()], damage=damaged_text, seed=SEED + 4, write=write,
+                read=lambda path: read_class_folders(path.parent), allowed=DatasetError, validate=table_ok)
+
+
+def test_class_folder_metadata_gives_a_table_or_a_dataset_error(tmp_path, request):
+    fuzz(**class_folders_reader(tmp_path, request))
+
+
+READERS = [image_reader, metadata_reader, split_list_reader, manifest_reader, class_folders_reader]
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.__name__)
+def test_a_reader_that_refuses_everything_fails_the_fuzzing(tmp_path, request, reader):
+    spec = reader(tmp_path, request)
+
+    def refuse(path):
+        raise spec["allowed"](f"refused {path.name}")
+
+    with pytest.raises(AssertionError, match="the undamaged source 0 was refused"):
+        fuzz(**{**spec, "read": refuse})
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.__name__)
+def test_a_reader_that_accepts_everything_fails_the_fuzzing(tmp_path, request, reader, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "CASES", 40)
+    spec = reader(tmp_path, request)
+    valid = spec["read"](spec["write"](spec["sources"][0], "probe"))  # what the undamaged file gives
+
+    with pytest.raises(AssertionError, match=re.escape("one outcome (almost) never happened: {'error': 0, 'result': 40}")):
+        fuzz(**{**spec, "read": lambda path: valid})

@@ -70,3 +70,40 @@ def test_identical_files_in_two_splits_are_found(tmp_path):
     assert prepared.table.loc[prepared.table["image"] == copy.name, "content_sha256"].item() == expected
     groups = prepared.integrity()["identical_images_across_splits"]
     assert groups == [{"content_sha256": expected, "images": sorted([names[0], copy.name]), "splits": ["test", "train"]}]
+
+
+def r_list(values: dict) -> str:
+    """An R named list literal from a flat dict of numbers and strings."""
+    items = [f'{k} = {v!r}' if not isinstance(v, str) else f'{k} = "{v}"' for k, v in values.items()]
+    return f"list({', '.join(items)})"
+
+
+def prevalence_sentence(r_session, drifting: list[str], official_test: bool) -> str:
+    splits = r_list({"train": 0.074, "validation": 0.074, "test": 0.037})
+    drift = "character(0)" if not drifting else "c(" + ", ".join(f'"{d}"' for d in drifting) + ")"
+    return r_session(f'prevalence_text(list(data = 0.0742, splits = {splits}, drifting = {drift}, tolerance = 0.2), '
+                     f'"neumotórax", official_test = {"TRUE" if official_test else "FALSE"})')[0]
+
+
+def test_the_report_states_each_splits_prevalence(r_session):
+    text = prevalence_sentence(r_session, [], False)
+    assert ("Prevalencia de neumotórax por parte, antes del límite por clase: entrenamiento 7.4 %, validación 7.4 %, "
+            "test 3.7 %; en los datos elegibles, 7.4 %.") in text
+    assert "Ninguna parte se aparta más de un 20 %" in text
+
+
+def test_the_report_says_when_a_split_drifts_and_why(r_session):
+    text = prevalence_sentence(r_session, ["test"], False)
+    assert "**La prevalencia de test se aparta más de un 20 % de la de los datos**" in text
+    assert "algunos reúnen muchas imágenes de una misma clase" in text
+    assert "lista oficial de test del NIH se conserva tal cual" in prevalence_sentence(r_session, ["test"], True)
+
+
+def test_the_report_says_where_nihs_metadata_comes_from(r_session):
+    packaged = r_session('nih_metadata_text(TRUE, "x", FALSE, TRUE)')[0]
+    assert "vienen con el paquete, en `python/chestxray/nih_metadata/`" in packaged and "torchxrayvision" in packaged
+    mine = r_session('nih_metadata_text(FALSE, "/data/Data_Entry_2017_v2020.csv", FALSE, TRUE)')[0]
+    assert "la copia indicada en `nih_metadata` (`/data/Data_Entry_2017_v2020.csv`)" in mine
+    assert "no es byte a byte el archivo del NIH" in mine and "la del NIH que viene con el paquete" in mine
+    official = r_session('nih_metadata_text(FALSE, "/d/D.csv", TRUE, FALSE)')[0]
+    assert "byte a byte el archivo del NIH (SHA-1 comprobado)" in official and "la que acompaña a esa copia" in official

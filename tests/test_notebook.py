@@ -303,11 +303,23 @@ def test_every_cell_ran_and_figures_are_embedded(executed):
         assert noise not in console, console
 
 
+def assert_computed_here(metrics):
+    """Every model was trained and evaluated by this run, none read back from data/results/:
+    two routes reading one stored result would agree whatever each computes."""
+    stored = metrics["stored_results"]
+    assert set(stored) == {"cnn", "baseline"}
+    for name, record in stored.items():
+        assert (record["training"], record["evaluation"]) == ("trained", "computed"), name
+
+
 @pytest.mark.slow
 def test_notebook_and_html_report_give_the_same_results(executed, html):
     project, notebook, _ = executed
+    assert project.parent != html.parent  # two project copies, two data/results/ folders
     ours = json.loads((project / "_output" / "metrics.json").read_text())
     theirs = json.loads((html / "_output" / "metrics.json").read_text())
+    assert_computed_here(ours)
+    assert_computed_here(theirs)
     assert ours["parameters"]["n_per_class"] == int(TINY["n_per_class"]) and ours["seed"] == int(TINY["seed"])
     assert ours["auroc"] == theirs["auroc"]
     for key in ("auroc_ci95_delong", "auroc_ci95_patient_bootstrap", "threshold", "counts", "brier"):
@@ -334,9 +346,13 @@ def test_opened_in_jupyter_and_run_all_it_reproduces_the_report(executed):
         cell.outputs, cell.execution_count = [], None
     (project / ".venv").symlink_to(ROOT / ".venv")  # a clone after `make setup`
     env = {k: v for k, v in os.environ.items() if k not in ("RETICULATE_PYTHON", "PYTHONPATH")}  # it finds .venv
+    env["REPORT_RETRAIN"] = "1"  # recompute: the first run's data/results/ would give back its own numbers
     client = NotebookClient(again, kernel_name="ir", timeout=600,
                             resources={"metadata": {"path": str(project / "_output")}})
     client.execute(env=env)
     assert_ran_cleanly(again)
     after = json.loads((project / "_output" / "metrics.json").read_text())
-    assert after["auroc"] == before["auroc"] and len(figures(again)) == len(figures(notebook))
+    assert_computed_here(after)
+    for key in ("auroc", "auroc_ci95_delong", "auroc_ci95_patient_bootstrap", "threshold", "counts"):
+        assert after[key] == before[key], key
+    assert len(figures(again)) == len(figures(notebook))

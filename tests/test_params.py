@@ -13,7 +13,7 @@ from chestxray.metadata import MATCHES
 from chestxray.report_params import allowed_values, definitions
 from conftest import ROOT, copy_project
 
-TYPES = {"choice", "integer", "number", "text", "optional"}
+TYPES = {"choice", "integer", "number", "selection", "text", "optional"}
 
 
 def report_defaults() -> dict:
@@ -32,7 +32,7 @@ def test_every_definition_is_complete():
         assert rule["meaning"].strip(), name
         if rule["type"] == "choice":
             assert allowed_values(name), name
-        if rule["type"] in ("integer", "number"):
+        if rule["type"] in ("integer", "number", "selection"):
             assert rule["min"] < rule["max"], name
 
 
@@ -102,3 +102,38 @@ def test_errors_quote_what_the_definition_accepts(r_session, name, value, messag
 
     with pytest.raises(RRuntimeError, match=re.escape(message)):
         r_session(f'check_param("{name}", "{value}")')
+
+
+# By hand: what `nih_archives` accepts (NIH's 12 archives), whatever `data` is.
+SELECTIONS = [("1", True), ("1,2,5-7", True), ("all", True), ("ALL", True), (" 1 , 3 - 4 ", True), ("12", True),
+              ("13", False), ("2-14", False), ("0", False), ("5-3", False), ("1,", False), ("", False),
+              ("first", False), ("1;2", False)]
+
+
+@pytest.mark.parametrize("text, accepted", SELECTIONS)
+def test_r_and_python_accept_the_same_archive_selections(r_session, text, accepted):
+    from chestxray.download import parse_selection
+
+    assert r_session(f'is_selection("{text}", 1, 12)')[0] == accepted
+    try:
+        parse_selection(text)
+        python_accepts = True
+    except ValueError:
+        python_accepts = False
+    assert python_accepts == accepted
+
+
+def test_the_archive_rule_counts_nihs_archives():
+    from chestxray.download import nih_archives
+
+    assert definitions()["nih_archives"]["max"] == len(nih_archives()) == 12
+
+
+def test_an_archive_out_of_range_stops_in_r_whatever_the_data(r_session):
+    from rpy2.rinterface_lib.embedded import RRuntimeError
+
+    for data in ("demo", "folder", "nih"):
+        with pytest.raises(RRuntimeError, match=re.escape(
+                "parameter 'nih_archives' is '13' but must be 'all' or numbers from 1 to 12 such as 1 or 1,2,5-7")):
+            r_session(f'check_params(modifyList(rmarkdown::yaml_front_matter("report.qmd")$params, '
+                      f'list(data = "{data}", nih_archives = "13")))')

@@ -1,5 +1,6 @@
 """Patient-level (cluster) bootstrap intervals (R/evaluate.R), checked against
-scikit-learn and an independent numpy bootstrap."""
+scikit-learn, an independent numpy bootstrap, and the same statistics recomputed
+with numpy on base R's draws of patients (which must give the published numbers exactly)."""
 
 import json
 
@@ -22,21 +23,47 @@ def bootstrap(r, labels, scores, patients, threshold=0.5, replicates=2000, seed=
     return r_json(r, f"patient_bootstrap(labels, scores, patients, {threshold}, {replicates}L, {seed}L)")
 
 
+def intervals_over_draws(labels, scores, patients, threshold, draws):
+    """Percentile intervals over replicates given as rows of drawn patient numbers
+    (1-based, patients in sorted order). Each replicate weighs every image by how
+    often its patient was drawn; its AUROC is the share of (positive, negative)
+    pairs ranked right, ties counting one half. Replicates lacking a class are left out."""
+    labels, scores, patients = np.asarray(labels), np.asarray(scores, dtype=float), np.asarray(patients)
+    members = np.array([patients == p for p in sorted(set(patients.tolist()))], dtype=float)  # patient x image
+    weights = np.array([np.bincount(draw - 1, minlength=len(members)) for draw in draws]) @ members  # replicate x image
+    positive, predicted = labels == 1, scores >= threshold
+    pairs = (scores[:, None] > scores[None, :]) + 0.5 * (scores[:, None] == scores[None, :])
+    w_pos, w_neg = weights * positive, weights * ~positive
+    n_pos, n_neg = w_pos.sum(axis=1), w_neg.sum(axis=1)
+    used = (n_pos > 0) & (n_neg > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimates = np.column_stack([
+            np.einsum("ri,ij,rj->r", w_pos, pairs, w_neg) / (n_pos * n_neg),
+            (w_pos * predicted).sum(axis=1) / n_pos,
+            (w_neg * ~predicted).sum(axis=1) / n_neg,
+        ])[used]
+    ends = np.quantile(estimates, [0.025, 0.975], axis=0)  # numpy's default is R's type 7
+    return {"auroc": ends[:, 0], "sensitivity": ends[:, 1], "specificity": ends[:, 2], "used": int(used.sum())}
+
+
 def numpy_patient_bootstrap(labels, scores, patients, threshold, replicates, seed):
-    """The same method written independently: draw patients, keep all their images."""
-    rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(patients == p) for p in np.unique(patients)]
-    aurocs, sensitivities, specificities = [], [], []
-    for _ in range(replicates):
-        i = np.concatenate([groups[g] for g in rng.integers(0, len(groups), len(groups))])
-        y, s = labels[i], scores[i]
-        if y.min() == y.max():
-            continue
-        aurocs.append(roc_auc_score(y, s))
-        sensitivities.append((s[y == 1] >= threshold).mean())
-        specificities.append((s[y == 0] < threshold).mean())
-    return {name: np.percentile(values, [2.5, 97.5]) for name, values in
-            (("auroc", aurocs), ("sensitivity", sensitivities), ("specificity", specificities))}
+    """The same method with numpy's own generator drawing the patients."""
+    count = len(set(np.asarray(patients).tolist()))
+    draws = np.random.default_rng(seed).integers(1, count + 1, (replicates, count))
+    return intervals_over_draws(labels, scores, patients, threshold, draws)
+
+
+def r_draws(r, patients, replicates, seed):
+    """Base R's own draws for this seed: `replicates` samples of `patients` patient
+    numbers with replacement, one row each (the resampling, not the statistics)."""
+    return np.array(r_json(r, f"local({{ set.seed({seed}); t(vapply(seq_len({replicates}), function(i) "
+                              f"sample.int({patients}, {patients}, replace = TRUE), integer({patients}))) }})"))
+
+
+def replayed_patient_bootstrap(r, labels, scores, patients, threshold, replicates, seed):
+    """The patient bootstrap recomputed on R's draws of patients: exactly the published intervals."""
+    count = len(set(np.asarray(patients).tolist()))
+    return intervals_over_draws(labels, scores, patients, threshold, r_draws(r, count, replicates, seed))
 
 
 def clustered_data(patients=60, films=4, seed=0):
@@ -81,6 +108,18 @@ def test_intervals_contain_the_estimates_and_agree_with_numpy(r_session):
     info = out["patient_bootstrap"]
     assert info["patients"] == 60 and info["images"] == 240 and info["seed"] == 7
     assert info["replicates"] == 2000 and info["replicates_used"] + info["replicates_without_both_classes"] == 2000
+
+
+def test_intervals_are_the_2_5_and_97_5_percentiles_of_patient_resamples(r_session):
+    """Replayed on the same draws, an independent computation gives the same
+    numbers: a 90 % interval, image resampling or a swapped statistic would not."""
+    labels, scores, patients = clustered_data(patients=25, films=3, seed=8)
+    patients = np.array([f"p{p:02d}" for p in patients])
+    out = bootstrap(r_session, labels, scores, patients, threshold=0.45, replicates=300, seed=21)
+    replayed = replayed_patient_bootstrap(r_session, labels, scores, patients, 0.45, 300, 21)
+    for name in ("auroc", "sensitivity", "specificity"):
+        assert out[f"{name}_ci95_patient_bootstrap"] == pytest.approx(replayed[name], abs=1e-12), name
+    assert out["patient_bootstrap"]["replicates_used"] == replayed["used"]
 
 
 def test_same_seed_same_interval_other_seed_other_interval(r_session):

@@ -17,8 +17,8 @@ def no_columns_csv(tmp_path):
 @pytest.mark.parametrize(
     "params, message",
     [
-        (["data=nih", "nih_archives=13"], "parameter 'nih_archives' is '13': archives are numbered 1 to 12"),
-        (["data=nih", "nih_archives=2-14"], "parameter 'nih_archives' is '2-14'"),
+        (["data=nih", "nih_archives=13"], "parameter 'nih_archives' is '13' but must be 'all' or numbers from 1 to 12"),
+        (["nih_archives=2-14"], "parameter 'nih_archives' is '2-14' but must be"),  # data=demo: the same rule
         (["data=nih", "nih_metadata=/no/such/Data_Entry_2017_v2020.csv"], "parameter 'nih_metadata' is '/no/such/"),
         (["data=nih", "nih_metadata={no_columns_csv}"], "lacks the column(s) ['Image Index', 'Finding Labels', 'Patient ID']"),
         (["data=nih", "nih_base_url=ftp//mirror"], "parameter 'nih_base_url' is 'ftp//mirror' but must be an http://"),
@@ -37,3 +37,13 @@ def test_unusable_data_inputs_stop_before_anything_runs(project_copy, no_columns
     assert done.returncode != 0 and message in done.stderr, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert not (project_copy / "_output").exists() and not (project_copy / "data").exists()
+
+
+@pytest.mark.parametrize("data", ["demo", "folder", "nih"])
+def test_a_file_parameter_is_checked_whatever_the_data(tmp_path, no_columns_csv, data):
+    from chestxray.preflight import InputError, check_report_inputs
+
+    with pytest.raises(InputError, match="parameter 'nih_metadata' is '/no/such/D.csv', but no such file"):
+        check_report_inputs(data, str(tmp_path), nih_metadata="/no/such/D.csv")
+    with pytest.raises(InputError, match="parameter 'adjudicated_labels': .* lacks the column"):
+        check_report_inputs(data, str(tmp_path), adjudicated_labels=str(no_columns_csv))

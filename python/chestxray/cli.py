@@ -27,7 +27,7 @@ from .extract import UnsafeArchiveError, extract_all
 from .folders import DatasetError
 from .images import MAX_SIZE, MIN_SIZE, ImageReadError
 from .metadata import MATCHES, MetadataError, read_image_list
-from .nih import locate_metadata
+from .nih import locate_metadata, official_metadata, packaged_folder
 from .organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
 from .phantoms import write_demo_dataset
 from .split import TEST_SHARE, VALIDATION_SHARE, SplitError, official_split, patient_split
@@ -60,9 +60,8 @@ def _download(args: argparse.Namespace) -> int:
     if args.metadata:
         locate_metadata(dest, args.metadata)  # copies it (and the split lists beside it) next to the archives
     elif args.base_url is None:
-        print("note: NIH publishes Data_Entry_2017_v2020.csv, train_val_list.txt and test_list.txt in its Box folder "
-              "(https://nihcc.app.box.com/v/ChestXray-NIHCC) without stable direct links: download them there and "
-              "pass --metadata PATH, or use --base-url of a mirror that holds them", file=sys.stderr)
+        print(f"note: NIH's metadata and split lists ship with this package ({packaged_folder()}): "
+              "organize uses them when --metadata is not given", file=sys.stderr)
     print(f"{len(paths)} file(s) ready in {dest}")
     return 0
 
@@ -79,9 +78,13 @@ def _extract(args: argparse.Namespace) -> int:
 
 
 def _organize(args: argparse.Namespace) -> int:
+    metadata, test_list = args.metadata, args.test_list
+    if metadata is None:  # the package's checked copy of NIH's metadata, with NIH's official test list
+        packaged = official_metadata()
+        metadata, test_list = packaged.metadata, test_list or packaged.test_list
     report = organize(
-        args.metadata, args.images, args.out, positive=args.positive, negative=args.negative, match=args.match,
-        strict=args.strict, test_list=None if args.random_split else args.test_list, seed=args.seed,
+        metadata, args.images, args.out, positive=args.positive, negative=args.negative, match=args.match,
+        strict=args.strict, test_list=None if args.random_split else test_list, seed=args.seed,
         validation=args.validation, test=args.test,
     )
     print(report)
@@ -181,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=42)
 
     org = commands.add_parser("organize", help="manifest.csv and class folders (hard links) for one finding")
-    org.add_argument("--metadata", required=True, help="Data_Entry_2017_v2020.csv (or NIH's 2017 file), .gz accepted")
+    org.add_argument("--metadata", help="Data_Entry_2017_v2020.csv (or NIH's 2017 file), .gz accepted; default: the "
+                     "package's copy of NIH's metadata, with NIH's official test list")
     org.add_argument("--images", required=True, help="folder of extracted images")
     org.add_argument("--out", required=True, help="task folder: manifest.csv and class folders")
     org.add_argument("--positive", default=DEFAULT_FINDING, help="one of the 14 findings (default %(default)s)")

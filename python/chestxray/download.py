@@ -40,12 +40,13 @@ from tqdm.auto import tqdm
 
 from . import console
 from .atomic import atomic_path
+from .folders import NIH_NAME
 from .metadata import REQUIRED
+from .report_params import definitions
 
 METADATA_FILES = ("Data_Entry_2017_v2020.csv", "train_val_list.txt", "test_list.txt")
 CHUNK = 1 << 20
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-IMAGE_NAME = re.compile(rb"\d{8}_\d{3}\.png")
 
 
 class DownloadError(RuntimeError):
@@ -67,19 +68,26 @@ def _nih_table() -> dict[str, dict[str, str]]:
         return {row["file"]: row for row in csv.DictReader(f)}
 
 
+def nih_sha1(name: str) -> str:
+    """NIH's SHA-1 of one file of its release (an archive, the metadata or a split list)."""
+    return _nih_table()[name]["sha1"]
+
+
 def nih_archives() -> list[Remote]:
     """The 12 archives of the NIH release, with NIH's own URLs and SHA-1s."""
     return [Remote(name, row["url"], row["sha1"], from_nih=True)
             for name, row in _nih_table().items() if name.endswith(".tar.gz")]
 
 
-def parse_selection(text: str | None, count: int = 12) -> list[int]:
-    """'1,2,5-7' -> [1, 2, 5, 6, 7]; None or 'all' -> every archive."""
+def parse_selection(text: str | None, count: int | None = None) -> list[int]:
+    """'1,2,5-7' -> [1, 2, 5, 6, 7]; None or 'all' -> every archive. The rule is the
+    report's `nih_archives` (report_params.yml: numbers up to its ``max``), which R applies too."""
+    count = count or definitions()["nih_archives"]["max"]
     if text is None or text.strip().lower() == "all":
         return list(range(1, count + 1))
     chosen = set()
     for part in text.split(","):
-        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        match = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", part)
         if not match:
             raise ValueError(f"archive selection '{text}' is not like 1,2,5-7")
         low, high = int(match.group(1)), int(match.group(2) or match.group(1))
@@ -171,7 +179,7 @@ def _check_split_list(stream: BinaryIO) -> None:
     for number, line in enumerate(iter(lambda: stream.readline(256), b""), start=1):
         if not line.strip():
             continue
-        if not IMAGE_NAME.fullmatch(line.strip()):
+        if not NIH_NAME.fullmatch(line.strip().decode("ascii", errors="replace")):
             shown = line.strip()[:40].decode("utf-8", errors="replace")
             raise _BadContent(f"not a list of image names: line {number} is '{shown}', not like '00000001_000.png'")
         count += 1

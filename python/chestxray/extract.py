@@ -1,29 +1,31 @@
 """Safe, idempotent extraction of the NIH archives into one images folder.
 
 Only regular files are written, each under the images folder by its base name;
-members with absolute paths, '..' components, links or device nodes are
-rejected by name before anything of theirs is written, and so are two members
-that would land on the same image name. Each image is written under a
-temporary name and renamed when complete, so a corrupt or truncated archive
-stops with a named error and leaves only whole images. An archive that was
-fully extracted is recorded and skipped on re-runs.
+members with absolute paths (POSIX or Windows), '..' components (after '/' or
+'\\'), links or device nodes are rejected by name before anything of theirs is
+written, and so are two members that would land on the same image name. Each
+image is written under a temporary name and renamed when complete, so a corrupt
+or truncated archive stops with a named error and leaves only whole images. An
+archive that was fully extracted is recorded and skipped on re-runs.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
 
 from .atomic import atomic_path
+from .folders import has_image_suffix
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 CHUNK = 1 << 20
 # What a damaged or non-gzip file raises while it is being read.
 READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)
+WINDOWS_DRIVE = re.compile(r"[A-Za-z]:")  # C:\x, C:/x and the drive-relative C:x
 
 
 class UnsafeArchiveError(ValueError):
@@ -39,15 +41,19 @@ class NameClashError(ValueError):
 
 
 def check_member(member: tarfile.TarInfo) -> None:
-    path = PurePosixPath(member.name)
-    if path.is_absolute() or member.name.startswith(("/", "\\")):
-        raise UnsafeArchiveError(f"absolute path in archive: '{member.name}'")
-    if ".." in path.parts:
-        raise UnsafeArchiveError(f"path escaping the target in archive: '{member.name}'")
+    """Refuse a member that is not a plain file or folder, or whose name could point outside the target
+    on any system: absolute (POSIX, Windows drive or UNC) or with a '..' component anywhere, with '/'
+    or '\\' as separator (an archive made on Windows may use either). tarfile.data_filter (PEP 706) is
+    not enough here: it accepts a '..' that stays inside, links inside, and backslashes as plain characters."""
+    name = member.name
+    if name.startswith(("/", "\\")) or WINDOWS_DRIVE.match(name):
+        raise UnsafeArchiveError(f"absolute path in archive: '{name}'")
+    if ".." in re.split(r"[/\\]", name):
+        raise UnsafeArchiveError(f"path escaping the target in archive: '{name}'")
     if member.issym() or member.islnk():
-        raise UnsafeArchiveError(f"link in archive: '{member.name}' -> '{member.linkname}'")
+        raise UnsafeArchiveError(f"link in archive: '{name}' -> '{member.linkname}'")
     if not (member.isfile() or member.isdir()):
-        raise UnsafeArchiveError(f"device, FIFO or other special member in archive: '{member.name}'")
+        raise UnsafeArchiveError(f"device, FIFO or other special member in archive: '{name}'")
 
 
 def _marker(images_dir: Path, archive: Path) -> Path:
@@ -69,7 +75,7 @@ def _extract_images(archive: Path, images_dir: Path) -> int:
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:
             check_member(member)
-            if not member.isfile() or not member.name.lower().endswith(IMAGE_SUFFIXES):
+            if not member.isfile() or not has_image_suffix(member.name):
                 continue
             name = PurePosixPath(member.name).name
             if name in written:

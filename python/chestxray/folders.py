@@ -19,9 +19,12 @@ import pandas as pd
 from . import DEFAULT_FINDING, NEGATIVE_CLASS
 from .files import read_csv_strictly
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+# The one definition of what counts as an image file and as an NIH image name, used by
+# class folders, organize, predict and download's list check; case is ignored
+# everywhere (.PNG, .Png, .JPG, .jpeg all count).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+NIH_NAME = re.compile(r"(\d{8})_(\d{3})\.png", re.IGNORECASE)
 METADATA_FILE = "metadata.csv"
-NIH_NAME = re.compile(r"^(\d{8})_(\d{3})\.png$")
 OPTIONAL_COLUMNS = ["follow_up", "patient_age", "patient_sex", "view_position"]
 
 
@@ -34,8 +37,18 @@ def class_folder_name(label: str) -> str:
     return label.replace(" ", "-")
 
 
+def has_image_suffix(name: str) -> bool:
+    """A PNG or JPEG by its extension, whatever its case."""
+    return name.lower().endswith(IMAGE_SUFFIXES)
+
+
+def is_image_name(name: str) -> bool:
+    """An image file in a folder: an image suffix, and not hidden (e.g. macOS's ._ files)."""
+    return has_image_suffix(name) and not name.startswith(".")
+
+
 def _list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+    return sorted(p for p in folder.iterdir() if is_image_name(p.name))
 
 
 # Where an image's patient comes from: the folder's metadata.csv, an NIH file name,
@@ -45,7 +58,7 @@ PATIENT_FROM_METADATA, PATIENT_FROM_NIH_NAME, PATIENT_UNKNOWN = "metadata", "nih
 
 def _patient_from_name(name: str) -> tuple[str, str]:
     """(patient_id, patient_source) from an image name."""
-    match = NIH_NAME.match(name)
+    match = NIH_NAME.fullmatch(name)
     if match:
         return str(int(match.group(1))), PATIENT_FROM_NIH_NAME
     return f"image:{name}", PATIENT_UNKNOWN

@@ -1,43 +1,154 @@
-"""The whole NIH route for the report: download (or reuse), extract, organise, split.
+"""The whole NIH route for the report: metadata, download (or reuse), extract, organise, split.
 
-Every step skips what is already done, so a re-render reuses the downloaded,
-extracted and organised data.
+NIH's metadata and official split lists ship with the package (``nih_metadata/``,
+see its PROVENANCE.md), so only the image archives are downloaded: from NIH's
+own links, or from a mirror (``base_url``) that may or may not hold the
+metadata too. A user's own metadata file (``metadata``) is used instead when
+given. Every step skips what is already done, so a re-render reuses the
+downloaded, extracted and organised data.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import shutil
+import zlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from . import DEFAULT_FINDING
-from .download import METADATA_FILES, download_all, parse_selection, remote_files
+from .console import step
+from .download import METADATA_FILES, download_all, nih_sha1, parse_selection, remote_files
 from .extract import extract_all
 from .metadata import MetadataError
-from .console import step
 from .organize import organize
 from .preflight import check_nih_inputs
 
+PACKAGED_FOLDER = "nih_metadata"
+# What the project knows of NIH's release; the packaged files are checked against it.
+NIH_IMAGES, NIH_PATIENTS = 112_120, 30_805
+NIH_LIST_ENTRIES = {"train_val_list.txt": 86_524, "test_list.txt": 25_596}
+METADATA_FILE, TEST_LIST = METADATA_FILES[0], METADATA_FILES[2]
 
-def locate_metadata(archives_dir: Path, metadata: str | None) -> Path:
-    """Data_Entry CSV: the user's path, else the one downloaded beside the archives."""
-    if metadata:
-        path = Path(metadata)
-        if not path.exists():
-            raise MetadataError(f"nih_metadata '{path}' does not exist")
-        for name in (path.name, *METADATA_FILES[1:]):
-            source, target = path.parent / name, archives_dir / name
-            if source.exists() and not target.exists():
-                shutil.copy2(source, target)
-        return archives_dir / path.name
-    path = archives_dir / METADATA_FILES[0]
+
+@dataclass(frozen=True)
+class MetadataSource:
+    """Where a render's metadata and test list come from, for the console and the report."""
+    metadata: str
+    test_list: str
+    packaged: bool  # the package's copy (else the user's nih_metadata)
+    nih_sha1: bool  # the metadata file is byte for byte NIH's
+    test_list_packaged: bool
+
+
+def packaged_folder() -> Path:
+    return Path(str(resources.files("chestxray").joinpath(PACKAGED_FOLDER)))
+
+
+def official_metadata(folder: Path | None = None) -> MetadataSource:
+    """The packaged metadata and test list, checked (once per process) against what is
+    known of NIH's release; MetadataError naming the file that does not hold."""
+    return _checked_packaged_files(Path(folder or packaged_folder()))
+
+
+@cache
+def _checked_packaged_files(folder: Path) -> MetadataSource:
+    images = _check_packaged_metadata(folder / f"{METADATA_FILE}.gz")
+    lists = {name: _check_packaged_list(folder / f"{name}.gz", name, entries)
+             for name, entries in NIH_LIST_ENTRIES.items()}
+    train_val, test = lists.values()
+    if train_val & test or train_val | test != images:
+        raise MetadataError(f"the split lists in '{folder}' do not name exactly the images of "
+                            f"'{folder / METADATA_FILE}.gz' once each: the package's copies do not belong together; "
+                            "reinstall chestxray")
+    metadata, test_list = folder / f"{METADATA_FILE}.gz", folder / f"{TEST_LIST}.gz"
+    return MetadataSource(str(metadata), str(test_list), packaged=True, nih_sha1=False, test_list_packaged=True)
+
+
+def _damaged(path: Path, problem: str) -> MetadataError:
+    return MetadataError(f"packaged file '{path}' {problem}: the package's copy is damaged; reinstall chestxray "
+                         "(or pass your own copy with nih_metadata)")
+
+
+def _check_packaged_metadata(path: Path) -> set[str]:
+    try:
+        table = pd.read_csv(path, usecols=["Image Index", "Patient ID"], dtype=str)
+    except (OSError, EOFError, zlib.error, ValueError, pd.errors.ParserError) as error:
+        raise _damaged(path, f"cannot be read ({type(error).__name__}: {error})") from error
+    patients = table["Patient ID"].str.lstrip("0").nunique()
+    if (len(table), patients) != (NIH_IMAGES, NIH_PATIENTS) or table["Image Index"].duplicated().any():
+        raise _damaged(path, f"has {len(table):,} rows of {patients:,} patients, not NIH's {NIH_IMAGES:,} images of "
+                             f"{NIH_PATIENTS:,} patients, one row each")
+    return set(table["Image Index"])
+
+
+def _check_packaged_list(path: Path, name: str, entries: int) -> set[str]:
+    try:
+        content = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as error:
+        raise _damaged(path, f"cannot be read ({type(error).__name__}: {error})") from error
+    digest = hashlib.sha1(content).hexdigest()
+    if digest != nih_sha1(name):
+        raise _damaged(path, f"decompresses to SHA-1 {digest}, not NIH's {nih_sha1(name)} for {name}")
+    names = set(content.decode("ascii").split())
+    if len(names) != entries:
+        raise _damaged(path, f"lists {len(names):,} images, not NIH's {entries:,}")
+    return names
+
+
+def content_sha1(path: Path) -> str:
+    """SHA-1 of a file's content, decompressed first if it is gzipped."""
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    digest = hashlib.sha1()
+    with (gzip.open if gzipped else open)(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def metadata_source(metadata: str | None = None) -> MetadataSource:
+    """The user's metadata file (``metadata``; NIH's test_list.txt beside it if there,
+    else the packaged one), or the packaged files."""
+    packaged = official_metadata()
+    if not metadata:
+        return packaged
+    path = Path(metadata).expanduser()
+    if not path.is_file():
+        raise MetadataError(f"nih_metadata '{path}' does not exist")
+    beside = path.parent / TEST_LIST
+    return MetadataSource(str(path), str(beside) if beside.is_file() else packaged.test_list, packaged=False,
+                          nih_sha1=content_sha1(path) == nih_sha1(METADATA_FILE),
+                          test_list_packaged=not beside.is_file())
+
+
+def describe(source: MetadataSource) -> str:
+    """One console line: which metadata and test list a render uses."""
+    if source.packaged:
+        return (f"Metadata and NIH's official split lists: the package's copies in {Path(source.metadata).parent} "
+                "(checked: 112,120 images of 30,805 patients; lists' SHA-1 are NIH's)")
+    verdict = "NIH's file byte for byte (SHA-1 checked)" if source.nih_sha1 else \
+        f"not byte for byte NIH's {METADATA_FILE} (its SHA-1 differs from NIH's): its rows are used as they are"
+    test_list = "the package's" if source.test_list_packaged else f"{source.test_list}"
+    return f"Metadata: {source.metadata}, {verdict}; official test list: {test_list}"
+
+
+def locate_metadata(archives_dir: Path, metadata: str) -> Path:
+    """For the command line's download: copy the user's metadata (and the split lists
+    beside it) next to the archives."""
+    path = Path(metadata)
     if not path.exists():
-        raise MetadataError(
-            f"no {METADATA_FILES[0]} in '{archives_dir}': download it from NIH's Box folder "
-            "(https://nihcc.app.box.com/v/ChestXray-NIHCC) and set nih_metadata, or set nih_base_url to a mirror"
-        )
-    return path
+        raise MetadataError(f"nih_metadata '{path}' does not exist")
+    for name in (path.name, *METADATA_FILES[1:]):
+        source, target = path.parent / name, archives_dir / name
+        if source.exists() and not target.exists():
+            shutil.copy2(source, target)
+    return archives_dir / path.name
 
 
 def prepare_nih(
@@ -46,16 +157,16 @@ def prepare_nih(
 ) -> pd.DataFrame:
     """Manifest (one row per image, with patient and split) for the chosen archives."""
     check_nih_inputs(archives, metadata or "")  # before any download
+    source = metadata_source(metadata)
+    step(describe(source))
     root = Path(nih_dir)
     archives_dir, images_dir = root / "archives", root / "images"
     selection = parse_selection(archives)
-    remotes = remote_files(selection, base_url or None, with_metadata=bool(base_url) and not metadata)
-    download_all(remotes, archives_dir, show_progress=show_progress)
-    metadata_path = locate_metadata(archives_dir, metadata)
+    download_all(remote_files(selection, base_url or None, with_metadata=False), archives_dir,
+                 show_progress=show_progress)
     extract_all([archives_dir / f"images_{i:02d}.tar.gz" for i in selection], images_dir)
-    test_list = archives_dir / METADATA_FILES[2]
     task_dir = root / f"{positive}-{match}-archives{'-'.join(map(str, selection))}"
-    report = organize(metadata_path, images_dir, task_dir, positive=positive, match=match, seed=seed,
-                      test_list=test_list if test_list.exists() else None)
+    report = organize(source.metadata, images_dir, task_dir, positive=positive, match=match, seed=seed,
+                      test_list=source.test_list)
     step(str(report))  # to the console, not into the report
     return pd.read_csv(report.manifest, dtype={"patient_id": str})

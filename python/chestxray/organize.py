@@ -21,7 +21,7 @@ import pandas as pd
 from . import DEFAULT_FINDING
 from .atomic import atomic_path
 from .files import read_csv_strictly
-from .folders import class_folder_name
+from .folders import class_folder_name, is_image_name
 from .metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
 from .split import TEST_SHARE, VALIDATION_SHARE, assert_patient_disjoint, official_split, patient_split
 
@@ -86,8 +86,8 @@ def organize(
     images_dir, out = Path(os.path.abspath(images_dir)), Path(out_dir)
     _check_apart(images_dir, out)
     table = select_task(read_metadata(metadata), positive, negative, match)
-    on_disk = {entry.name for entry in os.scandir(images_dir)} if images_dir.is_dir() else set()
-    present = table["image"].isin(on_disk)
+    on_disk = _names_on_disk(images_dir)
+    present = table["image"].str.lower().isin(on_disk)
     missing = int((~present).sum())
     if missing and strict:
         example = table.loc[~present, "image"].iloc[0]
@@ -95,7 +95,7 @@ def organize(
     table = table[present].reset_index(drop=True)
     if table.empty:
         raise MissingImagesError(f"none of the task's images are in '{images_dir}'")
-    table["path"] = [str(images_dir / name) for name in table["image"]]
+    table["path"] = [str(images_dir / on_disk[name.lower()]) for name in table["image"]]
     if test_list:
         table = official_split(table, read_image_list(test_list), seed, validation)
     else:
@@ -108,6 +108,14 @@ def organize(
         table.reindex(columns=MANIFEST_COLUMNS).to_csv(tmp, index=False)
     positives = int(table["label"].sum())
     return OrganizeReport(manifest, len(table), positives, len(table) - positives, missing, ", ".join(sorted(kinds)) or "class folders up to date")
+
+
+def _names_on_disk(images_dir: Path) -> dict[str, str]:
+    """Image file names in the folder by their lower-case form: names are matched whatever
+    their case, as everywhere in the package (folders.is_image_name)."""
+    if not images_dir.is_dir():
+        return {}
+    return {entry.name.lower(): entry.name for entry in os.scandir(images_dir) if is_image_name(entry.name)}
 
 
 def _check_apart(images_dir: Path, out: Path) -> None:
@@ -134,7 +142,8 @@ def sync_class_folders(table: pd.DataFrame, out: Path, images_dir: Path) -> set[
     hard links or copies of a file in ``images_dir``); anything else stops the run
     before a change is made. Returns the kinds of what was made or removed.
     """
-    wanted = {class_folder_name(name): dict(zip(rows["image"], rows["path"])) for name, rows in table.groupby("class_name")}
+    wanted = {class_folder_name(name): {os.path.basename(path): path for path in rows["path"]}
+              for name, rows in table.groupby("class_name")}  # links named as the files they point to
     folders = {name for name in _possible_class_folders() if (out / name).is_dir()} | set(wanted)
     stale = {name: _stale_entries(out / name, wanted.get(name, {})) for name in folders}
     foreign = [entry for entries in stale.values() for entry in entries if not _made_by_organize(entry, images_dir)]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_path
-from .folders import IMAGE_SUFFIXES
+from .folders import is_image_name
 from .images import ImageReadError, check_image_size, load_grey, to_model_input
 
 BATCH = 32
@@ -92,7 +92,7 @@ def expand_paths(paths: list[str]) -> list[Path]:
     found = []
     for item in map(Path, paths):
         if item.is_dir():
-            found += sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            found += sorted(p for p in item.rglob("*") if is_image_name(p.name) and p.is_file())
         else:
             found.append(item)
     if not found:

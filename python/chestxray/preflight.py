@@ -1,12 +1,12 @@
 """Checks of the data the report's parameters name, needing no download and no training.
 
-Each parameter's form (type, values, pattern) is checked once, in R, from
-report_params.yml; what is checked here needs the file system or the data
-tables: folders and files exist, the metadata has NIH's columns, archive numbers
-exist in NIH's release. The render command runs these right after the form
-checks, and the report's set-up chunk runs them again (for `quarto render`
-typed by hand), so a wrong archive number or metadata path stops in seconds,
-naming the parameter, instead of after a 2 GB download.
+Each parameter's form (type, values, range, pattern) is checked once, in R, from
+report_params.yml, whatever `data` is; what is checked here needs the file
+system or the data tables: folders and files exist, the metadata has NIH's
+columns. The render command runs these right after the form checks, and the
+report's set-up chunk runs them again (for `quarto render` typed by hand), so a
+wrong metadata path stops in seconds, naming the parameter, instead of after a
+2 GB download.
 """
 
 from __future__ import annotations
@@ -80,12 +80,15 @@ def check_adjudicated_labels(path: str, finding: str) -> None:
 
 def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_metadata: str = "",
                         adjudicated_labels: str = "", finding: str = DEFAULT_FINDING) -> None:
-    """Raise InputError naming the first parameter whose data cannot be used."""
+    """Raise InputError naming the first parameter whose data cannot be used.
+
+    A parameter's rule does not depend on `data`: a file it names must be usable
+    whatever the source (only `data_dir` means something else per source, and
+    `finding` is limited by the demo phantoms)."""
     if data == "demo":
         check_demo_finding(finding)
     if data == "folder":
         _existing("data_dir", data_dir, "folder")
-    if data == "nih":
-        check_nih_inputs(nih_archives, nih_metadata)
-        if adjudicated_labels:
-            check_adjudicated_labels(adjudicated_labels, finding)
+    check_nih_inputs(nih_archives, nih_metadata)
+    if adjudicated_labels:
+        check_adjudicated_labels(adjudicated_labels, finding)

@@ -1,0 +1,105 @@
+"""The patient-wise split keeps every part's image-level prevalence close to the data's,
+also when few positive patients have many images each, and never splits a patient."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import StratifiedGroupKFold
+
+from chestxray.split import (PREVALENCE_DRIFT_TOLERANCE, official_split, patient_split, prevalence_by_split,
+                             stratified_group_folds)
+
+
+def images_of(patients: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """One row per image from patient -> (label, images)."""
+    rows = [(patient, label) for patient, (label, n) in patients.items() for _ in range(n)]
+    table = pd.DataFrame(rows, columns=["patient_id", "label"])
+    table["image"] = [f"{i:08d}_000.png" for i in range(len(table))]
+    return table
+
+
+def like_images_64() -> pd.DataFrame:
+    """As ../shared/data/nih/images-64: 40 positives from only 7 patients, 499 negatives from 200."""
+    positives = {f"p{i}": (1, n) for i, n in enumerate([9, 8, 7, 6, 4, 3, 3])}
+    negatives = {f"n{i}": (0, 3 if i < 99 else 2) for i in range(200)}
+    return images_of(positives | negatives)
+
+
+def old_rule(table: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The split this project used before: patients cut by shares within two strata (with
+    and without a positive image), blind to how many images each patient has."""
+    rng = np.random.default_rng(seed)
+    has_positive = table.groupby("patient_id")["label"].max()
+    part = {}
+    for _, patients in has_positive.groupby(has_positive):
+        ids = rng.permutation(patients.index.to_numpy())
+        cuts = [0, round(0.15 * len(ids)), round(0.30 * len(ids)), len(ids)]
+        for name, start, stop in zip(("test", "validation", "train"), cuts, cuts[1:]):
+            part.update(dict.fromkeys(ids[start:stop], name))
+    return table.assign(split=table["patient_id"].map(part))
+
+
+def worst_drift(split: pd.DataFrame) -> float:
+    """The largest distance between a part's prevalence and the data's, relative to the data's."""
+    overall = split["label"].mean()
+    return max(abs(rows["label"].mean() - overall) / overall for _, rows in split.groupby("split"))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_folds_are_scikit_learns_stratified_group_k_fold(seed):
+    rng = np.random.default_rng(seed)
+    labels, groups = (rng.random(400) < 0.15).astype(int), rng.integers(0, 70, 400)
+    n_folds = 3 + seed
+    expected = np.empty(400, dtype=int)
+    splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed)
+    for fold, (_, rows) in enumerate(splitter.split(np.zeros(400), labels, groups)):
+        expected[rows] = fold
+    assert (stratified_group_folds(labels, groups, n_folds, seed) == expected).all()
+
+
+def test_few_positive_patients_keep_the_data_prevalence_in_every_split():
+    table = like_images_64()
+    assert (len(table), table["label"].sum()) == (539, 40)
+    old = [worst_drift(old_rule(table, seed)) for seed in range(5)]
+    new = [worst_drift(patient_split(table, seed)) for seed in range(5)]
+    assert max(old) > 0.4  # e.g. 3.7 % in test against 7.4 % overall
+    assert max(new) < PREVALENCE_DRIFT_TOLERANCE and max(new) < min(old)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_patients_stay_in_one_split(seed):
+    split = patient_split(like_images_64(), seed)
+    assert (split.groupby("patient_id")["split"].nunique() == 1).all()
+
+
+def test_each_class_is_shared_out_by_the_declared_shares():
+    patients = {f"q{i}": (int(i % 5 == 0), 1 + i % 3) for i in range(2000)}
+    split = patient_split(images_of(patients), seed=9)
+    shares = split.groupby("label")["split"].value_counts(normalize=True)
+    for label in (0, 1):
+        assert shares[label]["test"] == pytest.approx(0.15, abs=0.01)
+        assert shares[label]["validation"] == pytest.approx(0.15, abs=0.01)
+        assert shares[label]["train"] == pytest.approx(0.70, abs=0.01)
+
+
+def test_the_same_seed_gives_the_same_split_and_another_seed_another():
+    table = like_images_64()
+    first, again, other = (patient_split(table, s)["split"].tolist() for s in (4, 4, 5))
+    assert first == again and first != other
+
+
+def test_official_test_images_stay_test_and_nothing_else_does():
+    table = like_images_64()
+    test_images = set(table.loc[table["patient_id"].isin(["p0", "n1", "n2"]), "image"])
+    split = official_split(table, test_images, seed=1)
+    assert set(split.loc[split["split"] == "test", "image"]) == test_images
+
+
+def test_prevalence_by_split_names_the_parts_that_drift():
+    # 20 images, 4 positive (20 %): train 2 of 8 (25 %, 25 % off), validation and test 1 of 6 (16.7 %, 17 % off)
+    counts = {"train": {"images": 8, "positives": 2}, "validation": {"images": 6, "positives": 1},
+              "test": {"images": 6, "positives": 1}}
+    found = prevalence_by_split(counts)
+    assert found["data"] == pytest.approx(0.2)
+    assert found["splits"] == pytest.approx({"train": 0.25, "validation": 1 / 6, "test": 1 / 6})
+    assert found["drifting"] == ["train"]  # beyond the 20 % tolerance; the others within it
