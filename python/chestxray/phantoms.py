@@ -216,10 +216,10 @@ def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size
     sign_rng = np.random.default_rng([seed, patient, follow_up + 1, 2])
     if positive:
         side = int(sign_rng.choice([-1, 1]))
-        air, pleural_line = _pneumothorax(x, y, a, side, collapse=0.03 + 0.30 * strength)
+        air, pleural_line = _pneumothorax(x, y, a, side, collapse=0.05 + 0.40 * strength)
     else:
         air = pleural_line = np.zeros_like(x)
-    air_contrast, line_contrast = 0.01 + 0.06 * strength, 0.02 + 0.16 * strength
+    air_contrast, line_contrast = 0.02 + 0.10 * strength, 0.04 + 0.20 * strength
     for s in (-1, 1):
         lung = lungs[s]
         darken = 0.26 - 0.04 * (y + 1)  # bases look denser than apices
