@@ -1,6 +1,8 @@
-# Does the model learn? The report's own training on phantoms, once with the true
-# labels and once with labels permuted within each split (nothing to learn): the
-# first should reach a high test AUROC, the second stay near 0.5. Used by a test
+# Does the model learn? The report's own training on phantoms, once with the
+# recorded labels (wrong for a known share, as the report's demo) and once with
+# labels permuted within each split (nothing to learn): the first should reach a
+# high test AUROC, against its labels and more so against the generator's truth,
+# the second stay near 0.5. Used by a test
 # (small, seeded) and by bench/phantom_learning.R (the report's defaults).
 
 learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, model = "cnn", batch_size = 32L) {
@@ -14,7 +16,10 @@ learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, mode
             operating_point = "youden", target_sensitivity = 0.9)
   run <- function(data, label) {
     result <- fit_and_evaluate(model, data, p, file.path(work_dir, label))
+    truth <- adjudicated_agreement(data$part("test"), result$test_probabilities, result$threshold,
+                                   file.path(demo_dir, demo_truth_file()))
     list(test_auroc = result$metrics$auroc, test_auroc_ci95_delong = result$metrics$auroc_ci95_delong,
+         test_auroc_vs_truth = truth$auroc_vs_expert, test_true_labels = truth_labels(data$part("test"), demo_dir),
          epochs_run = nrow(result$history), seconds = result$seconds,
          test_images = length(result$test_probabilities), test_positives = sum(data$labels("test")),
          test_labels = as.integer(data$labels("test")), test_probabilities = result$test_probabilities)
@@ -23,4 +28,10 @@ learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, mode
        max_epochs = as.integer(epochs), seed = as.integer(seed),
        true_labels = run(prepared, "true-labels"),
        permuted_labels = run(prepared$with_permuted_labels(as.integer(seed)), "permuted-labels"))
+}
+
+# The generator's true label (1/0) of each image of a table, from the demo's truth file.
+truth_labels <- function(table, demo_dir) {
+  truth <- utils::read.csv(file.path(demo_dir, demo_truth_file()), check.names = FALSE, stringsAsFactors = FALSE)
+  as.integer(truth[[2]][match(table$image, truth[["Image Index"]])] == "YES")
 }

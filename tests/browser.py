@@ -26,6 +26,31 @@ LANDING = """(id) => {
 }"""
 
 
+# Elements drawn wider than the text column (a table that overflows it, a figure).
+OVERFLOWING = """() => {
+  const column = document.querySelector('main, .main-container') || document.body;
+  const right = column.getBoundingClientRect().right;
+  return [...column.querySelectorAll('table, img, svg, pre, .operating-point-explorer')]
+    .filter(e => e.getBoundingClientRect().right > right + 1)
+    .map(e => e.tagName.toLowerCase() + ': ' + (e.textContent || '').trim().slice(0, 60));
+}"""
+
+# Table headers whose alignment differs from their column's cells (numbers would
+# sit under the wrong header).
+MISALIGNED_HEADERS = """() => {
+  const side = node => getComputedStyle(node).textAlign.replace('-webkit-', '').replace('start', 'left').replace('end', 'right');
+  return [...document.querySelectorAll('table')].flatMap(table => {
+    const row = table.querySelector('tbody tr');
+    if (!row) return [];
+    return [...table.querySelectorAll('thead th')].filter((th, i) => row.children[i] &&
+      side(th) !== side(row.children[i])).map(th => th.textContent.trim());
+  });
+}"""
+
+EXPLORER_READING = """() => Object.fromEntries([...document.querySelectorAll('.operating-point-explorer [data-measure]')]
+  .map(node => [node.dataset.measure, node.dataset.value === '' ? null : Number(node.dataset.value)]))"""
+
+
 def chromium_path() -> str:
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)
@@ -48,6 +73,8 @@ def inspect_report(html: Path) -> dict:
         page.on("request", lambda request: requests.append(request.url))
         page.goto(html.resolve().as_uri(), wait_until="load")
         facts = page.evaluate(PAGE_FACTS)
+        facts["overflowing"] = page.evaluate(OVERFLOWING)
+        facts["misaligned_headers"] = page.evaluate(MISALIGNED_HEADERS)
         landings = {}
         for target in facts["toc"]:
             page.click(f'#TOC a[href="#{target}"]')
@@ -55,3 +82,33 @@ def inspect_report(html: Path) -> dict:
             landings[target] = page.evaluate(LANDING, target)
         browser.close()
     return {"console_errors": console_errors, "requests": requests, **facts, "landings": landings}
+
+
+def drive_explorer(html: Path, threshold_positions: list[int], prevalences_per_mille: list[int]) -> dict:
+    """Move the operating-point explorer's sliders as a reader would (keyboard on the
+    slider, then the value set directly) and read every number it shows after each move."""
+    from playwright.sync_api import sync_playwright
+
+    readings = {"initial": None, "thresholds": [], "prevalences": [], "errors": []}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
+        page = browser.new_context(offline=True).new_page()
+        page.on("pageerror", lambda error: readings["errors"].append(str(error)))
+        page.goto(html.resolve().as_uri(), wait_until="load")
+        readings["initial"] = page.evaluate(EXPLORER_READING)
+        threshold = page.locator('.operating-point-explorer input[name="threshold"]')
+        threshold.focus()
+        page.keyboard.press("Home")  # the lowest threshold: every image positive
+        readings["lowest"] = page.evaluate(EXPLORER_READING)
+        readings["slider_max"] = int(threshold.get_attribute("max"))
+        for position in threshold_positions:
+            threshold.fill(str(position))
+            readings["thresholds"].append(page.evaluate(EXPLORER_READING))
+        prevalence = page.locator('.operating-point-explorer input[name="prevalence"]')
+        for per_mille in prevalences_per_mille:
+            prevalence.fill(str(per_mille))
+            readings["prevalences"].append(page.evaluate(EXPLORER_READING))
+        page.click('.operating-point-explorer button[name="validation-threshold"]')
+        readings["back_to_validation"] = page.evaluate(EXPLORER_READING)
+        browser.close()
+    return readings

@@ -87,3 +87,53 @@ def test_pneumothorax_is_marking_free_air_inside_one_lung():
     assert in_lungs[changed].mean() > 0.9
     left, right = changed[:, :128].sum(), changed[:, 128:].sum()
     assert min(left, right) < 0.1 * max(left, right)  # one side only
+
+
+def test_a_known_share_of_recorded_labels_is_wrong_and_the_truth_is_written(tmp_path):
+    """Like NIH's report-mined labels, a known share of the demo's labels is wrong; unlike NIH,
+    truth.csv says which (in the adjudicated-labels format the report reads)."""
+    from chestxray.phantoms import LABEL_NOISE, TRUTH_FILE
+
+    n_per_class = 25
+    out = write_demo_dataset(tmp_path, n_per_class=n_per_class, seed=4, size=32)
+    recorded = {p.name: DEMO_FINDING for p in (out / "Pneumothorax").glob("*.png")}
+    recorded |= {p.name: NEGATIVE_CLASS for p in (out / "No-Finding").glob("*.png")}
+    truth = pd.read_csv(out / TRUTH_FILE)
+    assert list(truth.columns) == ["Image Index", DEMO_FINDING] and set(truth[DEMO_FINDING]) == {"YES", "NO"}
+    assert sorted(truth["Image Index"]) == sorted(recorded)
+    wrong = [(recorded[image] == DEMO_FINDING) != (answer == "YES") for image, answer in truth.itertuples(index=False)]
+    assert sum(wrong) == round(LABEL_NOISE * 2 * n_per_class) > 0  # exactly the declared share
+    assert sum(label == DEMO_FINDING for label in recorded.values()) == n_per_class  # balanced as recorded
+
+
+def test_each_film_shows_the_sign_when_the_truth_says_so_whatever_its_recorded_label(tmp_path):
+    from PIL import Image
+
+    out = write_demo_dataset(tmp_path, n_per_class=25, seed=4, size=32)
+    meta = pd.read_csv(out / "metadata.csv")
+    truth = dict(pd.read_csv(out / "truth.csv").itertuples(index=False))
+    flipped = 0
+    for row in meta.itertuples():
+        folder = "Pneumothorax" if row.label == DEMO_FINDING else "No-Finding"
+        stored = np.asarray(Image.open(out / folder / row.image))
+        positive = truth[row.image] == "YES"
+        assert np.array_equal(stored, render_phantom(4, row.patient_id, row.follow_up, positive=positive, size=32))
+        flipped += positive != (row.label == DEMO_FINDING)
+    assert flipped > 0
+
+
+def test_signs_range_from_barely_visible_to_obvious():
+    """Graded difficulty: the change the sign makes grows with its strength, and both ends occur."""
+    from chestxray.phantoms import sign_strength
+
+    changes = []
+    for patient in range(1, 41):
+        strength = sign_strength(5, patient, 0)
+        with_sign = render_phantom(5, patient, 0, positive=True, size=96).astype(float)
+        without = render_phantom(5, patient, 0, positive=False, size=96).astype(float)
+        changes.append((strength, np.abs(with_sign - without).sum()))
+    strengths, sizes = np.array(changes).T
+    assert strengths.min() < 0.15 and strengths.max() > 0.85
+    assert np.corrcoef(strengths, sizes)[0, 1] > 0.8
+    weakest, strongest = sizes[strengths.argmin()], sizes[strengths.argmax()]
+    assert weakest < 0.2 * strongest

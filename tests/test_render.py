@@ -184,6 +184,18 @@ def test_pdf_has_pages_and_figures(tmp_path):
     assert "@fig-" not in text
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.strip().splitlines()) > 2  # the radiograph grid is raster data
+    # A table wider than the page gets narrow LaTeX columns where a long header word prints
+    # over its neighbour ('ModeloParámetrosÉpocas'): no two header words may run together.
+    glued = [a + b for a in TABLE_HEADER_WORDS for b in TABLE_HEADER_WORDS]
+    layout = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert [g for g in glued if g in layout] == []
+    assert "Umbral" in layout and "Criterio" in layout and "Medida" in layout  # the tables are there
+
+
+# Header words of the report's tables and of the wide tables they replaced.
+TABLE_HEADER_WORDS = ["Medida", "Valor", "Umbral", "Criterio", "Sensib.", "Especif.", "Sensibilidad", "Especificidad",
+                      "Variable", "Grupo", "Imágenes", "AUROC", "Modelo", "Parámetros", "Épocas", "baseline", "cnn"]
+
 
 
 def test_folder_render_on_real_nih_images(tmp_path):
@@ -311,6 +323,8 @@ def test_report_in_a_real_browser(html_render):
     assert outside == []
     assert len(seen["images"]) >= 6
     assert all(img["complete"] and img["width"] > 0 and img["height"] > 0 for img in seen["images"]), seen["images"]
+    assert seen["overflowing"] == []  # every table and figure fits the text column
+    assert seen["misaligned_headers"] == []  # numbers sit under their own header
     assert len(seen["toc"]) >= len(SECTIONS)
     for target, landing in seen["landings"].items():
         assert landing is not None, f"TOC link #{target} has no target"
@@ -318,6 +332,46 @@ def test_report_in_a_real_browser(html_render):
         at_top = abs(landing["top"]) < 5
         shown_at_page_end = landing["atBottom"] and 0 <= landing["top"] < VIEWPORT_HEIGHT  # the last sections
         assert at_top or shown_at_page_end, (target, landing)
+
+
+def counts_at(predictions, threshold):
+    """The test split's confusion counts at a threshold, from predictions.csv (written with
+    15 significant digits: a tolerance far below float32's spacing keeps ties on their side)."""
+    labels, predicted = predictions["label"].to_numpy(), predictions["probability"].to_numpy() >= threshold - 1e-12
+    return {"tp": int(np.sum(predicted & (labels == 1))), "fp": int(np.sum(predicted & (labels == 0))),
+            "fn": int(np.sum(~predicted & (labels == 1))), "tn": int(np.sum(~predicted & (labels == 0)))}
+
+
+def test_operating_point_explorer_follows_its_controls(html_render):
+    """The reader moves the threshold and the prevalence: the explorer's counts, sensitivity,
+    specificity and predictive values match those computed here from predictions.csv."""
+    from browser import drive_explorer
+
+    out = html_render / "_output"
+    predictions = pd.read_csv(out / "predictions.csv")
+    metrics = json.loads((out / "metrics.json").read_text())
+    distinct = predictions["probability"].nunique()
+    seen = drive_explorer(out / "report.html", threshold_positions=[0, distinct // 2, distinct - 1],
+                          prevalences_per_mille=[20, 500])
+    assert seen["errors"] == []
+    assert seen["initial"]["threshold"] == pytest.approx(metrics["threshold"])
+    assert {k: seen["initial"][k] for k in ("tp", "fp", "fn", "tn")} == {k: metrics["counts"][k] for k in ("tp", "fp", "fn", "tn")}
+    assert seen["lowest"]["fn"] == seen["lowest"]["tn"] == 0  # at the lowest threshold every image is positive
+    for reading in seen["thresholds"] + [seen["back_to_validation"]]:
+        counts = counts_at(predictions, reading["threshold"])
+        assert {k: reading[k] for k in counts} == counts, reading
+        assert reading["sensitivity"] == pytest.approx(counts["tp"] / (counts["tp"] + counts["fn"]))
+        assert reading["specificity"] == pytest.approx(counts["tn"] / (counts["tn"] + counts["fp"]))
+    assert len({r["threshold"] for r in seen["thresholds"]}) == 3  # the slider really moved
+    assert seen["back_to_validation"]["threshold"] == pytest.approx(metrics["threshold"])
+    for reading, prevalence in zip(seen["prevalences"], (0.02, 0.5)):
+        assert reading["prevalence"] == pytest.approx(prevalence)
+        sensitivity, specificity = reading["sensitivity"], reading["specificity"]
+        found, false_alarms = sensitivity * prevalence, (1 - specificity) * (1 - prevalence)
+        if found + false_alarms > 0:
+            assert reading["ppv_at_prevalence"] == pytest.approx(found / (found + false_alarms))
+        assert reading["npv_at_prevalence"] == pytest.approx(
+            specificity * (1 - prevalence) / (specificity * (1 - prevalence) + (1 - sensitivity) * prevalence))
 
 
 def key_structure(value):

@@ -3,9 +3,14 @@
 Each phantom has a body outline, two lungs with vascular markings, mediastinum,
 heart, ribs, clavicles and diaphragm domes. A pneumothorax is drawn as it shows
 on a film: a thin visceral pleural line with dark, marking-free air between it
-and the chest wall. Its size, side, exposure, noise and patient anatomy vary, so
-the task is learnable but not trivial; skin folds (a pneumothorax mimic) appear
-in both classes.
+and the chest wall. Its difficulty is graded: the sign's strength (size and
+contrast together) runs from obvious to barely visible, and it overlaps ribs,
+clavicles and devices (ECG electrodes and leads, in both classes); skin folds (a
+pneumothorax mimic) appear in both classes too.
+
+Like NIH's labels, mined from reports, a known share of the recorded labels is
+wrong (LABEL_NOISE); unlike NIH, the generator knows the truth and writes it to
+truth.csv, in the format of radiologists' adjudicated labels.
 
 Everything derives from ``numpy.random.default_rng([seed, patient, ...])``, so a
 given seed gives byte-identical files whatever the order of generation.
@@ -28,6 +33,15 @@ from .console import step
 from .folders import METADATA_FILE, class_folder_name
 
 IMAGES_PER_PATIENT = (1, 2, 3)
+# Raised whenever what a seed draws changes, so that images of an older generator
+# (kept on disk, since re-runs keep existing files) are never mixed with new ones.
+GENERATOR_VERSION = 2
+# Share of images whose recorded label (class folder, metadata.csv) is the wrong one.
+LABEL_NOISE = 0.08
+# The true labels: 'Image Index' and the finding's column, YES where the sign is drawn.
+TRUTH_FILE = "truth.csv"
+# Share of films, in both classes, with ECG electrodes and leads over the chest.
+DEVICE_SHARE = 0.3
 # The one sign the phantoms draw: demo data can only stand for this finding.
 DEMO_FINDING = "Pneumothorax"
 
@@ -131,14 +145,12 @@ def _ribs(x, y, a: Anatomy) -> np.ndarray:
     return out * cage
 
 
-def _pneumothorax(x, y, a: Anatomy, rng: np.random.Generator):
+def _pneumothorax(x, y, a: Anatomy, side: int, collapse: float):
     """Air space and pleural line of a pneumothorax in one lung.
 
-    The collapsed lung is the original lung shrunk towards its hilum; the band
-    between the two borders is air with no lung markings.
+    The collapsed lung is the original lung shrunk towards its hilum by
+    ``collapse``; the band between the two borders is air with no lung markings.
     """
-    side = int(rng.choice([-1, 1]))
-    collapse = rng.uniform(0.08, 0.35)
     hilum_x, hilum_y = side * (a.lung_gap - 0.10), 0.10
     xs = hilum_x + (x - hilum_x) / (1 - collapse)
     ys = hilum_y + (y - hilum_y) / (1 - collapse * 0.6)
@@ -155,6 +167,27 @@ def _skin_fold(x, y, rng: np.random.Generator) -> np.ndarray:
     cx = side * rng.uniform(0.45, 0.65)
     curve = cx + side * 0.25 * (y + 0.1) ** 2
     return np.exp(-(((x - curve) / 0.008) ** 2)) * (np.abs(y) < 0.5)
+
+
+def _devices(size: int, to_pixel, rng: np.random.Generator) -> np.ndarray:
+    """ECG electrodes (bright discs) over the chest with their leads running off the film."""
+    canvas = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(canvas)
+    for _ in range(int(rng.integers(2, 5))):
+        centre = np.array([rng.uniform(-0.6, 0.6), rng.uniform(-0.55, 0.35)])
+        cx, cy = to_pixel(*centre)
+        radius = 0.028 * size
+        draw.ellipse([cx - radius, cy - radius, cx + radius, cy + radius], fill=255)
+        exit_point = np.array([np.sign(centre[0]) * 1.1, rng.uniform(-0.2, 0.9)])
+        bend = (centre + exit_point) / 2 + rng.normal(0, 0.15, 2)
+        draw.line([to_pixel(*centre), to_pixel(*bend), to_pixel(*exit_point)], fill=200,
+                  width=max(1, round(0.006 * size)))
+    return np.asarray(canvas.filter(ImageFilter.GaussianBlur(max(0.5, size / 300))), dtype=np.float64) / 255.0
+
+
+def sign_strength(seed: int, patient: int, follow_up: int) -> float:
+    """How visible a positive film's pneumothorax is, from 0 (barely) to 1 (obvious)."""
+    return float(np.random.default_rng([seed, patient, follow_up + 1, 1]).uniform(0.0, 1.0))
 
 
 def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size: int = 256) -> np.ndarray:
@@ -177,12 +210,16 @@ def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size
 
     # The sign has its own random stream, so a film with and without it differs
     # only by the sign (same exposure, noise and position).
-    sign_rng = np.random.default_rng([seed, patient, follow_up + 1, 1])
+    # Strength scales the sign's size and contrast together, so weak signs are
+    # small and faint (the hard cases) and strong ones large and dark.
+    strength = sign_strength(seed, patient, follow_up)
+    sign_rng = np.random.default_rng([seed, patient, follow_up + 1, 2])
     if positive:
-        air, pleural_line = _pneumothorax(x, y, a, sign_rng)
+        side = int(sign_rng.choice([-1, 1]))
+        air, pleural_line = _pneumothorax(x, y, a, side, collapse=0.05 + 0.40 * strength)
     else:
         air = pleural_line = np.zeros_like(x)
-    air_contrast, line_contrast = sign_rng.uniform(0.025, 0.07), sign_rng.uniform(0.06, 0.18)
+    air_contrast, line_contrast = 0.02 + 0.10 * strength, 0.04 + 0.20 * strength
     for s in (-1, 1):
         lung = lungs[s]
         darken = 0.26 - 0.04 * (y + 1)  # bases look denser than apices
@@ -206,6 +243,9 @@ def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size
         img += 0.18 * clavicle
     if rng.random() < 0.25:
         img += rng.uniform(0.03, 0.08) * _skin_fold(x, y, rng)
+    device_rng = np.random.default_rng([seed, patient, follow_up + 1, 3])
+    if device_rng.random() < DEVICE_SHARE:
+        img = np.maximum(img, 0.75 * _devices(size, to_pixel, device_rng))
 
     gamma = rng.uniform(0.8, 1.25)  # exposure
     img = np.clip(img, 0, 1) ** gamma
@@ -218,7 +258,8 @@ def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size
 @dataclass(frozen=True)
 class PhantomRecord:
     image: str
-    label: str
+    label: str  # the recorded label: wrong for a LABEL_NOISE share of images
+    true_label: str
     patient_id: int
     follow_up: int
     patient_age: int
@@ -231,9 +272,13 @@ def plan_dataset(n_per_class: int, seed: int) -> list[PhantomRecord]:
 
     Some patients hold images of both classes (a pneumothorax and a later clear
     film), as in the real data, so an image-level split would leak patients.
+    Exactly round(LABEL_NOISE * 2 * n_per_class) images get the other class as
+    their recorded label; the classes stay balanced as recorded.
     """
     rng = np.random.default_rng([seed, 2**20])
     labels = rng.permutation([DEMO_FINDING] * n_per_class + [NEGATIVE_CLASS] * n_per_class)
+    wrong = set(np.random.default_rng([seed, 2**21]).choice(len(labels), round(LABEL_NOISE * len(labels)), replace=False))
+    other = {DEMO_FINDING: NEGATIVE_CLASS, NEGATIVE_CLASS: DEMO_FINDING}
     records, patient, i = [], 0, 0
     while i < len(labels):
         patient += 1
@@ -245,6 +290,7 @@ def plan_dataset(n_per_class: int, seed: int) -> list[PhantomRecord]:
                 PhantomRecord(
                     image=f"{patient:08d}_{follow_up:03d}.png",
                     label=str(labels[i]),
+                    true_label=other[str(labels[i])] if i in wrong else str(labels[i]),
                     patient_id=patient,
                     follow_up=follow_up,
                     patient_age=age,
@@ -268,8 +314,9 @@ def _write_png(array: np.ndarray, path: Path) -> None:
 
 def demo_folder(base: str | os.PathLike, n_per_class: int, seed: int) -> Path:
     """Where the demo draws ``n_per_class`` phantoms per class with ``seed``: one folder per
-    draw, so renders with other sizes or seeds never mix their images."""
-    return Path(base) / f"n{int(n_per_class)}-seed{int(seed)}"
+    draw and generator version, so renders with other sizes, seeds or generators never mix
+    their images."""
+    return Path(base) / f"v{GENERATOR_VERSION}-n{int(n_per_class)}-seed{int(seed)}"
 
 
 def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed: int = 42, size: int = 256) -> Path:
@@ -288,7 +335,7 @@ def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed:
     todo = [(r, path) for r, path in todo if not path.exists()]
     step(f"Demo data: {2 * n_per_class} phantom radiographs in {out}"
          + (f" ({len(todo)} drawn now)" if todo else " (already drawn)"))
-    jobs = [(seed, r.patient_id, r.follow_up, r.label == DEMO_FINDING, size, path) for r, path in todo]
+    jobs = [(seed, r.patient_id, r.follow_up, r.true_label == DEMO_FINDING, size, path) for r, path in todo]
     workers = min(os.cpu_count() or 1, max(1, len(jobs) // 32))
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -297,6 +344,7 @@ def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed:
         for job in jobs:
             _render_to_file(job)
     _write_metadata(out / METADATA_FILE, records)
+    _write_truth(out / TRUTH_FILE, records)
     return out
 
 
@@ -306,3 +354,11 @@ def _write_metadata(path: Path, records: list[PhantomRecord]) -> None:
         writer.writerow(["image", "label", "patient_id", "follow_up", "patient_age", "patient_sex", "view_position"])
         for r in records:
             writer.writerow([r.image, r.label, r.patient_id, r.follow_up, r.patient_age, r.patient_sex, r.view_position])
+
+
+def _write_truth(path: Path, records: list[PhantomRecord]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Image Index", DEMO_FINDING])
+        for r in records:
+            writer.writerow([r.image, "YES" if r.true_label == DEMO_FINDING else "NO"])

@@ -1,0 +1,109 @@
+// The report's operating-point explorer: two sliders (threshold, prevalence of the
+// population where the model would be used) over the test split's confusion counts
+// at every distinct threshold, computed in R (R/operating_point.R) and embedded as
+// JSON. Nothing is fetched; every number shown carries its value in data-value.
+(function () {
+  "use strict";
+
+  function percent(x) {
+    return isFinite(x) ? (100 * x).toFixed(1) + " %" : "–";
+  }
+
+  function share(a, b) {
+    return a + b > 0 ? a / (a + b) : NaN;
+  }
+
+  function setOutput(root, name, value, text) {
+    var node = root.querySelector('[data-measure="' + name + '"]');
+    node.setAttribute("data-value", isFinite(value) ? String(value) : "");
+    node.textContent = text === undefined ? percent(value) : text;
+  }
+
+  // As many decimals (3 to 8) as it takes to tell a threshold from its neighbours:
+  // the demo's probabilities crowd near 0 and 1.
+  function thresholdText(thresholds, i) {
+    for (var digits = 3; digits < 8; digits++) {
+      var shown = thresholds[i].toFixed(digits);
+      var before = i > 0 && thresholds[i - 1].toFixed(digits) === shown;
+      var after = i < thresholds.length - 1 && thresholds[i + 1].toFixed(digits) === shown;
+      if (!before && !after) return shown;
+    }
+    return thresholds[i].toFixed(8);
+  }
+
+  function closestIndex(thresholds, value) {
+    var best = 0;
+    for (var i = 1; i < thresholds.length; i++) {
+      if (Math.abs(thresholds[i] - value) < Math.abs(thresholds[best] - value)) best = i;
+    }
+    return best;
+  }
+
+  function drawCurve(root, data) {
+    var svg = root.querySelector("svg.explorer-roc");
+    var points = ["0,100"];
+    for (var i = 0; i < data.thresholds.length; i++) {
+      var x = 100 * data.fp[i] / data.negatives, y = 100 - 100 * data.tp[i] / data.positives;
+      points.push(x.toFixed(2) + "," + y.toFixed(2));
+    }
+    svg.querySelector(".explorer-curve").setAttribute("points", points.join(" "));
+  }
+
+  function update(root, data) {
+    // The slider runs from the lowest threshold (left) to the highest (right).
+    var i = data.thresholds.length - 1 - Number(root.querySelector('input[name="threshold"]').value);
+    var prevalence = Number(root.querySelector('input[name="prevalence"]').value) / 1000;
+    var tp = data.tp[i], fp = data.fp[i];
+    var fn = data.positives - tp, tn = data.negatives - fp;
+    var sensitivity = share(tp, fn), specificity = share(tn, fp);
+    var ppvElsewhere = share(sensitivity * prevalence, (1 - specificity) * (1 - prevalence));
+    var npvElsewhere = share(specificity * (1 - prevalence), (1 - sensitivity) * prevalence);
+    setOutput(root, "threshold", data.thresholds[i], thresholdText(data.thresholds, i));
+    setOutput(root, "prevalence", prevalence, percent(prevalence));
+    setOutput(root, "tp", tp, String(tp));
+    setOutput(root, "fp", fp, String(fp));
+    setOutput(root, "fn", fn, String(fn));
+    setOutput(root, "tn", tn, String(tn));
+    setOutput(root, "sensitivity", sensitivity);
+    setOutput(root, "specificity", specificity);
+    setOutput(root, "ppv", share(tp, fp));
+    setOutput(root, "npv", share(tn, fn));
+    setOutput(root, "ppv_at_prevalence", ppvElsewhere);
+    setOutput(root, "npv_at_prevalence", npvElsewhere);
+    var per1000 = function (x) { return isFinite(x) ? String(Math.round(1000 * x)) : "–"; };
+    setOutput(root, "found_per_1000", sensitivity * prevalence, per1000(sensitivity * prevalence));
+    setOutput(root, "missed_per_1000", (1 - sensitivity) * prevalence, per1000((1 - sensitivity) * prevalence));
+    setOutput(root, "false_alarms_per_1000", (1 - specificity) * (1 - prevalence),
+              per1000((1 - specificity) * (1 - prevalence)));
+    var point = root.querySelector(".explorer-point");
+    point.setAttribute("cx", (100 * (1 - specificity)).toFixed(2));
+    point.setAttribute("cy", (100 - 100 * sensitivity).toFixed(2));
+  }
+
+  function start(root) {
+    var data = JSON.parse(root.querySelector('script[type="application/json"]').textContent);
+    var threshold = root.querySelector('input[name="threshold"]');
+    var prevalence = root.querySelector('input[name="prevalence"]');
+    var validationIndex = closestIndex(data.thresholds, data.validation_threshold);
+    var testPrevalence = Math.round(1000 * data.positives / (data.positives + data.negatives));
+    threshold.max = String(data.thresholds.length - 1);
+    var validationPosition = String(data.thresholds.length - 1 - validationIndex);
+    threshold.value = validationPosition;
+    prevalence.value = String(testPrevalence);
+    threshold.addEventListener("input", function () { update(root, data); });
+    prevalence.addEventListener("input", function () { update(root, data); });
+    root.querySelector('button[name="validation-threshold"]').addEventListener("click", function () {
+      threshold.value = validationPosition;
+      update(root, data);
+    });
+    root.querySelector('button[name="test-prevalence"]').addEventListener("click", function () {
+      prevalence.value = String(testPrevalence);
+      update(root, data);
+    });
+    drawCurve(root, data);
+    update(root, data);
+  }
+
+  var roots = document.querySelectorAll(".operating-point-explorer");
+  for (var i = 0; i < roots.length; i++) start(roots[i]);
+})();

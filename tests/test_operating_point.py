@@ -1,0 +1,89 @@
+"""The numbers behind the operating-point explorer, its static table and the teaching
+notes (R/operating_point.R, R/teaching_notes.R), against counts done in the test."""
+
+import numpy as np
+import pytest
+
+# Ties across the classes (0.7, 0.4) and within one (0.9), probabilities in no order.
+LABELS = [1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0]
+PROBABILITIES = [0.9, 0.7, 0.7, 0.9, 0.2, 0.4, 0.4, 0.1, 0.3, 0.95, 0.05, 0.6]
+
+
+def counts_at(threshold, labels=LABELS, probabilities=PROBABILITIES):
+    labels, predicted = np.array(labels), np.array(probabilities) >= threshold
+    return {"tp": int(np.sum(predicted & (labels == 1))), "fp": int(np.sum(predicted & (labels == 0))),
+            "tn": int(np.sum(~predicted & (labels == 0))), "fn": int(np.sum(~predicted & (labels == 1)))}
+
+
+def r_vectors(r_session):
+    from rpy2 import robjects
+    return robjects.FloatVector(LABELS), robjects.FloatVector(PROBABILITIES)
+
+
+def frame(r_value):
+    return {name: list(r_value.rx2(name)) for name in r_value.names}
+
+
+def test_counts_at_every_threshold_match_a_direct_count(r_session):
+    labels, probabilities = r_vectors(r_session)
+    table = frame(r_session["threshold_counts"](labels, probabilities, also=0.55))
+    expected_thresholds = sorted(set(PROBABILITIES) | {0.55}, reverse=True)
+    assert table["threshold"] == pytest.approx(expected_thresholds)
+    for i, threshold in enumerate(expected_thresholds):
+        assert {k: int(table[k][i]) for k in ("tp", "fp", "tn", "fn")} == counts_at(threshold), threshold
+
+
+def test_predictive_values_follow_bayes_rule_by_hand(r_session):
+    # sensitivity 0.9, specificity 0.8, prevalence 0.1: PPV = 0.09 / (0.09 + 0.18), NPV = 0.72 / (0.72 + 0.01)
+    values = r_session["predictive_values"](0.9, 0.8, 0.1)
+    assert values.rx2("ppv")[0] == pytest.approx(1 / 3)
+    assert values.rx2("npv")[0] == pytest.approx(0.72 / 0.73)
+    # at the prevalence of a split, Bayes gives the split's own PPV: 3 TP, 1 FP in 4 positives, 8 negatives
+    sens, spec, prevalence = 3 / 4, 7 / 8, 4 / 12
+    assert r_session["predictive_values"](sens, spec, prevalence).rx2("ppv")[0] == pytest.approx(3 / 4)
+
+
+def test_static_table_starts_with_the_validation_threshold_then_the_highest_reaching_each_sensitivity(r_session):
+    labels, probabilities = r_vectors(r_session)
+    table = frame(r_session["operating_point_table"](labels, probabilities, 0.65, prevalence=0.05))
+    assert table["rule"][0] == "validación" and table["threshold"][0] == pytest.approx(0.65)
+    positives = np.array(PROBABILITIES)[np.array(LABELS) == 1]
+    for target in (0.8, 0.9, 0.95):
+        reaching = [t for t in set(PROBABILITIES) if np.mean(positives >= t) >= target]
+        shown = [counts_at(t) for t in table["threshold"]]
+        assert counts_at(max(reaching)) in shown, target  # that operating point is in the table
+    for i, threshold in enumerate(table["threshold"]):
+        counts = counts_at(threshold)
+        assert {k: int(table[k][i]) for k in counts} == counts
+        sensitivity = counts["tp"] / (counts["tp"] + counts["fn"])
+        specificity = counts["tn"] / (counts["tn"] + counts["fp"])
+        assert table["sensitivity"][i] == pytest.approx(sensitivity)
+        assert table["specificity"][i] == pytest.approx(specificity)
+        assert table["ppv"][i] == pytest.approx(counts["tp"] / (counts["tp"] + counts["fp"]))
+        expected_ppv = 0.05 * sensitivity / (0.05 * sensitivity + 0.95 * (1 - specificity))
+        assert table["ppv_at_prevalence"][i] == pytest.approx(expected_ppv)
+    # 0.7 reaches 80 % with the validation threshold's counts, 0.4 both 90 and 95 %: each point shown once
+    assert table["threshold"] == pytest.approx([0.65, 0.4])
+
+
+def test_teaching_notes_quote_this_splits_counts(r_session):
+    labels, probabilities = r_vectors(r_session)
+    table = r_session["operating_point_table"](labels, probabilities, 0.65)
+    note = r_session["threshold_note"](table, "neumotórax")[0]
+    chosen = counts_at(0.65)  # 4 of 5 found, 1 false alarm among 7
+    assert f"señala {chosen['tp']} de las 5" in note and "da 1 falsa alarma entre las 7" in note
+    lower = counts_at(0.4)  # the most sensitive table row below 0.65: first reaches 90 % (and 95 %, shown once)
+    assert "Bajarlo a 0.400, el umbral más alto que detecta en test al menos el 90 %" in note and f"señalaría {lower['tp']} y daría {lower['fp']} falsas alarmas" in note
+    prevalence = r_session["prevalence_note"](table, 5 / 12, 0.02, "neumotórax")[0]
+    sensitivity, specificity = 4 / 5, 6 / 7
+    ppv_2 = 0.02 * sensitivity / (0.02 * sensitivity + 0.98 * (1 - specificity))
+    assert f"sería {100 * ppv_2:.1f} %" in prevalence and "VPP es 80.0 %" in prevalence
+
+
+def test_calibration_note_reads_the_bin_farthest_from_the_diagonal(r_session):
+    from rpy2 import robjects
+    labels = robjects.FloatVector([0] * 6 + [1] * 4 + [0] * 5 + [1] * 5)
+    probabilities = robjects.FloatVector([0.15] * 10 + [0.85] * 10)  # bin 0.1-0.2: 40 % observed; 0.8-0.9: 50 %
+    bins = r_session["calibration_bins"](labels, probabilities)
+    note = r_session["calibration_note"](bins, 0.2, 0.45, "neumotórax")[0]
+    assert "de 10 radiografías con probabilidad media 0.85" in note and "el 50.0 %" in note
