@@ -129,20 +129,13 @@ roc_points <- function(labels, probabilities) {
 }
 
 # Precision-recall pairs at every distinct threshold (highest first), after the point
-# (recall 0, precision 1). Counted with cumulative sums over the images sorted by
-# probability: one confusion count per threshold would be quadratic (thousands of
-# distinct probabilities on NIH's test split).
+# (recall 0, precision 1), from threshold_counts (O(n log n): one confusion count per
+# threshold would be quadratic with NIH's thousands of distinct test probabilities).
 pr_points <- function(labels, probabilities) {
-  order_desc <- order(probabilities, decreasing = TRUE)
-  sorted <- probabilities[order_desc]
-  positive <- labels[order_desc] == 1
-  tp <- cumsum(positive)
-  fp <- cumsum(!positive)
-  last_of_tie <- c(sorted[-1] != sorted[-length(sorted)], TRUE)  # images at or above each threshold
-  tp <- tp[last_of_tie]
-  fp <- fp[last_of_tie]
-  recall <- if (any(positive)) tp / sum(positive) else rep(NA_real_, length(tp))
-  rbind(data.frame(recall = 0, precision = 1), data.frame(recall = recall, precision = tp / (tp + fp)))
+  counts <- threshold_counts(labels, probabilities)  # images at or above each distinct probability
+  positives <- sum(labels == 1)
+  recall <- if (positives > 0) counts$tp / positives else rep(NA_real_, nrow(counts))
+  rbind(data.frame(recall = 0, precision = 1), data.frame(recall = recall, precision = counts$tp / (counts$tp + counts$fp)))
 }
 
 # Reliability: observed positive rate against mean predicted probability in

@@ -76,13 +76,17 @@ TESTS_BY_FILE = {
         "tests/test_transfer_weights.py",
         R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
     ],
+    "R/operating_point.R": [
+        "tests/test_operating_point.py",
+        R_FUNCTIONS + "test_pr_calibration_and_subgroups_agree_with_scikit_learn",
+    ],
     "R/data_text.R": [
         "tests/test_honest_data.py",
         "tests/test_statistics.py::test_data_text_gives_the_test_and_eligible_prevalence",
     ],
 }
 
-E, T, M, D = "R/evaluate.R", "R/train.R", "R/model.R", "R/data_text.R"
+E, T, M, D, O = "R/evaluate.R", "R/train.R", "R/model.R", "R/data_text.R", "R/operating_point.R"
 MUTANTS = [
     # R/evaluate.R: operating point
     Mutant("E01", E, 'if (rule == "youden") {', 'if (rule != "youden") {', "threshold rule: youden branch inverted"),
@@ -146,8 +150,6 @@ MUTANTS = [
     Mutant("E29", E, 'prepared$labels("validation"), trained$validation_probabilities',
            'prepared$labels("test"), trained$test_probabilities', "threshold chosen on test instead of validation"),
     # curves, calibration, subgroups, agreement, Grad-CAM cases
-    Mutant("E30", E, "order(probabilities, decreasing = TRUE)", "order(probabilities, decreasing = FALSE)",
-           "PR curve walked from the lowest threshold"),
     Mutant("E31", E, "data.frame(recall = 0, precision = 1)", "data.frame(recall = 0, precision = 0)",
            "PR curve start point precision 0"),
     Mutant("E32", E, "length.out = bins + 1), include.lowest = TRUE", "length.out = bins + 1), include.lowest = FALSE",
@@ -212,6 +214,24 @@ MUTANTS = [
            "baseline = function(image_size, ...) build_cnn(image_size)", "baseline builds the CNN"),
     Mutant("M11", M, "identical(as.integer(model$output$shape[[2]]), 2L)",
            "identical(as.integer(model$output$shape[[2]]), 1L)", "two-class softmax detection inverted"),
+    # R/operating_point.R (the PR curve's counts too)
+    Mutant("O01", O, "sort(unique(c(probabilities, also)), decreasing = TRUE)",
+           "sort(unique(c(probabilities, also)), decreasing = FALSE)", "thresholds walked from the lowest"),
+    Mutant("O02", O, "findInterval(thresholds, scores, left.open = TRUE)",
+           "findInterval(thresholds, scores, left.open = FALSE)", "counts above, not at or above, the threshold"),
+    Mutant("O03", O, "tn = length(negatives) - fp, fn = length(positives) - tp",
+           "tn = length(positives) - fp, fn = length(negatives) - tp", "negatives' and positives' totals swapped"),
+    Mutant("O04", O, "false_positive <- (1 - specificity) * (1 - prevalence)",
+           "false_positive <- (1 - specificity) * prevalence", "Bayes' rule: false positives scaled by prevalence"),
+    Mutant("O05", O, "reaching <- counts$threshold[counts$tp / (counts$tp + counts$fn) >= sensitivity]",
+           "reaching <- counts$threshold[counts$tp / (counts$tp + counts$fn) > sensitivity]",
+           "test threshold must exceed the sensitivity, not reach it"),
+    Mutant("O06", O, "if (length(reaching)) max(reaching) else NA_real_", "if (length(reaching)) min(reaching) else NA_real_",
+           "lowest instead of highest threshold reaching the sensitivity"),
+    Mutant("O07", O, 'table[!duplicated(table[c("tp", "fp")]), , drop = FALSE]', "table",
+           "operating points reached twice shown twice"),
+    Mutant("O08", O, "validation_threshold = validation_threshold)\n  json", "validation_threshold = 0.5)\n  json",
+           "explorer starts at 0.5, not the validation threshold"),
     # R/data_text.R
     Mutant("D01", D, "round(100 * c(train = 1 - sum(shares), shares))", "round(100 * c(train = sum(shares), shares))",
            "train share is the held-out share"),
