@@ -85,7 +85,7 @@ def test_readme_check_fails_when_a_meaning_changes(tmp_path):
     done = subprocess.run(check, cwd=project, capture_output=True, text=True)
     assert done.returncode == 1 and "run `make readme-params`" in done.stderr
     subprocess.run(["Rscript", "scripts/write_readme_params.R"], cwd=project, check=True, capture_output=True)
-    assert "| `batch_size` | `32` | an integer from 1 to 1024 | images in each training batch |" in \
+    assert "| `batch_size` | `16` | an integer from 1 to 1024 | images in each training batch |" in \
         (project / "README.md").read_text()
     assert subprocess.run(check, cwd=project, capture_output=True).returncode == 0
 
