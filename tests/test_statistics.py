@@ -535,15 +535,17 @@ def test_data_text_gives_the_test_and_eligible_prevalence(r_session):
 
 
 def test_report_comparison_table_shows_each_models_numbers(report_text, r_session):
-    *_, rows = report_text
-    assert rows["Modelo"] == ["Parámetros", "Épocas", "Época evaluada", "Segundos", "AUROC", "IC 95 % DeLong",
-                              "IC 95 % bootstrap por paciente", "Sensibilidad", "Especificidad", "VPP", "VPN", "Brier"]
-    for name, scores, threshold, parameters in (("cnn", TEST_SCORES, VALIDATION_YOUDEN_THRESHOLD, "123.456"),
-                                                ("baseline", BASELINE_TEST_SCORES, 0.425, "7.890.123")):
+    *_, rows = report_text  # one row per measure, one column per model
+    assert list(rows) == ["Medida", "Parámetros", "Épocas (evaluada)", "Segundos de entrenamiento", "AUROC",
+                          "IC 95 % DeLong", "IC 95 % bootstrap por paciente", "Sensibilidad", "Especificidad",
+                          "VPP", "VPN", "Brier"]
+    assert rows["Medida"] == ["cnn", "baseline"]
+    for column, (scores, threshold, parameters) in enumerate(((TEST_SCORES, VALIDATION_YOUDEN_THRESHOLD, "123.456"),
+                                                              (BASELINE_TEST_SCORES, 0.425, "7.890.123"))):
         auroc, delong = fast_delong(TEST_LABELS, scores)
         boot = replayed_patient_bootstrap(r_session, TEST_LABELS, scores, TEST_PATIENTS, threshold, 2000, SEED)
         tn, fp, fn, tp = confusion_matrix(TEST_LABELS, np.array(scores) >= threshold).ravel()
         rates = [f"{100 * a / (a + b):.1f} %" for a, b in ((tp, fn), (tn, fp), (tp, fp), (tn, fn))]
-        assert rows[name] == [parameters, "3", "2", "12", f"{auroc:.3f}",
-                              interval_text(delong), interval_text(boot["auroc"]), *rates,
-                              f"{brier_score_loss(TEST_LABELS, scores):.3f}"], name
+        expected = [parameters, "3 (2)", "12", f"{auroc:.3f}", interval_text(delong), interval_text(boot["auroc"]),
+                    *rates, f"{brier_score_loss(TEST_LABELS, scores):.3f}"]
+        assert [cells[column] for measure, cells in rows.items() if measure != "Medida"] == expected, column
