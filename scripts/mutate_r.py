@@ -140,7 +140,8 @@ MUTANTS = [
     Mutant("E23", E, "c(0.025, 0.975), names = FALSE", "c(0.05, 0.95), names = FALSE",
            "95% interval becomes 90%"),
     Mutant("E24", E, "if (all(y == 1) || all(y == 0))", "if (all(y == 1) && all(y == 0))",
-           "one-class resamples not left out"),
+           "one-class resamples not left out",
+           "rank_auroc of a one-class resample is 0/0 = NaN, which is.na() leaves out as the guard does"),
     Mutant("E25", E, "  set.seed(seed)\n", "  set.seed(seed + 1L)\n", "seed off by one"),
     Mutant("E26", E, "replicates_without_both_classes = sum(!usable)", "replicates_without_both_classes = sum(usable)",
            "count of one-class replicates inverted"),
@@ -158,7 +159,9 @@ MUTANTS = [
            "calibration observed rate is the predicted mean"),
     Mutant("E34", E, "breaks = c(-Inf, 39, 59, Inf)", "breaks = c(-Inf, 40, 60, Inf)", "age bands off by one year"),
     Mutant("E35", E, "both && min(table(labels)) >= 2", "both && min(table(labels)) >= 1",
-           "subgroup CI with a single case of a class"),
+           "subgroup CI with a single case of a class",
+           "pROC's DeLong interval is NA when a class has a single case, as the guard's; the behaviour is "
+           "pinned by test_a_subgroup_with_one_case_of_a_class_gets_no_interval"),
     Mutant("E36", E, "label_agreement = mean(expert == nih)", "label_agreement = mean(expert != nih)",
            "radiologist agreement inverted"),
     Mutant("E37", E, "mean(p[expert == 0] < threshold)", "mean(p[expert == 0] <= threshold)",
@@ -236,7 +239,8 @@ MUTANTS = [
     Mutant("D01", D, "round(100 * c(train = 1 - sum(shares), shares))", "round(100 * c(train = sum(shares), shares))",
            "train share is the held-out share"),
     Mutant("D02", D, 'sprintf("%.1f %%", 100 * x)', 'sprintf("%.1f %%", 100 * (1 - x))', "prevalence printed as its complement"),
-    Mutant("D03", D, "if (unknown > 0) {", "if (unknown > 1) {", "one unknown patient not reported"),
+    Mutant("D03", D, "} else if (unknown > 1) {", "} else if (unknown > 2) {", "two unknown patients not reported"),
+    Mutant("D04", D, "if (unknown == 1) {", "if (unknown == 0) {", "one unknown patient not reported"),
 ]
 
 

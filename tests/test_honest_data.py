@@ -107,3 +107,23 @@ def test_the_report_says_where_nihs_metadata_comes_from(r_session):
     assert "no es byte a byte el archivo del NIH" in mine and "la del NIH que viene con el paquete" in mine
     official = r_session('nih_metadata_text(FALSE, "/d/D.csv", TRUE, FALSE)')[0]
     assert "byte a byte el archivo del NIH (SHA-1 comprobado)" in official and "la que acompaña a esa copia" in official
+
+
+@pytest.mark.parametrize("unknown, opening", [
+    (0, "El paciente de cada imagen se conoce (fuente: metadatos)"),
+    (1, "**1 imagen no tiene paciente conocido**"),
+    (2, "**2 imágenes no tienen paciente conocido**"),
+])
+def test_the_report_says_how_many_images_have_no_known_patient(r_session, unknown, opening):
+    text = r_session(f"patient_text(list(images_with_unknown_patient = {unknown}L, "
+                     f"patient_sources = list(metadata = 10L)))")[0]
+    assert text.startswith(opening), text
+
+
+def test_the_report_quotes_the_split_rules_shares():
+    from chestxray.split import TEST_SHARE, VALIDATION_SHARE
+    from conftest import run_r
+
+    shares = run_r("as.list(split_percentages())")
+    assert shares == {"train": round(100 * (1 - VALIDATION_SHARE - TEST_SHARE)),
+                      "validation": round(100 * VALIDATION_SHARE), "test": round(100 * TEST_SHARE)}

@@ -549,3 +549,71 @@ def test_report_comparison_table_shows_each_models_numbers(report_text, r_sessio
         expected = [parameters, "3 (2)", "12", f"{auroc:.3f}", interval_text(delong), interval_text(boot["auroc"]),
                     *rates, f"{brier_score_loss(TEST_LABELS, scores):.3f}"]
         assert [cells[column] for measure, cells in rows.items() if measure != "Medida"] == expected, column
+
+
+# Behaviours found unpinned by scripts/mutate_r.py (each test names the mutant it kills).
+
+def test_the_sensitivity_rule_uses_the_target_in_the_parameters(r_session):
+    """E28: evaluate_predictions passes p$target_sensitivity on (0.6 here; the function's own default is 0.9).
+    The highest cut of validation whose sensitivity reaches the target, counted here by hand."""
+    labels, scores = np.array(VALIDATION_LABELS), np.array(VALIDATION_SCORES)
+    distinct = np.unique(scores)
+    cuts = (distinct[1:] + distinct[:-1]) / 2
+    reaching = lambda target: max(t for t in cuts if (scores[labels == 1] >= t).mean() >= target)
+    assert reaching(0.6) == pytest.approx(0.65) and reaching(0.9) == pytest.approx(0.325)  # the two differ
+    assign(r_session, validation_labels=VALIDATION_LABELS, validation_scores=VALIDATION_SCORES,
+           test_labels=TEST_LABELS, test_scores=TEST_SCORES, test_patients=TEST_PATIENTS)
+    threshold = r_json(r_session, """local({
+      prepared <- list(labels = function(split) if (split == "validation") validation_labels else test_labels,
+                       part = function(split) data.frame(patient_id = test_patients))
+      trained <- list(validation_probabilities = validation_scores, test_probabilities = test_scores)
+      p <- list(operating_point = "sensitivity", target_sensitivity = 0.6, seed = 1L)
+      evaluate_predictions(trained, prepared, p)$threshold
+    })""")
+    assert threshold == pytest.approx(reaching(0.6))
+
+
+def test_the_pr_curve_is_scikit_learns_from_its_start_point(r_session):
+    """E31: the curve starts at (recall 0, precision 1), as scikit-learn's ends; then one point per
+    distinct probability, highest first."""
+    from sklearn.metrics import precision_recall_curve
+
+    labels = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    scores = np.array([0.9, 0.8, 0.7, 0.7, 0.4, 0.3, 0.35, 0.1])
+    assign(r_session, labels=labels, scores=scores)
+    pr = r_json(r_session, "pr_points(labels, scores)")
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    expected = np.column_stack([recall[::-1], precision[::-1]]).ravel()
+    assert np.ravel([(p["recall"], p["precision"]) for p in pr]) == pytest.approx(expected)
+    assert (pr[0]["recall"], pr[0]["precision"]) == (0, 1)
+
+
+def test_a_subgroup_with_one_case_of_a_class_gets_no_interval(r_session):
+    """With one positive, DeLong's variance is undefined: no interval, even where that positive ranks first
+    (an interval 1-1 would mislead). Two positives get the DeLong interval."""
+    view = ["AP"] * 4 + ["PA"] * 6
+    labels = [1, 0, 0, 0, 1, 1, 0, 0, 0, 0]
+    scores = [0.9, 0.2, 0.3, 0.4, 0.8, 0.35, 0.5, 0.1, 0.2, 0.3]
+    assign(r_session, labels=labels, scores=scores, view=view)
+    rows = {row["group"]: row for row in r_json(r_session,
+            "subgroup_auroc(data.frame(label = labels, view_position = view), scores)")}
+    assert rows["AP"]["auroc"] == 1 and rows["AP"]["ci_low"] is None and rows["AP"]["ci_high"] is None
+    pa = slice(4, 10)
+    auroc, delong = fast_delong(labels[pa], scores[pa])
+    assert rows["PA"]["auroc"] == pytest.approx(auroc)
+    assert [rows["PA"]["ci_low"], rows["PA"]["ci_high"]] == pytest.approx(delong)
+
+
+def test_a_failed_write_leaves_the_previous_file_whole(r_session, tmp_path):
+    """E40: results are written under a temporary name and renamed, so a writer that stops half-way
+    leaves the previous file as it was."""
+    path = tmp_path / "results" / "evaluation.rds"
+    path.parent.mkdir()
+    path.write_text("previous results")
+    r_session.assign("path", str(path))
+    with pytest.raises(RRuntimeError, match="disk full"):
+        r_session('write_atomically(path, function(tmp) { writeLines("half", tmp); stop("disk full") })')
+    assert path.read_text() == "previous results"
+    r_session('write_atomically(path, function(tmp) writeLines("new results", tmp))')
+    assert path.read_text() == "new results\n"
+    assert [p.name for p in path.parent.iterdir()] == ["evaluation.rds"]  # the new write took the temporary name over
