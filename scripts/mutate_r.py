@@ -67,6 +67,7 @@ TESTS_BY_FILE = {
         "tests/test_training_wiring.py",
     ],
     "R/model.R": [
+        "tests/test_model_architecture.py",
         "tests/test_params.py::test_every_model_value_has_a_builder",
         R_FUNCTIONS + "test_cnn_shape_and_size",
         R_FUNCTIONS + "test_baseline_is_the_original_dense_network",
