@@ -87,3 +87,20 @@ def test_calibration_note_reads_the_bin_farthest_from_the_diagonal(r_session):
     bins = r_session["calibration_bins"](labels, probabilities)
     note = r_session["calibration_note"](bins, 0.2, 0.45, "neumotórax")[0]
     assert "de 10 radiografías con probabilidad media 0.85" in note and "el 50.0 %" in note
+
+
+def test_the_explorer_carries_every_threshold_and_starts_at_validations(r_session):
+    """What the page's script reads: counts at every test threshold and at the validation
+    threshold, where the control starts (the browser test drives the page itself)."""
+    import json
+    import re
+
+    labels, probabilities = r_vectors(r_session)
+    page = r_session["explorer_html"](labels, probabilities, 0.55, "neumotórax")[0]
+    data = json.loads(re.search(r'<script type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert data["validation_threshold"] == 0.55
+    assert (data["positives"], data["negatives"]) == (5, 7)
+    assert data["thresholds"] == pytest.approx(sorted(set(PROBABILITIES) | {0.55}, reverse=True))
+    for threshold, tp, fp in zip(data["thresholds"], data["tp"], data["fp"]):
+        assert (tp, fp) == (counts_at(threshold)["tp"], counts_at(threshold)["fp"]), threshold
+    assert "Con neumotórax" in page and "{{" not in page
