@@ -41,13 +41,14 @@ prevalence_text <- function(prevalence, finding_es, official_test = FALSE) {
 patient_text <- function(integrity) {
   unknown <- integrity$images_with_unknown_patient
   sources <- unlist(integrity$patient_sources)
+  nowhere <- "(ni en `metadata.csv` ni en un nombre de archivo del NIH)"
   if (unknown == 1) {
-    paste("**1 imagen no tiene paciente conocido** (ni en `metadata.csv` ni en un nombre de archivo del NIH) y",
-          "cuenta como un paciente distinto: si fuera de un paciente con otras imágenes, podría estar en otra parte",
-          "que ellas, y para ella la separación por paciente no está garantizada.")
+    paste("**1 imagen no tiene paciente conocido**", nowhere, "y cuenta como un paciente distinto: si fuera de",
+          "un paciente con otras imágenes, podría estar en otra parte que ellas, y para ella la separación por",
+          "paciente no está garantizada.")
   } else if (unknown > 1) {
     sprintf(paste(
-      "**%d imágenes no tienen paciente conocido** (ni en `metadata.csv` ni en un nombre de archivo del NIH) y",
+      "**%d imágenes no tienen paciente conocido**", nowhere, "y",
       "cuentan cada una como un paciente distinto: si varias fueran del mismo paciente, podrían estar en partes",
       "distintas, y para ellas la separación por paciente no está garantizada."), unknown)
   } else {

@@ -33,14 +33,17 @@ build_baseline <- function(image_size) {
   keras$Model(inputs, outputs, name = "baseline")
 }
 
+# The CNN's filters per block (the report quotes them). On the demo's phantoms
+# 8-64 learns as well as 16-128 at half the time per epoch (BENCHMARKS.md, render time).
+CNN_FILTERS <- c(8L, 16L, 32L, 64L)
+
 # A small convolutional network for greyscale radiographs, sized for CPUs:
-# four conv blocks (8-16-32-64 filters: on the demo's phantoms as good as twice
-# as many, at half the time per epoch; bench/phantom_learning.R), global average pooling, dropout and a
+# four conv blocks (CNN_FILTERS), global average pooling, dropout and a
 # single sigmoid output (probability of the positive class, the report's
 # finding). Augmentation is not part of the model: the input pipeline does it
 # (chestxray.augment), so the saved model holds no random layers and trains as
 # fast on a GPU as without it.
-build_cnn <- function(image_size, filters = c(8L, 16L, 32L, 64L), dropout = 0.3) {
+build_cnn <- function(image_size, filters = CNN_FILTERS, dropout = 0.3) {
   keras <- import_keras()
   layers <- keras$layers
   inputs <- keras$Input(shape = list(as.integer(image_size), as.integer(image_size), 1L), name = "radiograph")

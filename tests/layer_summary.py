@@ -12,9 +12,7 @@ SETTINGS = ("filters", "kernel_size", "strides", "padding", "use_bias", "momentu
 
 
 def plain(value):
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return np.asarray(value, dtype=float if np.asarray(value).dtype.kind == "f" else object).ravel().tolist()
-    return value
+    return np.asarray(value).ravel().tolist() if isinstance(value, (list, tuple, np.ndarray)) else value
 
 
 def describe(model) -> str:

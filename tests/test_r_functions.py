@@ -46,19 +46,6 @@ def test_cnn_shape_and_size():
     assert not any("Flatten" in layer for layer in model["layers"])
 
 
-def test_baseline_is_the_original_dense_network():
-    model = run_r("""
-      m <- build_baseline(100L)
-      dense <- Filter(function(l) class(l)[1] == "keras.src.layers.core.dense.Dense", m$layers)
-      dropout <- Filter(function(l) grepl("Dropout", class(l)[1]), m$layers)
-      list(units = vapply(dense, function(l) as.integer(l$units), 1L),
-           rates = vapply(dropout, function(l) l$rate, 1),
-           last = dense[[length(dense)]]$activation$`__name__`,
-           flatten = any(grepl("Flatten", vapply(m$layers, function(l) class(l)[1], ""))))
-    """)
-    assert model == {"units": [512, 256, 128, 2], "rates": [0.4, 0.3, 0.2], "last": "softmax", "flatten": True}
-
-
 def test_cnn_holds_no_random_layers():
     """Augmentation lives in the input pipeline (chestxray.augment), not in the saved model."""
     out = run_r("""
