@@ -58,6 +58,11 @@ def lay_out_stage(all_modules: bool) -> None:
     mutants = STAGE / "mutants"
     mutants.mkdir()
     (mutants / "python").symlink_to("src")
+    # mutmut copies only the package into mutants/src/; the files beside it (pyproject.toml) are read by tests.
+    for beside in (STAGE / "src").iterdir():
+        if beside.is_file():
+            (mutants / "src").mkdir(exist_ok=True)
+            shutil.copy2(beside, mutants / "src" / beside.name)
     (mutants / ".venv").symlink_to(ROOT / ".venv")
 
 

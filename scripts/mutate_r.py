@@ -63,7 +63,7 @@ TESTS_BY_FILE = {
         R_FUNCTIONS + "test_class_weights_balance_the_loss",
         "tests/test_evaluated_epoch.py",
         R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
-        "tests/test_input_size.py::test_r_training_stops_on_a_cache_of_another_size",
+        "tests/test_input_size.py::test_r_training_stops_on_training_or_validation_batches_of_another_size",
         "tests/test_training_wiring.py",
     ],
     "R/model.R": [
@@ -199,6 +199,10 @@ MUTANTS = [
     Mutant("T15", T, 'augment = name != "baseline"', "augment = FALSE", "augmentation dropped for the CNN"),
     Mutant("T16", T, "  training$check_batches(model, train_batches)", "  NULL",
            "training batches' image size no longer checked"),
+    Mutant("T17", T, "  training$check_batches(model, validation_batches)", "  NULL",
+           "validation batches' image size no longer checked"),
+    Mutant("T18", T, 'ReduceLROnPlateau(monitor = "val_auroc", mode = "max"', 'ReduceLROnPlateau(monitor = "val_auroc", mode = "min"',
+           "learning rate halves while the AUROC rises"),
     # R/model.R
     Mutant("M01", M, "BatchNormalization(momentum = 0.9)", "BatchNormalization(momentum = 0.99)",
            "batch-norm momentum back to Keras' default"),

@@ -42,14 +42,28 @@ def test_batches_of_another_size_stop_before_the_model_sees_them(cache_48):
     assert predict_probability(small_cnn(48), batches).shape == (4,)
 
 
-def test_r_training_stops_on_a_cache_of_another_size(cache_48):
+@pytest.fixture(scope="module")
+def cache_32(tmp_path_factory):
+    paths = [str(p) for p in sorted(NIH_IMAGES.glob("*.png"))[:4]]
+    return str(build_cache(paths, 32, tmp_path_factory.mktemp("cache32"), workers=1).path)
+
+
+def test_r_training_stops_on_training_or_validation_batches_of_another_size(cache_48, cache_32):
+    """Either set of batches from a cache of another size stops training before fit, naming that cache."""
     out = run_r(f"""
-      batches <- import_chestxray("batches")$CacheBatches("{cache_48}", 0:3, c(0, 1, 0, 1), 2L)
-      model <- compile_model(build_cnn(32L))
-      tryCatch({{ train_model(model, batches, batches, c(0, 1, 0, 1), c(0, 1, 0, 1), 1L); "trained" }},
-               error = function(e) conditionMessage(e))
+      ds <- import_chestxray("batches")
+      wrong <- ds$CacheBatches("{cache_48}", 0:3, c(0, 1, 0, 1), 2L)
+      right <- ds$CacheBatches("{cache_32}", 0:3, c(0, 1, 0, 1), 2L)
+      attempt <- function(train, validation) {{
+        model <- compile_model(build_cnn(32L))
+        tryCatch({{ train_model(model, train, validation, c(0, 1, 0, 1), c(0, 1, 0, 1), 1L); "trained" }},
+                 error = function(e) conditionMessage(e))
+      }}
+      list(train = attempt(wrong, right), validation = attempt(right, wrong), both_right = attempt(right, right))
     """)
-    assert "model 'cnn' takes 32x32-pixel images but the image cache" in out and "has 48x48" in out
+    for which in ("train", "validation"):
+        assert f"model 'cnn' takes 32x32-pixel images but the image cache {cache_48} has 48x48" in out[which]
+    assert out["both_right"] == "trained"
 
 
 def test_predict_stops_when_the_card_and_the_model_disagree(tmp_path):

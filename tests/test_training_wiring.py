@@ -58,6 +58,7 @@ WIRING_R = """
 
   list(weighted = weighted_loss(),
        flat = scripted(rep(0.5, 20), 20L),
+       rising = scripted(seq(0.50, 0.65, by = 0.01), 16L),
        tie = scripted(c(0.6, 0.7, 0.65, 0.7, 0.6, 0.6, 0.8, 0.75, 0.8, 0.7), 10L),
        runs = runs, fit_inputs = fit_inputs, validation_labels = prepared$labels("validation"))
 """
@@ -82,6 +83,14 @@ def test_early_stopping_watches_after_six_warm_up_epochs_with_patience_six(wirin
     # A flat validation AUROC: epochs 1-6 are the warm-up, epoch 7 is the first watched
     # (the best so far), and six epochs without improvement stop training after epoch 13.
     assert wiring[0]["flat"]["epochs"] == 13
+
+
+def test_early_stopping_waits_while_the_validation_auroc_keeps_rising(wiring):
+    # Higher is better: an AUROC that rises every epoch never stops training early
+    # (watching for a falling one would stop it after epoch 13, as the flat run).
+    assert wiring[0]["rising"]["epochs"] == 16
+    assert wiring[0]["rising"]["evaluated"] == 16
+    assert wiring[0]["rising"]["learning_rate"] == pytest.approx([3e-4] * 16)  # no plateau, no halving
 
 
 def test_learning_rate_halves_after_four_epochs_without_improvement(wiring):
@@ -125,6 +134,7 @@ def test_checkpoint_model_and_reported_auroc_are_the_evaluated_epoch(wiring):
     out, work = wiring
     history = out["runs"]["cnn"]["history"]
     aurocs = [e["val_auroc"] for e in history]
+    assert [e["epoch"] for e in history] == list(range(1, len(history) + 1))  # Keras' epoch 0 is the report's 1
     assert [e["epoch"] for e in history if e["evaluated"]] == [int(np.argmax(aurocs)) + 1]
     final = keras.models.load_model(work / "cnn" / "final.keras").get_weights()
     checkpoint = keras.models.load_model(work / "cnn" / "checkpoints" / "cnn.keras").get_weights()
