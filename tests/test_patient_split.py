@@ -1,13 +1,15 @@
 """The patient-wise split keeps every part's image-level prevalence close to the data's,
 also when few positive patients have many images each, and never splits a patient."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.model_selection import StratifiedGroupKFold
 
-from chestxray.split import (PREVALENCE_DRIFT_TOLERANCE, official_split, patient_split, prevalence_by_split,
-                             stratified_group_folds)
+from chestxray.split import (PREVALENCE_DRIFT_TOLERANCE, SPLITS, SplitError, assert_patient_disjoint, official_split,
+                             patient_split, prevalence_by_split, require_both_classes, stratified_group_folds)
 
 
 def images_of(patients: dict[str, tuple[int, int]]) -> pd.DataFrame:
@@ -103,3 +105,52 @@ def test_prevalence_by_split_names_the_parts_that_drift():
     assert found["data"] == pytest.approx(0.2)
     assert found["splits"] == pytest.approx({"train": 0.25, "validation": 1 / 6, "test": 1 / 6})
     assert found["drifting"] == ["train"]  # beyond the 20 % tolerance; the others within it
+
+
+def small_table() -> pd.DataFrame:
+    """60 patients of one image each, 20 of them positive: enough for every part to hold both classes."""
+    return images_of({f"s{i}": (int(i % 3 == 0), 1) for i in range(60)})
+
+
+@pytest.mark.parametrize("validation, test", [(0, 0.15), (-0.1, 0.15), (0.15, 0), (0.15, -0.1), (1, 0.15),
+                                              (0.15, 1), (0.5, 0.5), (0.6, 0.5), (0.7, 0.7)])
+def test_shares_that_leave_no_training_part_or_an_empty_part_are_refused(validation, test):
+    message = f"validation ({validation}) and test ({test}) must be in (0, 1) and sum to less than 1"
+    with pytest.raises(SplitError, match=re.escape(message)):
+        patient_split(small_table(), seed=0, validation=validation, test=test)
+
+
+@pytest.mark.parametrize("validation", [0, -0.2, 1, 1.5])
+def test_official_split_refuses_a_validation_share_outside_zero_to_one(validation):
+    with pytest.raises(SplitError, match=re.escape(f"validation ({validation}) must be in (0, 1)")):
+        official_split(small_table(), set(), seed=0, validation=validation)
+
+
+def test_official_split_names_its_parts_and_follows_the_seed():
+    table = like_images_64()
+    test_images = set(table.loc[table["patient_id"].isin(["p0", "n1", "n2"]), "image"])
+    first, again, other = (official_split(table, test_images, seed=s)["split"] for s in (3, 3, 4))
+    assert set(first) == {"train", "validation", "test"}
+    assert first.tolist() == again.tolist() and first.tolist() != other.tolist()
+
+
+def test_a_patient_in_two_splits_is_named():
+    table = small_table().assign(split="train")
+    table.loc[table["patient_id"] == "s7", "split"] = "test"
+    assert_patient_disjoint(table)  # one image each: no patient spans two parts
+    leaked = pd.concat([table, table[table["patient_id"] == "s7"].assign(split="validation")])
+    with pytest.raises(SplitError, match=re.escape("1 patient(s) appear in more than one split, e.g. s7")):
+        assert_patient_disjoint(leaked)
+
+
+@pytest.mark.parametrize("part, labels, problem", [("validation", [], "no images"), ("test", [0, 0], "only one class"),
+                                                   ("train", [1], "only one class")])
+def test_a_part_without_both_classes_is_refused_with_what_it_lacks(part, labels, problem):
+    rows = [(f"{name}{i}", label, name) for name in SPLITS if name != part for i, label in enumerate([0, 1])]
+    rows += [(f"{part}{i}", label, part) for i, label in enumerate(labels)]
+    table = pd.DataFrame(rows, columns=["patient_id", "label", "split"])
+    with pytest.raises(SplitError, match=re.escape(f"the {part} split has {problem}; use more images per class "
+                                                   "(n_per_class) so every split holds both classes")):
+        require_both_classes(table)
+    both = [(f"{name}{label}", label, name) for name in SPLITS for label in (0, 1)]
+    require_both_classes(pd.DataFrame(both, columns=["patient_id", "label", "split"]))  # every part has both: passes
