@@ -76,7 +76,8 @@ def test_frame_pairs_each_panel_with_its_own_image_and_map(tmp_path, model):
     cache = tmp_path / "cache.npy"
     np.save(cache, np.round(images[..., 0] * 255).astype(np.uint8))
     rows = [5, 1]  # two positives, given out of order
-    frame = grad_cam_frame(model, str(cache), rows, ["first", "second"])
+    # R's numbers arrive as floats (5.0, 1.0): they must still index the cache.
+    frame = grad_cam_frame(model, str(cache), [float(row) for row in rows], ["first", "second"])
     assert list(frame["panel"].cat.categories) == ["first", "second"]
     for title, row in zip(["first", "second"], rows):
         panel = frame[frame["panel"] == title]

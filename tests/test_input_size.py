@@ -34,9 +34,11 @@ def test_batches_of_another_size_stop_before_the_model_sees_them(cache_48):
     batches = CacheBatches(cache_48, [0, 1, 2, 3], [0, 1, 0, 1], batch_size=2)
     assert batches.image_size == 48
     message = f"model 'small' takes 32x32-pixel images but the image cache {cache_48} has 48x48"
-    with pytest.raises(InputSizeError, match=re.escape(message)):
+    with pytest.raises(InputSizeError, match=re.escape(
+            f"{message}: train and evaluate a model on a cache built with its own image_size")):
         predict_probability(small_cnn(32), batches)
-    with pytest.raises(InputSizeError, match=re.escape(message)):
+    with pytest.raises(InputSizeError, match=re.escape(
+            f"{message}: explain a model on a cache built with its own image_size")):
         grad_cam_frame(small_cnn(32), cache_48, [0, 1], ["a", "b"])
     check_batches(small_cnn(48), batches)  # the same size passes
     assert predict_probability(small_cnn(48), batches).shape == (4,)

@@ -154,3 +154,11 @@ def test_a_part_without_both_classes_is_refused_with_what_it_lacks(part, labels,
         require_both_classes(table)
     both = [(f"{name}{label}", label, name) for name in SPLITS for label in (0, 1)]
     require_both_classes(pd.DataFrame(both, columns=["patient_id", "label", "split"]))  # every part has both: passes
+
+
+def test_a_part_exactly_at_the_tolerance_does_not_drift_and_absent_parts_are_left_out():
+    # 8 images, 5 positive (62.5 %); train 1 of 2 (50 %) is 12.5 points off = exactly 20 % of 62.5 %: not "more than".
+    counts = {"train": {"images": 2, "positives": 1}, "test": {"images": 6, "positives": 4}}
+    found = prevalence_by_split(counts)
+    assert found["data"] == 0.625 and abs(found["splits"]["train"] - 0.625) == PREVALENCE_DRIFT_TOLERANCE * 0.625
+    assert found["drifting"] == [] and set(found["splits"]) == {"train", "test"}
