@@ -8,6 +8,8 @@ resampling) so each pixel is checked; Pillow rounds its fixed-point luma and com
 to within 1 grey level of the exact value.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -203,3 +205,28 @@ def test_a_jpeg_is_shrunk_by_averaging_its_full_resolution_pixels(tmp_path, side
     factor = 240 // side
     expected = full.reshape(side, factor, side, factor).mean(axis=(1, 3))
     assert_close(load_grey(path, side).astype(int), expected, tolerance=1.5)
+
+
+@pytest.mark.parametrize("mode, dtype", [("I;16B", ">u2"), ("I;16L", "<u2"), ("I;16N", "=u2"), ("I;16", "<u2")])
+def test_16_bit_grey_in_either_byte_order_is_stretched_from_its_own_range(mode, dtype):
+    values = rng(1).integers(1000, 5001, (SIDE, SIDE)).astype(np.uint16)
+    values[0, 0], values[-1, -1] = 1000, 5000
+    image = Image.frombytes(mode, (SIDE, SIDE), values.astype(dtype).tobytes())
+    expected = np.round((values - 1000) / 4000 * 255)
+    assert np.array_equal(np.asarray(to_grey8(image)), expected)
+
+
+def test_a_flat_16_bit_image_is_black_without_arithmetic_warnings(tmp_path):
+    image = Image.fromarray(np.full((SIDE, SIDE), 1200, dtype=np.uint16))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 on the way
+        assert not decode(image, tmp_path).any()
+
+
+def test_an_image_smaller_than_the_model_input_is_enlarged_bilinearly(tmp_path):
+    """NIH's 64-pixel copies feed 128-pixel models: enlarged smoothly (bilinear), not in blocks."""
+    small = rng(2).integers(0, 256, (8, 8), dtype=np.uint8)
+    enlarged = decode(Image.fromarray(small, "L"), tmp_path, side=16)
+    assert np.array_equal(enlarged, np.asarray(Image.fromarray(small).resize((16, 16), Image.Resampling.BILINEAR)))
+    blocks = np.kron(small, np.ones((2, 2), dtype=int))  # what box or nearest sampling would give
+    assert not np.array_equal(enlarged, blocks)

@@ -1,0 +1,60 @@
+"""The limits of the one decoder (chestxray.images): which image sizes a model may ask
+for, which files are too large to be radiographs, and the model's [0, 1] scale."""
+
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chestxray.images import (MAX_SIZE, MIN_SIZE, ImageReadError, ImageSizeError, check_image_size, load_grey,
+                              to_model_input)
+
+
+@pytest.mark.parametrize("size", [MIN_SIZE, 64, MAX_SIZE, np.int64(128)])
+def test_whole_sizes_from_8_to_1024_pixels_are_accepted(size):
+    assert check_image_size(size) == int(size) and type(check_image_size(size)) is int
+    assert (MIN_SIZE, MAX_SIZE) == (8, 1024)
+
+
+@pytest.mark.parametrize("size", [MIN_SIZE - 1, MAX_SIZE + 1, 0, -64, True, 64.0, "64", None])
+def test_other_sizes_are_refused_with_the_range(size):
+    message = f"image size must be a whole number of pixels from 8 to 1024, not {size!r}"
+    with pytest.raises(ImageSizeError, match=re.escape(message)):
+        check_image_size(size)
+
+
+def write_png(path, width, height):
+    Image.fromarray(np.zeros((height, width), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_an_image_of_exactly_the_pixel_limit_is_read_and_one_row_more_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 64 * 64)
+    assert load_grey(write_png(tmp_path / "limit.png", 64, 64), 8).shape == (8, 8)
+    over = write_png(tmp_path / "over.png", 64, 65)
+    message = (f"cannot read image '{over}': header claims 64 x 65 pixels, more than the 4,096 a radiograph may have "
+               "(a damaged or forged file)")
+    with pytest.warns(Image.DecompressionBombWarning), pytest.raises(ImageReadError, match=re.escape(message)):
+        load_grey(over, 8)
+
+
+def test_a_missing_file_is_named_as_missing(tmp_path):
+    missing = tmp_path / "gone.png"
+    with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{missing}': no such file")):
+        load_grey(missing, 8)
+
+
+def test_model_input_is_grey_over_255_with_a_channel_axis():
+    batch = np.array([[[0, 51, 255]]], dtype=np.uint8)
+    out = to_model_input(batch)
+    assert out.dtype == np.float32 and out.shape == (1, 1, 3, 1)
+    assert out[0, 0, :, 0].tolist() == [0.0, pytest.approx(0.2), 1.0]
+
+
+def test_a_truncated_file_is_named_with_the_decoders_error(tmp_path):
+    whole = write_png(tmp_path / "whole.png", 64, 64).read_bytes()
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{cut}': ") + r"(OSError|SyntaxError|ValueError): \S"):
+        load_grey(cut, 8)
