@@ -58,3 +58,10 @@ def test_a_truncated_file_is_named_with_the_decoders_error(tmp_path):
     cut.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{cut}': ") + r"(OSError|SyntaxError|ValueError): \S"):
         load_grey(cut, 8)
+
+
+def test_a_file_that_is_not_png_or_jpeg_is_named_so(tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{text}': not a PNG or JPEG file (or a damaged one)")):
+        load_grey(text, 8)
