@@ -4,6 +4,7 @@ place must have their heat maps peak on that square."""
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
 from chestxray.explain import grad_cam, grad_cam_frame
@@ -92,3 +93,60 @@ def test_an_image_at_the_threshold_is_shown_as_a_predicted_positive(r_session):
     cases = r_session("grad_cam_cases(c(1, 0, 1), c(0.5, 0.5, 0.2), 0.5)")
     outcomes = dict(zip(r_session["as.integer"](cases.rx2("index")), cases.rx2("outcome")))
     assert outcomes == {1: "verdadero positivo", 2: "falso positivo", 3: "falso negativo"}
+
+
+def hand_built_softmax():
+    """Two feature maps fixed by hand, bright = relu(x) and dark = relu(1 - x), averaged into a
+    two-class softmax whose positive logit is the bright mean and negative logit the dark mean."""
+    inputs = keras.Input((SIZE, SIZE, 1))
+    features = keras.layers.Conv2D(2, 1, activation="relu")
+    pooled = keras.layers.GlobalAveragePooling2D()(features(inputs))
+    head = keras.layers.Dense(2, activation="softmax")
+    model = keras.Model(inputs, head(pooled))
+    features.set_weights([np.array([[[[1.0, -1.0]]]]), np.array([0.0, 1.0])])
+    head.set_weights([np.array([[0.0, 1.0], [1.0, 0.0]]), np.zeros(2)])
+    return model
+
+
+def test_a_two_class_map_explains_the_positive_logit_against_the_negative():
+    """Grad-CAM of l1 - l0 weighs the bright map +1 and the dark map -1: the heat is
+    relu(x - (1 - x)) = relu(2x - 1), scaled to peak at 1 (worked out by hand)."""
+    images = np.random.default_rng(8).uniform(0, 1, (3, SIZE, SIZE, 1)).astype(np.float32)
+    expected = np.maximum(2 * images[..., 0] - 1, 0)
+    expected /= expected.reshape(3, -1).max(axis=1)[:, None, None]
+    assert np.allclose(grad_cam(hand_built_softmax(), images), expected, atol=1e-5)
+
+
+def test_maps_are_computed_in_inference_mode():
+    """Dropout and batch normalisation behave as at prediction time: the same images give the same maps."""
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((SIZE, SIZE, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.Dropout(0.5)(keras.layers.BatchNormalization()(x))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(x)))
+    images, _, _ = square_images(4, seed=5)
+    assert np.array_equal(grad_cam(model, images), grad_cam(model, images))
+
+
+def test_a_model_not_ending_in_a_dense_layer_is_refused():
+    inputs = keras.Input((SIZE, SIZE, 1))
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(2, 3)(inputs))
+    model = keras.Model(inputs, keras.layers.Activation("sigmoid")(keras.layers.Dense(1)(pooled)))
+    with pytest.raises(ValueError, match="^Grad-CAM here expects the model to end in a Dense layer$"):
+        grad_cam(model, square_images(2, seed=6)[0])
+
+
+def test_the_figure_frame_holds_every_pixel_upright_in_the_given_panel_order(tmp_path, model):
+    images, _, _ = square_images(4, seed=7)
+    pixels = np.round(images[..., 0] * 255).astype(np.uint8)
+    np.save(tmp_path / "cache.npy", pixels)
+    titles = ["zeta", "alpha"]  # not alphabetical: the figure keeps the given order
+    frame = grad_cam_frame(model, str(tmp_path / "cache.npy"), [2, 0], titles)
+    assert list(frame["panel"].cat.categories) == titles
+    assert frame.index.equals(pd.RangeIndex(2 * SIZE * SIZE))  # R needs unique row names
+    for title, row in zip(titles, [2, 0]):
+        panel = frame[frame["panel"] == title]
+        assert len(panel) == SIZE * SIZE
+        upright = np.zeros((SIZE, SIZE), dtype=int)
+        upright[SIZE - 1 - panel["y"].to_numpy(), panel["x"].to_numpy()] = panel["value"].to_numpy()
+        assert np.array_equal(upright, pixels[row])  # y = 0 is the bottom row, as ggplot2 draws it
