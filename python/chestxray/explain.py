@@ -59,7 +59,7 @@ def grad_cam_frame(model, cache_path: str, cache_rows, titles):
     cache = open_cache(cache_path)
     check_input_size(model, cache.shape[1], f"the image cache {cache_path}",
                      "explain a model on a cache built with its own image_size")
-    pixels = cache[cache_rows]  # the reader takes any whole numbers, R doubles too
+    pixels = cache[np.asarray(cache_rows, dtype=np.int64)]
     heat = grad_cam(model, to_model_input(pixels))
     size = pixels.shape[1]
     y, x = np.mgrid[0:size, 0:size]
