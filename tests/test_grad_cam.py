@@ -2,6 +2,8 @@
 (seeded, seconds) on images whose only signal is a bright square at a known
 place must have their heat maps peak on that square."""
 
+import warnings
+
 import keras
 import numpy as np
 import pandas as pd
@@ -111,10 +113,28 @@ def hand_built_softmax():
 def test_a_two_class_map_explains_the_positive_logit_against_the_negative():
     """Grad-CAM of l1 - l0 weighs the bright map +1 and the dark map -1: the heat is
     relu(x - (1 - x)) = relu(2x - 1), scaled to peak at 1 (worked out by hand)."""
-    images = np.random.default_rng(8).uniform(0, 1, (3, SIZE, SIZE, 1)).astype(np.float32)
+    ranges = np.array([1.0, 0.8, 0.6]).reshape(3, 1, 1, 1)  # each map peaks at its own height before scaling
+    images = (np.random.default_rng(8).uniform(0, 1, (3, SIZE, SIZE, 1)) * ranges).astype(np.float32)
     expected = np.maximum(2 * images[..., 0] - 1, 0)
     expected /= expected.reshape(3, -1).max(axis=1)[:, None, None]
-    assert np.allclose(grad_cam(hand_built_softmax(), images), expected, atol=1e-5)
+    heat = grad_cam(hand_built_softmax(), images)
+    assert heat.dtype.kind == "f" and np.allclose(heat, expected, atol=1e-5)
+
+
+def test_an_image_with_no_evidence_has_an_all_zero_map():
+    """An image darker than 0.5 everywhere gives relu(2x - 1) = 0: the map is zero, not 0/0."""
+    images = np.random.default_rng(9).uniform(0, 0.45, (2, SIZE, SIZE, 1)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        heat = grad_cam(hand_built_softmax(), images)
+    assert heat.dtype.kind == "f" and heat.shape == (2, SIZE, SIZE) and not heat.any()
+
+
+def test_a_model_without_feature_maps_is_refused():
+    inputs = keras.Input((SIZE, SIZE, 1))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.Flatten()(inputs)))
+    with pytest.raises(ValueError, match="^the model has no convolutional feature maps: Grad-CAM needs a CNN$"):
+        grad_cam(model, square_images(2, seed=6)[0])
 
 
 def test_maps_are_computed_in_inference_mode():

@@ -1,0 +1,99 @@
+"""What `predict` is given, checked before any image is scored: the paths (files and folders,
+in the order given), the model file and its card, each named in its error."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chestxray.predict import (ModelCard, ModelCardError, ModelFileError, NoInputImagesError, expand_paths,
+                               load_model)
+
+
+def png(path, value=0):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((8, 8), value, dtype=np.uint8)).save(path)
+    return path
+
+
+def test_files_and_folders_are_scored_in_the_order_given_folders_sorted_inside(tmp_path):
+    single = png(tmp_path / "single.png")
+    folder = tmp_path / "folder"
+    for name in ("b.png", "sub/a.jpg", "c.txt", "a.PNG"):
+        png(folder / name) if not name.endswith(".txt") else (folder / name).write_text("notes")
+    assert expand_paths([str(single), str(folder), str(single)]) == [
+        single, folder / "a.PNG", folder / "b.png", folder / "sub" / "a.jpg", single]
+
+
+def test_inputs_without_images_are_listed_in_the_error(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    message = f"no PNG or JPEG images in {tmp_path / 'one'}, {tmp_path / 'two'}"
+    with pytest.raises(NoInputImagesError, match=re.escape(message)):
+        expand_paths([str(tmp_path / "one"), str(tmp_path / "two")])
+
+
+def test_a_missing_model_file_is_named_as_missing(tmp_path):
+    with pytest.raises(ModelFileError, match=re.escape(f"model file '{tmp_path / 'none.keras'}' not found")):
+        load_model(tmp_path / "none.keras")
+
+
+def test_an_unreadable_model_file_is_named_with_keras_error(tmp_path):
+    broken = tmp_path / "model.keras"
+    broken.write_bytes(b"not a zip archive")
+    with pytest.raises(ModelFileError, match=re.escape(f"model file '{broken}' exists but is not a readable Keras model (")
+                       + r"[A-Za-z]*Error: "):
+        load_model(broken)
+
+
+def write_card(tmp_path, **card):
+    (tmp_path / "model-card.json").write_text(json.dumps(card))
+    return tmp_path / "model.keras"
+
+
+GOOD = {"image_size": 64, "threshold": 0.25, "positive_class": "Pneumothorax", "negative_class": "No Finding"}
+
+
+def test_a_complete_card_is_read_as_written(tmp_path):
+    card = ModelCard.load(write_card(tmp_path, **GOOD | {"image_size": 64.0}))  # JSON may write a whole number as 64.0
+    assert (card.image_size, card.threshold, card.positive_class, card.negative_class) == (64, 0.25, "Pneumothorax", "No Finding")
+    assert type(card.image_size) is int
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"threshold": 1.5}, "has an unusable 'threshold' or 'image_size': 1.5 is not a probability"),
+    ({"threshold": -0.1}, "has an unusable 'threshold' or 'image_size': -0.1 is not a probability"),
+    ({"threshold": "high"}, "has an unusable 'threshold' or 'image_size'"),
+    ({"image_size": 64.5}, "has an unusable 'threshold' or 'image_size': image size must be a whole number"),
+    ({"image_size": 4}, "has an unusable 'threshold' or 'image_size': image size must be a whole number"),
+])
+def test_an_unusable_card_value_is_named(tmp_path, change, problem):
+    model = write_card(tmp_path, **GOOD | change)
+    with pytest.raises(ModelCardError, match=re.escape(f"model card '{tmp_path / 'model-card.json'}' {problem}")):
+        ModelCard.load(model)
+
+
+@pytest.mark.parametrize("threshold", [0, 1])
+def test_thresholds_at_the_ends_of_zero_to_one_are_probabilities(tmp_path, threshold):
+    assert ModelCard.load(write_card(tmp_path, **GOOD | {"threshold": threshold})).threshold == threshold
+
+
+def test_a_card_lacking_keys_lists_them(tmp_path):
+    model = write_card(tmp_path, image_size=64, positive_class="Pneumothorax")
+    with pytest.raises(ModelCardError, match=re.escape("lacks 'threshold', 'negative_class'")):
+        ModelCard.load(model)
+
+
+@pytest.mark.parametrize("text, problem", [("[1, 2]", "must be a JSON object"), ("{oops", "is not valid JSON: ")])
+def test_a_card_that_is_not_a_json_object_is_named(tmp_path, text, problem):
+    (tmp_path / "model-card.json").write_text(text)
+    with pytest.raises(ModelCardError, match=re.escape(f"model card '{tmp_path / 'model-card.json'}' {problem}")):
+        ModelCard.load(tmp_path / "model.keras")
+
+
+def test_a_missing_card_says_where_it_comes_from(tmp_path):
+    with pytest.raises(ModelCardError, match=re.escape(f"model card '{tmp_path / 'model-card.json'}' not found: "
+                                                       "it is written beside the model by the report")):
+        ModelCard.load(tmp_path / "model.keras")
