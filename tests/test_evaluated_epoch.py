@@ -44,3 +44,18 @@ def test_best_epoch_is_checkpointed_and_restored(tmp_path, val_aurocs, expected)
     assert all((w == expected).all() for w in model.get_weights())
     assert weights_equal(keras.models.load_model(checkpoint).get_weights(), model.get_weights())
 
+
+
+def test_without_a_validation_auroc_no_epoch_is_chosen_and_the_weights_stay(tmp_path):
+    """R stops with its own message when best_epoch is still None (R/train.R): an epoch
+    whose logs lack val_auroc is never chosen, and the model keeps its last weights."""
+    model = tiny_model()
+    callback = BestEpoch(str(tmp_path / "best.keras"))
+    callback.set_model(model)
+    assert callback.best_epoch is None
+    model.set_weights([np.full_like(w, 3) for w in model.get_weights()])
+    callback.on_epoch_end(0, {"loss": 0.4})
+    callback.on_epoch_end(1, None)
+    callback.on_train_end()
+    assert callback.best_epoch is None and not (tmp_path / "best.keras").exists()
+    assert all((w == 3).all() for w in model.get_weights())

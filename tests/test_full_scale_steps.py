@@ -101,5 +101,19 @@ def test_each_epoch_line_says_its_time_and_the_most_left(monkeypatch):
     progress.on_train_begin()
     for epoch in range(3):
         progress.on_epoch_end(epoch, {"loss": 0.5, "val_loss": 0.6, "val_auroc": 0.7})
-    assert lines[0].endswith("validation AUROC 0.700 (30 s per epoch, at most 9 min 30 s left)")
+    assert lines[0] == ("  cnn epoch 1/20: loss 0.500, validation loss 0.600, validation AUROC 0.700 "
+                        "(30 s per epoch, at most 9 min 30 s left)")
     assert lines[2].startswith("  cnn epoch 3/20:") and lines[2].endswith("(30 s per epoch, at most 8 min 30 s left)")
+
+
+def test_the_last_epoch_line_has_no_time_left_and_missing_values_read_nan(monkeypatch):
+    from types import SimpleNamespace
+    from chestxray.training import ConsoleProgress
+
+    lines, clock = [], iter([0.0, 0.0, 12.0])
+    monkeypatch.setattr("chestxray.training.time", SimpleNamespace(monotonic=lambda: next(clock)))
+    monkeypatch.setattr("chestxray.training.step", lines.append)
+    progress = ConsoleProgress("baseline", epochs=1)
+    progress.on_train_begin()
+    progress.on_epoch_end(0, None)
+    assert lines == ["  baseline epoch 1/1: loss nan, validation loss nan, validation AUROC nan (12 s per epoch)"]

@@ -6,7 +6,7 @@ import keras
 from sklearn.metrics import roc_auc_score
 
 from chestxray.explain import grad_cam, last_conv_layer
-from chestxray.training import ValidationAUROC, positive_probability
+from chestxray.training import ValidationAUROC, positive_probability, predict_probability
 
 
 def small_cnn(size=32):
@@ -40,7 +40,7 @@ def test_grad_cam_has_image_shape_and_structure():
 def test_grad_cam_refuses_a_dense_network():
     inputs = keras.Input((8, 8, 1))
     model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Flatten()(inputs)))
-    with pytest.raises(ValueError, match="Grad-CAM needs a CNN"):
+    with pytest.raises(ValueError, match="^the model has no convolutional feature maps: Grad-CAM needs a CNN$"):
         last_conv_layer(model)
 
 
@@ -65,3 +65,10 @@ def test_grad_cam_survives_a_saturated_prediction():
     assert (model.predict(images, verbose=0) == 1.0).all()
     heat = grad_cam(model, images)
     assert heat.max() > 0
+
+
+def test_predicting_probabilities_prints_nothing(capfd):
+    """The report's console shows one line per step, not Keras' progress bars."""
+    images = np.random.default_rng(3).random((4, 32, 32, 1)).astype("float32")
+    probabilities = predict_probability(small_cnn(), images)
+    assert probabilities.shape == (4,) and capfd.readouterr().out == ""
