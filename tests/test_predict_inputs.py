@@ -1,6 +1,7 @@
 """What `predict` is given, checked before any image is scored: the paths (files and folders,
 in the order given), the model file and its card, each named in its error."""
 
+import csv
 import json
 import re
 
@@ -97,3 +98,40 @@ def test_a_missing_card_says_where_it_comes_from(tmp_path):
     with pytest.raises(ModelCardError, match=re.escape(f"model card '{tmp_path / 'model-card.json'}' not found: "
                                                        "it is written beside the model by the report")):
         ModelCard.load(tmp_path / "model.keras")
+
+
+@pytest.fixture(scope="module")
+def mean_grey_model(tmp_path_factory):
+    """P(positive) = sigmoid(8 x mean grey - 4), for 8-pixel images, with its card (threshold 0.5)."""
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(inputs)))
+    model.layers[-1].set_weights([np.array([[8.0]]), np.array([-4.0])])
+    folder = tmp_path_factory.mktemp("model")
+    model.save(folder / "model.keras")
+    write_card(folder, **GOOD | {"image_size": 8, "threshold": 0.5})
+    return folder / "model.keras"
+
+
+def test_an_unreadable_image_gets_its_reason_and_no_score_and_the_others_are_scored(tmp_path, mean_grey_model, capfd):
+    from chestxray.predict import predict_files
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    paths = [str(png(tmp_path / "white.png", 255)), str(broken), str(png(tmp_path / "black.png", 0))]
+    assert predict_files(mean_grey_model, paths, tmp_path / "out.csv") == (2, 1)
+    rows = list(csv.DictReader(open(tmp_path / "out.csv")))
+    assert [row["path"] for row in rows] == paths
+    assert [row["predicted_class"] for row in rows] == ["Pneumothorax", "", "No Finding"]
+    assert rows[1]["probability"] == "" and rows[1]["error"].startswith(f"cannot read image '{broken}'")
+    assert float(rows[0]["probability"]) == pytest.approx(1 / (1 + np.exp(-4)), abs=1e-7)
+    assert capfd.readouterr().out == ""  # no Keras progress bar among the command's lines
+
+
+def test_an_output_folder_that_does_not_exist_stops_before_scoring(tmp_path, mean_grey_model):
+    from chestxray.predict import predict_files
+
+    out = tmp_path / "missing" / "out.csv"
+    with pytest.raises(FileNotFoundError, match=re.escape(f"the folder of --out '{out}' does not exist")):
+        predict_files(mean_grey_model, [str(png(tmp_path / "a.png"))], out)
