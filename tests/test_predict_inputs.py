@@ -119,13 +119,13 @@ def test_an_unreadable_image_gets_its_reason_and_no_score_and_the_others_are_sco
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
-    paths = [str(png(tmp_path / "white.png", 255)), str(broken), str(png(tmp_path / "black.png", 0))]
+    paths = [str(broken), str(png(tmp_path / "white.png", 255)), str(png(tmp_path / "black.png", 0))]
     assert predict_files(mean_grey_model, paths, tmp_path / "out.csv") == (2, 1)
     rows = list(csv.DictReader(open(tmp_path / "out.csv")))
     assert [row["path"] for row in rows] == paths
-    assert [row["predicted_class"] for row in rows] == ["Pneumothorax", "", "No Finding"]
-    assert rows[1]["probability"] == "" and rows[1]["error"].startswith(f"cannot read image '{broken}'")
-    assert float(rows[0]["probability"]) == pytest.approx(1 / (1 + np.exp(-4)), abs=1e-7)
+    assert [row["predicted_class"] for row in rows] == ["", "Pneumothorax", "No Finding"]
+    assert rows[0]["probability"] == "" and rows[0]["error"].startswith(f"cannot read image '{broken}'")
+    assert float(rows[1]["probability"]) == pytest.approx(1 / (1 + np.exp(-4)), abs=1e-7)
     assert capfd.readouterr().out == ""  # no Keras progress bar among the command's lines
 
 
