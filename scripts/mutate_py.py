@@ -37,6 +37,7 @@ SQUARE_CACHE = "caches hold square images: shape[1] == shape[2]"
 NEGATIVE_RESHAPE = "numpy 1.26 takes any negative size in reshape as the one inferred, as -1"
 SILENT_NONE = "verbose=None is falsy: Keras adds no progress bar, as with 0"
 LINUX_NEWLINES = "on Linux (the supported systems) newline=None writes the csv module's line ends unchanged"
+SYMMETRIC_DRAW = "the draw is uniform on a range symmetric about 0: its negative has the same distribution"
 DEAD_MAP = "a map whose peak is 0 is all zeros (ReLU): divided by 1 or 2 it stays 0, without a warning"
 EQUIVALENT: dict[str, str] = {
     "chestxray.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
@@ -54,6 +55,7 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.explain.x_grad_cam__mutmut_99": NEGATIVE_RESHAPE,
     "chestxray.explain.x_grad_cam__mutmut_108": DEAD_MAP,
     "chestxray.explain.x_grad_cam__mutmut_119": DEAD_MAP,
+    "chestxray.augment.x_affine_for__mutmut_9": SYMMETRIC_DRAW,
     "chestxray.predict.x_predict_files__mutmut_32": SILENT_NONE,
     "chestxray.predict.x_predict_files__mutmut_70": "scoring each image alone instead of 32 at a time gives the same rows",
     "chestxray.predict.x_predict_files__mutmut_74": LINUX_NEWLINES,

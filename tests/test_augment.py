@@ -76,3 +76,36 @@ def test_pipeline_augments_training_batches_only_when_asked(tmp_path):
     assert not np.array_equal(augmented[0][0], x_aug)  # a new draw next epoch
     again = prepared.batches("train", 8, augment=True)
     assert np.array_equal(again[0][0], x_aug)  # reproducible from the seed
+
+
+def drawn_warps(spec, side=64, n=2000):
+    """Angle (degrees), scale and shift (pixels, per axis) of n warps, recovered from each matrix
+    and offset by geometry: matrix = rotation / scale, offset = c - matrix (c + shift)."""
+    from chestxray.augment import affine_for
+
+    rng, centre = np.random.default_rng(11), np.full(2, (side - 1) / 2)
+    angles, scales, shifts = [], [], []
+    for _ in range(n):
+        matrix, offset = affine_for(rng, side, spec)
+        scale = 1 / np.linalg.norm(matrix[:, 0])
+        rotation = matrix * scale
+        assert np.allclose(rotation @ rotation.T, np.eye(2)) and np.linalg.det(rotation) > 0  # a rotation, no shear
+        angles.append(np.degrees(np.arctan2(rotation[1, 0], rotation[0, 0])))
+        scales.append(scale)
+        shifts.append(np.linalg.solve(matrix, centre - offset) - centre)
+    return np.array(angles), np.array(scales), np.array(shifts)
+
+
+def test_warps_draw_rotation_zoom_and_shift_over_their_whole_declared_ranges():
+    """Each parameter spans both signs of its range, and the two shift axes are drawn independently."""
+    angles, scales, shifts = drawn_warps(Augmentation())
+    assert -5 <= angles.min() < -4.9 and 4.9 < angles.max() <= 5
+    assert 0.95 <= scales.min() < 0.951 and 1.049 < scales.max() <= 1.05
+    limit = 0.04 * 64
+    assert (np.abs(shifts) <= limit + 1e-9).all() and (shifts.min(axis=0) < -0.98 * limit).all()
+    assert (shifts.max(axis=0) > 0.98 * limit).all() and abs(np.corrcoef(shifts.T)[0, 1]) < 0.1
+
+
+def test_without_zoom_and_shift_a_warp_is_a_pure_rotation_about_the_centre():
+    angles, scales, shifts = drawn_warps(Augmentation(max_zoom=0.0, max_shift=0.0), n=50)
+    assert np.allclose(scales, 1) and np.allclose(shifts, 0) and np.abs(angles).max() > 1
