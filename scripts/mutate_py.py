@@ -56,6 +56,8 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.explain.x_grad_cam__mutmut_108": DEAD_MAP,
     "chestxray.explain.x_grad_cam__mutmut_119": DEAD_MAP,
     "chestxray.augment.x_affine_for__mutmut_9": SYMMETRIC_DRAW,
+    "chestxray.augment.x_affine_for__mutmut_34": "a scalar centre broadcasts to the same point (c, c)",
+    "chestxray.augment.x_affine_for__mutmut_45": SYMMETRIC_DRAW,
     "chestxray.predict.x_predict_files__mutmut_32": SILENT_NONE,
     "chestxray.predict.x_predict_files__mutmut_70": "scoring each image alone instead of 32 at a time gives the same rows",
     "chestxray.predict.x_predict_files__mutmut_74": LINUX_NEWLINES,
