@@ -109,3 +109,50 @@ def test_warps_draw_rotation_zoom_and_shift_over_their_whole_declared_ranges():
 def test_without_zoom_and_shift_a_warp_is_a_pure_rotation_about_the_centre():
     angles, scales, shifts = drawn_warps(Augmentation(max_zoom=0.0, max_shift=0.0), n=50)
     assert np.allclose(scales, 1) and np.allclose(shifts, 0) and np.abs(angles).max() > 1
+
+
+def bilinear_warp(image, matrix, offset):
+    """The warp written out by hand: each output pixel reads the input at matrix @ (row, col) + offset,
+    interpolating its four neighbours linearly; a pixel that reads outside the image is black."""
+    rows, cols = np.indices(image.shape)
+    source = np.tensordot(matrix, np.stack([rows, cols]).astype(float), axes=1) + offset[:, None, None]
+    padded = np.pad(image, 1)  # a black border for neighbours outside
+    r0, c0 = np.floor(source[0]).astype(int), np.floor(source[1]).astype(int)
+    fr, fc = source[0] - r0, source[1] - c0
+    last = np.array(image.shape)[:, None, None] - 1
+    inside = ((source >= 0) & (source <= last)).all(axis=0)  # no interpolation beyond the edges
+
+    def at(r, c):
+        return padded[np.clip(r + 1, 0, image.shape[0] + 1), np.clip(c + 1, 0, image.shape[1] + 1)]
+
+    value = ((1 - fr) * (1 - fc) * at(r0, c0) + (1 - fr) * fc * at(r0, c0 + 1)
+             + fr * (1 - fc) * at(r0 + 1, c0) + fr * fc * at(r0 + 1, c0 + 1))
+    return np.where(inside, value, 0.0)
+
+
+def test_each_image_is_warped_once_with_linear_interpolation(radiographs):
+    from chestxray.augment import affine_for
+
+    spec = Augmentation(max_contrast=0.0)
+    out = augment_batch(radiographs, np.random.default_rng(12), spec)
+    replay = np.random.default_rng(12)  # the same draws, in the same order: one warp and one contrast per image
+    for image, warped in zip(radiographs[..., 0], out[..., 0]):
+        matrix, offset = affine_for(replay, image.shape[0], spec)
+        replay.uniform(0, 0)
+        assert np.allclose(warped, bilinear_warp(image, matrix, offset), atol=1e-5)
+
+
+def test_contrast_spreads_grey_about_the_mean_by_up_to_ten_percent_either_way_within_black_and_white():
+    """Black, mid-grey and white bands, not warped: the grey band gives the drawn factor; every
+    pixel is then (value - mean) x factor + mean, cut to black and white."""
+    bands = np.zeros((1, 16, 16, 1), dtype=np.float32)
+    bands[0, :, 4:8], bands[0, :, 8:] = 0.3, 1.0
+    mean = float(bands.mean())
+    spec = Augmentation(max_rotation_degrees=0.0, max_shift=0.0, max_zoom=0.0, max_contrast=0.1)
+    rng, factors = np.random.default_rng(13), []
+    for _ in range(400):
+        out = augment_batch(bands, rng, spec)[0, ..., 0]
+        factor = (mean - out[0, 5]) / (mean - 0.3)
+        assert np.allclose(out, np.clip((bands[0, ..., 0] - mean) * factor + mean, 0.0, 1.0), atol=1e-6)
+        factors.append(factor)
+    assert 0.9 <= min(factors) < 0.901 and 1.099 < max(factors) <= 1.1
