@@ -1,0 +1,79 @@
+"""The training input pipeline (chestxray.batches.CacheBatches): every chosen cache row once per
+epoch with its own label, in the given order or reshuffled each epoch from the seed."""
+
+import numpy as np
+import pytest
+
+from chestxray.batches import CacheBatches
+
+ROWS = 10
+
+
+@pytest.fixture(scope="module")
+def numbered_cache(tmp_path_factory):
+    """Cache row r is an 8x8 image of grey 10 r: a batch's images say which rows they are."""
+    path = tmp_path_factory.mktemp("cache") / "cache.npy"
+    np.save(path, np.stack([np.full((8, 8), 10 * r, dtype=np.uint8) for r in range(ROWS)]))
+    return str(path)
+
+
+def rows_of(images):
+    return [int(round(image[0, 0, 0] * 255 / 10)) for image in images]
+
+
+def epoch(batches):
+    seen, labels = [], []
+    for b in range(len(batches)):
+        images, batch_labels = batches[b]
+        assert images.dtype == np.float32 and images.shape[1:] == (8, 8, 1)
+        seen += rows_of(images)
+        labels += batch_labels.tolist()
+    return seen, labels
+
+
+def test_every_chosen_row_comes_once_with_its_label_the_last_batch_partial(numbered_cache):
+    indices, labels = [7, 2, 9, 0, 4, 5, 1], [1, 0, 1, 0, 0, 1, 1]
+    batches = CacheBatches(numbered_cache, indices, labels, batch_size=3)
+    assert len(batches) == 3 and batches.image_size == 8 and batches.cache_path == numbered_cache
+    seen, seen_labels = epoch(batches)
+    assert seen == indices  # in the order given
+    assert seen_labels == labels and batches[2][0].shape[0] == 1
+
+
+def test_shuffled_epochs_are_new_permutations_reproducible_from_the_seed(numbered_cache):
+    indices, labels = list(range(ROWS)), [r % 2 for r in range(ROWS)]
+    batches = CacheBatches(numbered_cache, indices, labels, batch_size=4, shuffle=True, seed=3)
+    first, first_labels = epoch(batches)
+    batches.on_epoch_end()
+    second, second_labels = epoch(batches)
+    for order, order_labels in ((first, first_labels), (second, second_labels)):
+        assert sorted(order) == indices and order_labels == [r % 2 for r in order]
+    assert first != second and first != indices
+    again = CacheBatches(numbered_cache, indices, labels, batch_size=4, shuffle=True, seed=3)
+    assert epoch(again)[0] == first
+    other = CacheBatches(numbered_cache, indices, labels, batch_size=4, shuffle=True, seed=4)
+    assert epoch(other)[0] != first
+
+
+def test_unshuffled_batches_keep_their_order_across_epochs(numbered_cache):
+    batches = CacheBatches(numbered_cache, [3, 1, 2], [0, 1, 0], batch_size=2)
+    batches.on_epoch_end()
+    assert epoch(batches) == ([3, 1, 2], [0, 1, 0])
+
+
+def test_augmented_batches_depend_on_seed_epoch_and_batch_not_on_request_order(numbered_cache):
+    def make():
+        return CacheBatches(numbered_cache, list(range(ROWS)), [0] * ROWS, batch_size=5, seed=1, augment=True)
+
+    forward, backward = make(), make()
+    first, second = forward[0][0], forward[1][0]
+    second_again, first_again = backward[1][0], backward[0][0]  # asked for in the other order
+    assert np.array_equal(first, first_again) and np.array_equal(second, second_again)
+    assert np.array_equal(forward[1][0], second) and not np.array_equal(first, second)
+    forward.on_epoch_end()
+    assert not np.array_equal(forward[1][0], second)
+
+
+def test_indices_and_labels_of_different_lengths_are_refused(numbered_cache):
+    with pytest.raises(ValueError, match="^3 indices but 2 labels$"):
+        CacheBatches(numbered_cache, [0, 1, 2], [0, 1])
