@@ -106,6 +106,15 @@ def lay_out_stage(all_modules: bool) -> None:
     (mutants / ".venv").symlink_to(ROOT / ".venv")
 
 
+def refresh_tests() -> None:
+    """The project's tests/ into the stage and its mutants/ (links followed, as lay_out_stage copies
+    them): mutmut keeps every verdict, maps the new tests to functions, and a rerun of the survivors
+    by name then meets the new tests."""
+    for target in (STAGE / "tests", STAGE / "mutants" / "tests"):
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(ROOT / "tests", target, ignore=shutil.ignore_patterns("__pycache__"))
+
+
 def run_mutmut(names: list[str], max_children: int) -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MUTANT_UNDER_TEST")}
     return subprocess.run([str(MUTMUT), "run", "--max-children", str(max_children), *names], cwd=STAGE,
@@ -161,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--resume", action="store_true", help="keep .mutmut/ and its results (same code only)")
     parser.add_argument("--all-modules", action="store_true", help="every module, not only setup.cfg's only_mutate")
+    parser.add_argument("--refresh-tests", action="store_true",
+                        help="with --resume: copy tests/ into .mutmut/ first (after adding tests; source unchanged)")
     parser.add_argument("--report", action="store_true", help="only print and write the last run's results")
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help=f"results (default {DEFAULT_CSV.relative_to(ROOT)})")
     args = parser.parse_args(argv)
@@ -170,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report:
         if not args.resume:
             lay_out_stage(args.all_modules)
+        elif args.refresh_tests:
+            refresh_tests()
         code = run_mutmut(args.names, args.max_children)
         if code != 0:
             raise SystemExit(f"mutate_py: mutmut run exited with {code}")
