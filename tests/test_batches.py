@@ -77,3 +77,15 @@ def test_augmented_batches_depend_on_seed_epoch_and_batch_not_on_request_order(n
 def test_indices_and_labels_of_different_lengths_are_refused(numbered_cache):
     with pytest.raises(ValueError, match="^3 indices but 2 labels$"):
         CacheBatches(numbered_cache, [0, 1, 2], [0, 1])
+
+
+def test_augmentation_of_a_batch_is_the_stream_of_its_seed_epoch_and_batch_number(numbered_cache):
+    from chestxray.augment import augment_batch
+
+    plain = CacheBatches(numbered_cache, list(range(ROWS)), [0] * ROWS, batch_size=5, seed=1)
+    augmented = CacheBatches(numbered_cache, list(range(ROWS)), [0] * ROWS, batch_size=5, seed=1, augment=True)
+    for epoch_number in range(3):
+        for b in range(2):
+            expected = augment_batch(plain[b][0], np.random.default_rng([1, epoch_number, b]))
+            assert np.array_equal(augmented[b][0], expected), (epoch_number, b)
+        augmented.on_epoch_end()
