@@ -71,6 +71,8 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.training.xǁConsoleProgressǁon_epoch_end__mutmut_35": NAN_SPELLING,
     "chestxray.training.xǁConsoleProgressǁon_epoch_end__mutmut_44": NAN_SPELLING,
     "chestxray.training.x_predict_probability__mutmut_7": SILENT_NONE,
+    "chestxray.training.x_positive_probability__mutmut_17": NEGATIVE_RESHAPE,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_1": "every caller passes batch_size (dataset.PreparedData.batches)",
     "chestxray.predict.x_predict_files__mutmut_70": "scoring each image alone instead of 32 at a time gives the same rows",
     "chestxray.predict.x_predict_files__mutmut_74": LINUX_NEWLINES,
     "chestxray.predict.x_predict_files__mutmut_77": LINUX_NEWLINES,

@@ -25,6 +25,13 @@ def test_positive_probability_from_sigmoid_or_softmax():
     assert positive_probability(np.array([[0.8, 0.2], [0.1, 0.9]])).tolist() == [0.2, 0.9]
 
 
+def test_probabilities_leave_keras_float32_as_float64():
+    """A card's threshold (a float64 written to JSON) is compared with each probability in
+    float64: in float32 a threshold such as 0.69999999 would round onto float32(0.7) and flip it."""
+    probability = positive_probability(np.array([[0.7]], dtype=np.float32))
+    assert probability.dtype == np.float64 and (probability < 0.69999999).all()
+
+
 def test_grad_cam_has_image_shape_and_structure():
     model = small_cnn()
     assert last_conv_layer(model) == "conv_b"
