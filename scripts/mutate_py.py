@@ -41,6 +41,7 @@ SYMMETRIC_DRAW = "the draw is uniform on a range symmetric about 0: its negative
 LAST_PART = "the last part takes the folds left: its share is never read"
 NAN_SPELLING = "float('NAN') is float('nan')"
 ALWAYS_PASSED = "a default no caller uses: PreparedData.batches, the only one, passes batch_size and seed"
+PYDATASET_DEFAULT = "workers=1 and use_multiprocessing=False are keras.utils.PyDataset's defaults (None is falsy)"
 DEAD_MAP = "a map whose peak is 0 is all zeros (ReLU): divided by 1 or 2 it stays 0, without a warning"
 EQUIVALENT: dict[str, str] = {
     "chestxray.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
@@ -75,6 +76,9 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.training.x_positive_probability__mutmut_17": NEGATIVE_RESHAPE,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_1": ALWAYS_PASSED,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_3": ALWAYS_PASSED,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_6": PYDATASET_DEFAULT,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_7": PYDATASET_DEFAULT,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_8": PYDATASET_DEFAULT,
     "chestxray.predict.x_predict_files__mutmut_70": "scoring each image alone instead of 32 at a time gives the same rows",
     "chestxray.predict.x_predict_files__mutmut_74": LINUX_NEWLINES,
     "chestxray.predict.x_predict_files__mutmut_77": LINUX_NEWLINES,
