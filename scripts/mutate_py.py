@@ -42,6 +42,9 @@ LAST_PART = "the last part takes the folds left: its share is never read"
 NAN_SPELLING = "float('NAN') is float('nan')"
 ALWAYS_PASSED = "a default no caller uses: PreparedData.batches, the only one, passes batch_size and seed"
 PYDATASET_DEFAULT = "workers=1 and use_multiprocessing=False are keras.utils.PyDataset's defaults (None is falsy)"
+INTEGER_ROWS = "callers pass whole numbers (pandas int64, R integers): they index the cache alike in any integer dtype"
+FLOAT_LABELS = "Keras casts 0/1 labels to the loss's float32 itself"
+FLOAT_STRETCH = "low and high are Python floats: the stretch is computed in float64 whatever the array's dtype"
 DEAD_MAP = "a map whose peak is 0 is all zeros (ReLU): divided by 1 or 2 it stays 0, without a warning"
 EQUIVALENT: dict[str, str] = {
     "chestxray.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
@@ -79,6 +82,12 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_6": PYDATASET_DEFAULT,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_7": PYDATASET_DEFAULT,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_8": PYDATASET_DEFAULT,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_15": INTEGER_ROWS,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_17": INTEGER_ROWS,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_20": FLOAT_LABELS,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_22": FLOAT_LABELS,
+    "chestxray.images.x_to_grey8__mutmut_4": FLOAT_STRETCH,
+    "chestxray.images.x_to_grey8__mutmut_6": FLOAT_STRETCH,
     "chestxray.predict.x_predict_files__mutmut_70": "scoring each image alone instead of 32 at a time gives the same rows",
     "chestxray.predict.x_predict_files__mutmut_74": LINUX_NEWLINES,
     "chestxray.predict.x_predict_files__mutmut_77": LINUX_NEWLINES,
