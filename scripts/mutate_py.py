@@ -45,6 +45,7 @@ PYDATASET_DEFAULT = "workers=1 and use_multiprocessing=False are keras.utils.PyD
 INTEGER_ROWS = "callers pass whole numbers (pandas int64, R integers): they index the cache alike in any integer dtype"
 FLOAT_LABELS = "Keras casts 0/1 labels to the loss's float32 itself"
 FLOAT_STRETCH = "low and high are Python floats: the stretch is computed in float64 whatever the array's dtype"
+SUM_BOUND = "both shares above 0 and their sum below 1 already keep each share below 1"
 DEAD_MAP = "a map whose peak is 0 is all zeros (ReLU): divided by 1 or 2 it stays 0, without a warning"
 EQUIVALENT: dict[str, str] = {
     "chestxray.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
@@ -86,6 +87,13 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_17": INTEGER_ROWS,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_20": FLOAT_LABELS,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_22": FLOAT_LABELS,
+    "chestxray.images.x_load_grey__mutmut_15": "at the same size Pillow's resize gives the pixels unchanged with either filter",
+    "chestxray.split.x_patient_split__mutmut_6": SUM_BOUND,
+    "chestxray.split.x_patient_split__mutmut_7": SUM_BOUND,
+    "chestxray.split.x_patient_split__mutmut_10": SUM_BOUND,
+    "chestxray.split.x_patient_split__mutmut_11": SUM_BOUND,
+    "chestxray.split.x_patient_split__mutmut_24": LAST_PART,
+    "chestxray.split.x_patient_split__mutmut_25": LAST_PART,
     "chestxray.images.x_to_grey8__mutmut_4": FLOAT_STRETCH,
     "chestxray.images.x_to_grey8__mutmut_6": FLOAT_STRETCH,
     "chestxray.predict.x_predict_files__mutmut_70": "scoring each image alone instead of 32 at a time gives the same rows",
