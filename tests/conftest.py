@@ -23,6 +23,16 @@ PROJECT_FILES = ["report.qmd", "_quarto.yml", "R", "python", "scripts", "assets"
 TINY_PARAMS = ["n_per_class=24", "image_size=48", "epochs=2", "batch_size=16", "seed=7"]
 
 
+def flat_png(path: Path, value: int = 0, side: int = 16, height: int | None = None) -> Path:
+    """A PNG of one grey value, side x side (or side wide, height tall); its folders are made."""
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((height or side, side), value, dtype=np.uint8)).save(path)
+    return path
+
+
 def fixture(*parts: str) -> Path:
     path = FIXTURES.joinpath(*parts)
     assert path.exists(), f"test fixture missing: {path}"

@@ -18,7 +18,7 @@ from PIL import Image
 from chestxray.cli import main
 from chestxray.folders import read_class_folders
 
-from conftest import NIH_IMAGES, fixture
+from conftest import NIH_IMAGES, fixture, flat_png
 from http_faults import FaultyServer
 from test_decoding import decode_by_hand
 from test_download import make_archive, png_bytes
@@ -28,11 +28,6 @@ POSITIVE, NEGATIVE = "Pneumothorax", "No Finding"
 
 def run(*args) -> int:
     return main([str(a) for a in args])
-
-
-def tiny_png(path, value=0, side=16):
-    Image.fromarray(np.full((side, side), value, dtype=np.uint8)).save(path)
-    return path
 
 
 # --- download and extract ------------------------------------------------------------------
@@ -128,7 +123,7 @@ def nih_like(tmp_path_factory):
         for _ in range(count):
             patient += 1
             image = f"{patient:08d}_000.png"
-            tiny_png(root / "images" / image)
+            flat_png(root / "images" / image)
             rows.append({"Image Index": image, "Finding Labels": labels, "Follow-up #": 0, "Patient ID": patient,
                          "Patient Age": 50, "Patient Gender": "F", "View Position": "PA", "group": group})
     table = pd.DataFrame(rows)
@@ -222,7 +217,7 @@ def scored_images(tmp_path_factory):
     half[:, SIDE // 2:] = 255
     Image.fromarray(half).save(folder / "c_half.png")
     for name, value in (("a_black.png", 0), ("b_grey.png", 160), ("d_white.png", 255)):
-        tiny_png(folder / name, value, SIDE)
+        flat_png(folder / name, value, SIDE)
     means = {"a_black.png": 0.0, "b_grey.png": 160 / 255, "c_half.png": 0.5, "d_white.png": 1.0}
     return folder, {name: 1 / (1 + np.exp(-(WEIGHT * m + BIAS))) for name, m in means.items()}
 

@@ -9,6 +9,7 @@ from PIL import Image
 
 from chestxray.images import (MAX_SIZE, MIN_SIZE, ImageReadError, ImageSizeError, check_image_size, load_grey,
                               to_model_input)
+from conftest import flat_png
 
 
 @pytest.mark.parametrize("size", [MIN_SIZE, 64, MAX_SIZE, np.int64(128)])
@@ -24,15 +25,10 @@ def test_other_sizes_are_refused_with_the_range(size):
         check_image_size(size)
 
 
-def write_png(path, width, height):
-    Image.fromarray(np.zeros((height, width), dtype=np.uint8)).save(path)
-    return path
-
-
 def test_an_image_of_exactly_the_pixel_limit_is_read_and_one_row_more_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 64 * 64)
-    assert load_grey(write_png(tmp_path / "limit.png", 64, 64), 8).shape == (8, 8)
-    over = write_png(tmp_path / "over.png", 64, 65)
+    assert load_grey(flat_png(tmp_path / "limit.png", 0, 64, 64), 8).shape == (8, 8)
+    over = flat_png(tmp_path / "over.png", 0, 64, 65)
     message = (f"cannot read image '{over}': header claims 64 x 65 pixels, more than the 4,096 a radiograph may have "
                "(a damaged or forged file)")
     with pytest.warns(Image.DecompressionBombWarning), pytest.raises(ImageReadError, match=re.escape(message)):
@@ -53,7 +49,7 @@ def test_model_input_is_grey_over_255_with_a_channel_axis():
 
 
 def test_a_truncated_file_is_named_with_the_decoders_error(tmp_path):
-    whole = write_png(tmp_path / "whole.png", 64, 64).read_bytes()
+    whole = flat_png(tmp_path / "whole.png", 0, 64, 64).read_bytes()
     cut = tmp_path / "cut.png"
     cut.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{cut}': ") + r"(OSError|SyntaxError|ValueError): \S"):

@@ -7,23 +7,17 @@ import re
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from chestxray.predict import (ModelCard, ModelCardError, ModelFileError, NoInputImagesError, expand_paths,
                                load_model)
-
-
-def png(path, value=0):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.full((8, 8), value, dtype=np.uint8)).save(path)
-    return path
+from conftest import flat_png
 
 
 def test_files_and_folders_are_scored_in_the_order_given_folders_sorted_inside(tmp_path):
-    single = png(tmp_path / "single.png")
+    single = flat_png(tmp_path / "single.png", side=8)
     folder = tmp_path / "folder"
     for name in ("b.png", "sub/a.jpg", "c.txt", "a.PNG"):
-        png(folder / name) if not name.endswith(".txt") else (folder / name).write_text("notes")
+        flat_png(folder / name, side=8) if not name.endswith(".txt") else (folder / name).write_text("notes")
     assert expand_paths([str(single), str(folder), str(single)]) == [
         single, folder / "a.PNG", folder / "b.png", folder / "sub" / "a.jpg", single]
 
@@ -119,7 +113,8 @@ def test_an_unreadable_image_gets_its_reason_and_no_score_and_the_others_are_sco
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
-    paths = [str(broken), str(png(tmp_path / "white.png", 255)), str(png(tmp_path / "black.png", 0))]
+    white, black = flat_png(tmp_path / "white.png", 255, side=8), flat_png(tmp_path / "black.png", 0, side=8)
+    paths = [str(broken), str(white), str(black)]
     assert predict_files(mean_grey_model, paths, tmp_path / "out.csv") == (2, 1)
     rows = list(csv.DictReader(open(tmp_path / "out.csv")))
     assert [row["path"] for row in rows] == paths
@@ -134,4 +129,4 @@ def test_an_output_folder_that_does_not_exist_stops_before_scoring(tmp_path, mea
 
     out = tmp_path / "missing" / "out.csv"
     with pytest.raises(FileNotFoundError, match=re.escape(f"the folder of --out '{out}' does not exist")):
-        predict_files(mean_grey_model, [str(png(tmp_path / "a.png"))], out)
+        predict_files(mean_grey_model, [str(flat_png(tmp_path / "a.png", side=8))], out)
