@@ -46,6 +46,9 @@ INTEGER_ROWS = "callers pass whole numbers (pandas int64, R integers): they inde
 FLOAT_LABELS = "Keras casts 0/1 labels to the loss's float32 itself"
 FLOAT_STRETCH = "low and high are Python floats: the stretch is computed in float64 whatever the array's dtype"
 SUM_BOUND = "both shares above 0 and their sum below 1 already keep each share below 1"
+DRAINED_READERS = ("fit sees the same epochs with Keras' reader threads or processes: its enqueuer drains before "
+                   "on_epoch_end reshuffles (tests/test_batches.py: "
+                   "test_fit_trains_each_epoch_on_one_seeded_permutation_of_the_rows passes with either)")
 DEAD_MAP = "a map whose peak is 0 is all zeros (ReLU): divided by 1 or 2 it stays 0, without a warning"
 EQUIVALENT: dict[str, str] = {
     "chestxray.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
@@ -83,6 +86,8 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_6": PYDATASET_DEFAULT,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_7": PYDATASET_DEFAULT,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_8": PYDATASET_DEFAULT,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_9": DRAINED_READERS,
+    "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_10": DRAINED_READERS,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_15": INTEGER_ROWS,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_17": INTEGER_ROWS,
     "chestxray.batches.xǁCacheBatchesǁ__init____mutmut_20": FLOAT_LABELS,

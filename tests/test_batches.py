@@ -89,3 +89,34 @@ def test_augmentation_of_a_batch_is_the_stream_of_its_seed_epoch_and_batch_numbe
             expected = augment_batch(plain[b][0], np.random.default_rng([1, epoch_number, b]))
             assert np.array_equal(augmented[b][0], expected), (epoch_number, b)
         augmented.on_epoch_end()
+
+
+
+def test_fit_trains_each_epoch_on_one_seeded_permutation_of_the_rows(numbered_cache):
+    """What the model receives in fit: every epoch is every row once, batched as one permutation
+    drawn from the seed, the next epoch on the next draw; no batch mixes two epochs' orders.
+    (Keras calls on_epoch_end once before the first epoch and shuffles the batches' order itself.)"""
+    from chestxray.backend import import_keras
+
+    keras = import_keras()
+    seen = []
+
+    class RecordRows(keras.layers.Layer):
+        def call(self, images):
+            seen.append(tuple(sorted(rows_of(np.asarray(images)))))
+            return images
+
+    model = keras.Sequential([keras.Input((8, 8, 1)), RecordRows(), keras.layers.Flatten(), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+    epochs, batch_size = 4, 3
+    batches = CacheBatches(numbered_cache, list(range(ROWS)), [0] * ROWS, batch_size=batch_size, shuffle=True, seed=5)
+    model.fit(batches, epochs=epochs, verbose=0)
+
+    draws = np.random.default_rng(5)
+    permutations = [draws.permutation(ROWS) for _ in range(epochs + 2)]
+    batched = [sorted(tuple(sorted(p[b : b + batch_size].tolist())) for b in range(0, ROWS, batch_size))
+               for p in permutations]
+    per_epoch = [sorted(seen[e * 4 : (e + 1) * 4]) for e in range(epochs)]
+    assert len(seen) == epochs * 4
+    first = batched.index(per_epoch[0])
+    assert per_epoch == batched[first : first + epochs]

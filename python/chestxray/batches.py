@@ -17,9 +17,10 @@ keras = import_keras()
 class CacheBatches(keras.utils.PyDataset):
     """Batches of (images, labels) for rows ``indices`` of a cache file.
 
-    Only one batch is in memory at a time. With ``shuffle`` the order changes
-    every epoch, and with ``augment`` each image is randomly warped
-    (chestxray.augment), both reproducibly from ``seed``.
+    Each batch is read from the cache file when Keras asks for it (the images
+    are never all in memory). With ``shuffle`` the order changes every epoch,
+    and with ``augment`` each image is randomly warped (chestxray.augment), both
+    reproducibly from ``seed``.
     """
 
     def __init__(self, cache_path, indices, labels, batch_size=32, shuffle=False, seed=0, augment=False):
@@ -51,7 +52,7 @@ class CacheBatches(keras.utils.PyDataset):
 
     def __getitem__(self, batch):
         rows = self._order[batch * self.batch_size : (batch + 1) * self.batch_size]
-        # Sorted reads from the memory map are sequential on disk; order within a batch does not matter.
+        # Sorted rows are read in file order; order within a batch does not matter.
         rows = np.sort(rows)
         images = to_model_input(self.images[self.indices[rows]])
         if self.augment:
