@@ -59,7 +59,7 @@ mutation: setup
 renv-lock: setup
 	Rscript scripts/write_renv_lock.R
 
-# README.md's parameter tables, from python/chestxray/report_params.yml and report.qmd's
+# README.md's parameter tables, from python/chestxray/support/report_params.yml and report.qmd's
 # defaults (a test fails when they are out of date).
 readme-params: setup
 	Rscript scripts/write_readme_params.R

@@ -4,7 +4,7 @@ PATIENT_SOURCE_NAMES <- c(metadata = "metadatos", nih_file_name = "nombre de arc
 
 # Each split's prevalence (and whether it drifts), patients that are unknown, identical files across splits.
 # finding_es: the finding's Spanish name, mid-sentence (finding_names()$es_lower); prevalence:
-# chestxray.split.prevalence_by_split(eligible); official_test: the test split is NIH's official list.
+# chestxray.preparation.split.prevalence_by_split(eligible); official_test: the test split is NIH's official list.
 split_integrity_text <- function(eligible, integrity, n_per_class, finding_es, prevalence, official_test = FALSE) {
   test <- eligible$test
   cap <- sprintf(paste(
@@ -70,20 +70,20 @@ identical_text <- function(integrity) {
   }
 }
 
-# The split rule's shares of each class's images, whole patients at a time (chestxray.split), in whole
+# The split rule's shares of each class's images, whole patients at a time (chestxray.preparation.split), in whole
 # percentages, for the narrative.
 split_percentages <- function() {
-  split <- import_chestxray("split")
+  split <- import_chestxray("preparation.split")
   shares <- c(validation = split$VALIDATION_SHARE, test = split$TEST_SHARE)
   round(100 * c(train = 1 - sum(shares), shares))
 }
 
-# Where data=nih's metadata and official test list come from (chestxray.nih.metadata_source's fields).
+# Where data=nih's metadata and official test list come from (chestxray.sources.nih.metadata_source's fields).
 nih_metadata_text <- function(packaged, metadata, nih_sha1, test_list_packaged) {
   if (packaged) {
     return(paste(
       "Los metadatos (`Data_Entry_2017_v2020.csv`) y las listas oficiales de partición (`train_val_list.txt`,",
-      "`test_list.txt`) vienen con el paquete, en `python/chestxray/nih_metadata/`, y se comprueban al cargarlos:",
+      "`test_list.txt`) vienen con el paquete, en `python/chestxray/sources/nih_metadata/`, y se comprueban al cargarlos:",
       "las listas son byte a byte las del NIH (SHA-1) y los metadatos, la copia que distribuye torchxrayvision",
       "1.5.7, con las mismas 112.120 filas de 30.805 pacientes que el archivo del NIH (reescrita por pandas, por",
       "eso su SHA-1 difiere; su `PROVENANCE.md` lo detalla)."))

@@ -1,10 +1,10 @@
 # The demo's labels are wrong for a known share of images, as NIH's report-mined
 # labels are for an unknown one; the phantom generator knows the truth
-# (chestxray.phantoms: LABEL_NOISE, TRUTH_FILE), so the report can show what
+# (chestxray.sources.phantoms: LABEL_NOISE, TRUTH_FILE), so the report can show what
 # label noise does to the measured AUROC.
 
-demo_label_noise <- function() import_chestxray("phantoms")$LABEL_NOISE
-demo_truth_file <- function() import_chestxray("phantoms")$TRUTH_FILE
+demo_label_noise <- function() import_chestxray("sources.phantoms")$LABEL_NOISE
+demo_truth_file <- function() import_chestxray("sources.phantoms")$TRUTH_FILE
 
 # agreement: adjudicated_agreement() against the generator's truth.
 demo_truth_text <- function(agreement, label_noise) {

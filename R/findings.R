@@ -1,9 +1,9 @@
 # The report's finding in the report's words. The 14 NIH findings, their Spanish
 # names and their counts in NIH's metadata are one table,
-# python/chestxray/findings.csv, which the Python package reads too. This file
+# python/chestxray/support/findings.csv, which the Python package reads too. This file
 # is also sourced on its own by report.qmd's title, before the set-up chunk.
 
-FINDINGS_FILE <- file.path("python", "chestxray", "findings.csv")
+FINDINGS_FILE <- file.path("python", "chestxray", "support", "findings.csv")
 # 'No Finding' images in Data_Entry_2017_v2020.csv (a test recounts it with findings.csv's counts).
 NIH_NO_FINDING_IMAGES <- 60361L
 

@@ -1,7 +1,7 @@
 # Model definitions, built layer by layer from R through reticulate. Every model
 # takes (size, size, 1) images in [0, 1].
 
-# One builder per value of the `model` parameter (python/chestxray/report_params.yml;
+# One builder per value of the `model` parameter (python/chestxray/support/report_params.yml;
 # a test checks both name the same models).
 MODEL_BUILDERS <- list(
   cnn = function(image_size, ...) build_cnn(image_size),
@@ -41,7 +41,7 @@ CNN_FILTERS <- c(8L, 16L, 32L, 64L)
 # four conv blocks (CNN_FILTERS), global average pooling, dropout and a
 # single sigmoid output (probability of the positive class, the report's
 # finding). Augmentation is not part of the model: the input pipeline does it
-# (chestxray.augment), so the saved model holds no random layers and trains as
+# (chestxray.model.augment), so the saved model holds no random layers and trains as
 # fast on a GPU as without it.
 build_cnn <- function(image_size, filters = CNN_FILTERS, dropout = 0.3) {
   keras <- import_keras()

@@ -1,8 +1,8 @@
 # Report parameters: each one's rule is declared once, in
-# python/chestxray/report_params.yml (read by Python too); defaults live in
+# python/chestxray/support/report_params.yml (read by Python too); defaults live in
 # report.qmd's `params:`. check_params() applies the rules before anything runs.
 
-PARAMS_FILE <- file.path("python", "chestxray", "report_params.yml")
+PARAMS_FILE <- file.path("python", "chestxray", "support", "report_params.yml")
 
 # name -> rule (type, values, min, max, pattern, accepts, meaning, section), in report.qmd's order.
 param_rules <- local({
@@ -66,7 +66,7 @@ check_param <- function(name, value) {
 }
 
 # 'all', or numbers and ranges from low to high such as 1 or 1,2,5-7 (spaces and case ignored): the
-# grammar of chestxray.download.parse_selection, which a test holds to the same answers.
+# grammar of chestxray.sources.download.parse_selection, which a test holds to the same answers.
 is_selection <- function(text, low, high) {
   if (tolower(trimws(text)) == "all") return(TRUE)
   in_range <- function(part) {

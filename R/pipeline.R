@@ -2,10 +2,10 @@
 # validation, evaluate on test. The report calls this once per model so every
 # model sees the same split.
 
-# The images' folder for the chosen data source (the demo's per draw: chestxray.phantoms.demo_folder).
+# The images' folder for the chosen data source (the demo's per draw: chestxray.sources.phantoms.demo_folder).
 data_folder <- function(p) {
   switch(p$data,
-    demo = as.character(import_chestxray("phantoms")$demo_folder(p$data_dir, p$n_per_class, p$seed)),
+    demo = as.character(import_chestxray("sources.phantoms")$demo_folder(p$data_dir, p$n_per_class, p$seed)),
     nih = p$nih_dir,
     p$data_dir
   )
@@ -48,7 +48,7 @@ write_model_card <- function(result, p, path) {
     model = result$name, image_size = p$image_size, threshold = result$threshold,
     operating_point = p$operating_point, target_sensitivity = p$target_sensitivity,
     positive_class = p$finding, negative_class = "No Finding",
-    preprocessing = "chestxray.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched), box resize, /255",
+    preprocessing = "chestxray.preparation.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched), box resize, /255",
     data = p$data, seed = p$seed, evaluated_epoch = result$evaluated_epoch,
     weights_loaded = json_record(result$weights_loaded), test_auroc = result$metrics$auroc,
     test_auroc_ci95_delong = result$metrics$auroc_ci95_delong,

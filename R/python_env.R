@@ -29,21 +29,21 @@ use_project_python <- function(root = ".") {
 }
 
 # Keras, imported once for the whole project without TensorFlow's start-up notices
-# (chestxray.backend), and the project's Python package.
-import_keras <- function() import_chestxray("backend")$import_keras()
+# (chestxray.model.backend), and the project's Python package.
+import_keras <- function() import_chestxray("model.backend")$import_keras()
 import_chestxray <- function(module) reticulate::import(paste0("chestxray.", module))
 
 # One progress line on the console (never in the report), timed from the start.
 console_step <- function(format, ...) {
-  import_chestxray("console")$step(sprintf(format, ...))
+  import_chestxray("support.console")$step(sprintf(format, ...))
   invisible(NULL)
 }
 
 # Data inputs that can be checked before any download or training (archive numbers,
-# metadata file and its columns, folders, the demo's one finding): chestxray.preflight,
+# metadata file and its columns, folders, the demo's one finding): chestxray.sources.preflight,
 # stopping with the parameter's name.
 check_inputs <- function(p) {
-  preflight <- import_chestxray("preflight")
+  preflight <- import_chestxray("sources.preflight")
   tryCatch(
     preflight$check_report_inputs(p$data, p$data_dir, p$nih_archives, p$nih_metadata, p$adjudicated_labels,
                                   p$finding),

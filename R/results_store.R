@@ -22,9 +22,9 @@ STORE_FORMAT <- 1L  # bump when the stored files change shape: older results are
 # labels, seeds, pixels read back), not only for the manifest.
 TRAINING_CODE <- c(
   "R/model.R", "R/train.R", "R/transfer_weights.R",
-  "python/chestxray/training.py", "python/chestxray/batches.py", "python/chestxray/augment.py",
-  "python/chestxray/images.py", "python/chestxray/backend.py", "python/chestxray/transfer_weights.py",
-  "python/chestxray/dataset.py", "python/chestxray/cache.py"
+  "python/chestxray/model/training.py", "python/chestxray/model/batches.py", "python/chestxray/model/augment.py",
+  "python/chestxray/preparation/images.py", "python/chestxray/model/backend.py", "python/chestxray/model/transfer_weights.py",
+  "python/chestxray/preparation/dataset.py", "python/chestxray/preparation/cache.py"
 )
 EVALUATION_CODE <- c("R/evaluate.R")
 

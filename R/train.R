@@ -12,8 +12,8 @@ train_and_predict <- function(name, prepared, p, output_dir) {
   history <- train_model(
     model,
     # The original's dense network is trained as it was, without augmentation.
-    train_batches = prepared$batches("train", p$batch_size, shuffle = TRUE, augment = name != "baseline"),
-    validation_batches = prepared$batches("validation", p$batch_size),
+    train_batches = split_batches(prepared, "train", p$batch_size, shuffle = TRUE, augment = name != "baseline"),
+    validation_batches = split_batches(prepared, "validation", p$batch_size),
     labels = prepared$labels("train"),
     validation_labels = prepared$labels("validation"),
     epochs = p$epochs,
@@ -24,14 +24,19 @@ train_and_predict <- function(name, prepared, p, output_dir) {
     name = name, model = model, history = history,
     seconds = as.numeric(difftime(Sys.time(), started, units = "secs")),
     evaluated_epoch = history$epoch[history$evaluated], weights_loaded = weights_loaded(model),
-    validation_probabilities = predict_probabilities(model, prepared$batches("validation", p$batch_size)),
-    test_probabilities = predict_probabilities(model, prepared$batches("test", p$batch_size)),
+    validation_probabilities = predict_probabilities(model, split_batches(prepared, "validation", p$batch_size)),
+    test_probabilities = predict_probabilities(model, split_batches(prepared, "test", p$batch_size)),
     parameters = count_parameters(model)
   )
 }
 
+# Keras batches of one split of the prepared data (chestxray.model.batches), seeded by its seed.
+split_batches <- function(prepared, split, batch_size, shuffle = FALSE, augment = FALSE) {
+  import_chestxray("model.batches")$split_batches(prepared, split, as.integer(batch_size), shuffle, augment)
+}
+
 predict_probabilities <- function(model, batches) {
-  as.numeric(import_chestxray("training")$predict_probability(model, batches))
+  as.numeric(import_chestxray("model.training")$predict_probability(model, batches))
 }
 
 # Seed Python, NumPy and the backend once, and ask TensorFlow for deterministic
@@ -66,7 +71,7 @@ compile_model <- function(model, learning_rate = INITIAL_LEARNING_RATE) {
 }
 
 # Fit with validation AUROC computed each epoch (scikit-learn) and one rule for
-# the evaluated epoch (chestxray.training.BestEpoch: the highest validation AUROC
+# the evaluated epoch (chestxray.model.training.BestEpoch: the highest validation AUROC
 # of all epochs, saved to the checkpoint and restored at the end); early stopping
 # after a warm-up only decides when to stop; the learning rate halves on
 # plateaus. Returns one row per epoch; column `evaluated` marks the epoch whose
@@ -74,7 +79,7 @@ compile_model <- function(model, learning_rate = INITIAL_LEARNING_RATE) {
 train_model <- function(model, train_batches, validation_batches, labels, validation_labels, epochs,
                         checkpoint = NULL, name = "model", verbose = 0L) {
   keras <- import_keras()
-  training <- import_chestxray("training")
+  training <- import_chestxray("model.training")
   training$check_batches(model, train_batches)  # a cache of another image_size stops here, named
   training$check_batches(model, validation_batches)
   best <- training$BestEpoch(checkpoint)
@@ -102,7 +107,7 @@ train_model <- function(model, train_batches, validation_batches, labels, valida
 }
 
 # How the evaluated epoch is chosen, in words (for metrics.json).
-evaluated_epoch_rule <- function() import_chestxray("training")$BestEpoch$RULE
+evaluated_epoch_rule <- function() import_chestxray("model.training")$BestEpoch$RULE
 
 history_frame <- function(history) {
   metrics <- names(history)

@@ -3,11 +3,11 @@
 
 TRANSFER_MODELS <- c("densenet121", "mobilenetv2")
 
-# The weights a transfer model will load (chestxray.transfer_weights.locate).
+# The weights a transfer model will load (chestxray.model.transfer_weights.locate).
 # When they cannot be found, on_missing_weights "stop" stops with a message
 # saying how to provide them; "random" goes on, recorded as source "random".
 transfer_weights <- function(name, image_size, weights, on_missing_weights = "stop") {
-  found <- import_chestxray("transfer_weights")$locate(name, as.integer(image_size), weights)
+  found <- import_chestxray("model.transfer_weights")$locate(name, as.integer(image_size), weights)
   if (is.null(found$error)) return(found)
   if (on_missing_weights == "stop") stop(missing_weights_message(name, found), call. = FALSE)
   found$source <- "random"

@@ -11,7 +11,7 @@ Two figures per model:
   device: the model's step rate alone.
 - ``pipeline``: ``model.fit`` fed by a Keras PyDataset of uint8 images that
   converts and (or not) augments each batch on the CPU with the report's own
-  ``chestxray.augment``, in ``--workers`` processes; ``ratio`` is augmented over
+  ``chestxray.model.augment``, in ``--workers`` processes; ``ratio`` is augmented over
   plain (target >= 0.8): augmentation must not slow GPU training.
 DenseNet121 (random weights, 3 channels, 224 px) runs in float32 and in mixed
 bfloat16 (step rate).
@@ -32,7 +32,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from chestxray.augment import augment_batch  # noqa: E402
+from chestxray.model.augment import augment_batch  # noqa: E402
 
 
 def images_per_second(model, batch: int, steps: int, warmup: int = 5) -> float:

@@ -17,8 +17,8 @@ IMAGES = Path(__file__).resolve().parents[1].parent / "shared/data/nih/images-64
 
 
 def child(n: int, cache_dir: str) -> None:
-    from chestxray.cache import build_cache
-    from chestxray.batches import CacheBatches
+    from chestxray.preparation.cache import build_cache
+    from chestxray.model.batches import CacheBatches
 
     files = sorted(str(p) for p in IMAGES.rglob("*.png"))
     paths = [files[i % len(files)] for i in range(n)]

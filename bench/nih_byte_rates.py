@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from chestxray.dataset import content_hashes
-from chestxray.download import read_and_check
-from chestxray.extract import extract_archive
+from chestxray.preparation.dataset import content_hashes
+from chestxray.sources.download import read_and_check
+from chestxray.sources.extract import extract_archive
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared/data/nih/images-1024"
 REPEATS = 8

@@ -215,13 +215,13 @@ def record_console(steps: Steps, label: str, log: str, total: float) -> None:
 
 
 PY = str(PYTHON)
-# Timed inside too: importing chestxray.dataset imports Keras (most of the process's time and memory).
-HASHES = ("import resource, sys, time, pandas as pd; from chestxray.dataset import content_hashes; "
+# Timed inside too: importing chestxray.preparation.dataset imports Keras (most of the process's time and memory).
+HASHES = ("import resource, sys, time, pandas as pd; from chestxray.preparation.dataset import content_hashes; "
           "paths = pd.read_csv(sys.argv[1])['path'].tolist(); before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
           "t = time.perf_counter(); content_hashes(paths, memo_path=sys.argv[2]); "
           "print('CALL', time.perf_counter() - t, before / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
-PREDICT = ("import sys, pandas as pd; from chestxray.backend import import_keras; from chestxray.batches import CacheBatches; "
-           "from chestxray.training import predict_probability; t = pd.read_csv(sys.argv[2]); t = t[t.split == 'test']; "
+PREDICT = ("import sys, pandas as pd; from chestxray.model.backend import import_keras; from chestxray.model.batches import CacheBatches; "
+           "from chestxray.model.training import predict_probability; t = pd.read_csv(sys.argv[2]); t = t[t.split == 'test']; "
            "m = import_keras().saving.load_model(sys.argv[1]); "
            "p = predict_probability(m, CacheBatches(sys.argv[3], t.cache_row, t.label, 64)); print(len(p), 'test images predicted')")
 

@@ -78,6 +78,6 @@ timed("stored-results keys (data digests)", {
 keras <- import_keras()
 model <- keras$saving$load_model(file.path(output_dir, "model.keras"))
 cases <- grad_cam_cases(labels, probabilities, threshold)
-timed("Grad-CAM (with its figure)", figure(plot_grad_cam(import_chestxray("explain")$grad_cam_frame(
+timed("Grad-CAM (with its figure)", figure(plot_grad_cam(import_chestxray("model.explain")$grad_cam_frame(
   model, cache_path, as.integer(test$cache_row[cases$index]), sprintf("case %d", seq_along(cases$index))))),
   sprintf("%d images", nrow(cases)))

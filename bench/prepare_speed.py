@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from chestxray.cache import build_cache
+from chestxray.preparation.cache import build_cache
 
 IMAGES = Path(__file__).resolve().parents[1].parent / "shared/data/nih/images-1024"
 SIZE = 128

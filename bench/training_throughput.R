@@ -14,13 +14,13 @@ size <- if (length(args) >= 2) args[2] else 128L
 epochs <- if (length(args) >= 3) args[3] else 3L
 batch <- 32L
 
-dataset <- import_chestxray("dataset")
+dataset <- import_chestxray("preparation.dataset")
 prepared <- dataset$prepare_dataset("demo", data_folder(list(data = "demo", data_dir = "data/demo",
                                     n_per_class = n_per_class, seed = 42L)), n_per_class, size, 42L)
 train <- prepared$part("train")
 np <- reticulate::import("numpy", convert = FALSE)
-images <- import_chestxray("images")
-cache <- import_chestxray("cache")$open_cache(prepared$cache_path)
+images <- import_chestxray("preparation.images")
+cache <- import_chestxray("preparation.cache")$open_cache(prepared$cache_path)
 x <- images$to_model_input(cache$`__getitem__`(np$array(as.integer(train$cache_row))))
 y <- np$array(as.numeric(train$label), dtype = "float32")
 
@@ -32,7 +32,7 @@ time_fit <- function(fit) {
   fit(model, epochs)
   nrow(train) * epochs / as.numeric(difftime(Sys.time(), started, units = "secs"))
 }
-pipeline <- function(model, e) model$fit(prepared$batches("train", batch, shuffle = TRUE, augment = TRUE), epochs = e, verbose = 0L)
+pipeline <- function(model, e) model$fit(split_batches(prepared, "train", batch, shuffle = TRUE, augment = TRUE), epochs = e, verbose = 0L)
 in_memory <- function(model, e) model$fit(x, y, batch_size = batch, epochs = e, shuffle = TRUE, verbose = 0L)
 
 rates <- list()

@@ -3,7 +3,7 @@ Python functions that tests reach through subprocesses (Rscript with reticulate,
 `python -m chestxray`) as covered by those tests.
 
 mutmut maps each test to the functions it calls by recording calls in the pytest
-process only; most of chestxray.training runs inside R's embedded Python, so without
+process only; most of chestxray.model.training runs inside R's embedded Python, so without
 this its mutants would have no tests. During the stats run a sitecustomize.py put on
 PYTHONPATH makes every Python subprocess append the functions it enters to a file;
 before mutmut files the test's calls (its own teardown hook), they are merged in.

@@ -5,8 +5,8 @@
 #   Rscript scripts/render.R [--to html|pdf] [key=value ...]
 #
 # Parameters (defaults in report.qmd's `params:`) are checked against their
-# definitions (python/chestxray/report_params.yml), and the data they name
-# against the disk (chestxray.preflight), before anything runs.
+# definitions (python/chestxray/support/report_params.yml), and the data they name
+# against the disk (chestxray.sources.preflight), before anything runs.
 
 source("R/params.R")
 source("R/python_env.R")

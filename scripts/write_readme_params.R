@@ -1,6 +1,6 @@
 #!/usr/bin/env Rscript
 # Write README.md's parameter tables from the parameters' definitions
-# (python/chestxray/report_params.yml: what each accepts and means) and
+# (python/chestxray/support/report_params.yml: what each accepts and means) and
 # report.qmd's defaults. Each table sits between two markers:
 #   <!-- parameters: general -->  ...  <!-- end of parameters: general -->
 #
@@ -28,7 +28,7 @@ current <- readLines("README.md", encoding = "UTF-8")
 wanted <- readme_with_param_tables(current, rmarkdown::yaml_front_matter("report.qmd")$params)
 if (check_only) {
   if (!identical(current, wanted)) {
-    message("README.md's parameter tables differ from python/chestxray/report_params.yml and report.qmd: ",
+    message("README.md's parameter tables differ from python/chestxray/support/report_params.yml and report.qmd: ",
             "run `make readme-params`")
     quit(status = 1)
   }

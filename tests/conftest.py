@@ -104,11 +104,11 @@ def tiny_training_r(work: Path, epochs: int, checkpoint: Path) -> str:
     """R code training a tiny CNN on 16 phantoms per class at 32 px (seeded) into `tiny`
     and `history`, with `prepared` for its batches: for the tests of training itself."""
     return f"""
-      ds <- import_chestxray("dataset")
+      ds <- import_chestxray("preparation.dataset")
       prepared <- ds$prepare_dataset("demo", "{work}/demo", 16L, 32L, 3L, cache_dir = "{work}/cache")
       set_training_seed(3L)
       tiny <- compile_model(build_cnn(32L, filters = c(4L, 8L)))
-      history <- train_model(tiny, prepared$batches("train", 8L, TRUE), prepared$batches("validation", 8L),
+      history <- train_model(tiny, split_batches(prepared, "train", 8L, TRUE), split_batches(prepared, "validation", 8L),
                              prepared$labels("train"), prepared$labels("validation"), epochs = {epochs}L,
                              checkpoint = "{checkpoint}")
     """

@@ -3,7 +3,7 @@ half-written final file nor a stray temporary one, and keeps the previous versio
 
 import pytest
 
-from chestxray.atomic import atomic_path
+from chestxray.support.atomic import atomic_path
 
 
 def test_success_renames_onto_the_final_name(tmp_path):

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chestxray.augment import Augmentation, augment_batch
-from chestxray.images import load_grey, to_model_input
+from chestxray.model.augment import Augmentation, augment_batch
+from chestxray.preparation.images import load_grey, to_model_input
+from chestxray.model.batches import split_batches
 
 from conftest import NIH_IMAGES
 
@@ -63,25 +64,25 @@ def test_same_seed_same_augmentation(radiographs):
 
 
 def test_pipeline_augments_training_batches_only_when_asked(tmp_path):
-    from chestxray.dataset import prepare_dataset
+    from chestxray.preparation.dataset import prepare_dataset
 
     prepared = prepare_dataset("demo", str(tmp_path / "demo"), 16, 32, 5, cache_dir=str(tmp_path / "cache"))
-    plain = prepared.batches("train", 8)
-    augmented = prepared.batches("train", 8, augment=True)
+    plain = split_batches(prepared, "train", 8)
+    augmented = split_batches(prepared, "train", 8, augment=True)
     (x_plain, y_plain), (x_aug, y_aug) = plain[0], augmented[0]
     assert np.array_equal(y_plain, y_aug) and x_plain.shape == x_aug.shape
     assert not np.allclose(x_plain, x_aug)
     assert np.array_equal(augmented[0][0], x_aug)  # the same batch within an epoch
     augmented.on_epoch_end()
     assert not np.array_equal(augmented[0][0], x_aug)  # a new draw next epoch
-    again = prepared.batches("train", 8, augment=True)
+    again = split_batches(prepared, "train", 8, augment=True)
     assert np.array_equal(again[0][0], x_aug)  # reproducible from the seed
 
 
 def drawn_warps(spec, side=64, n=2000):
     """Angle (degrees), scale and shift (pixels, per axis) of n warps, recovered from each matrix
     and offset by geometry: matrix = rotation / scale, offset = c - matrix (c + shift)."""
-    from chestxray.augment import affine_for
+    from chestxray.model.augment import affine_for
 
     rng, centre = np.random.default_rng(11), np.full(2, (side - 1) / 2)
     angles, scales, shifts = [], [], []
@@ -131,7 +132,7 @@ def bilinear_warp(image, matrix, offset):
 
 
 def test_each_image_is_warped_once_with_linear_interpolation(radiographs):
-    from chestxray.augment import affine_for
+    from chestxray.model.augment import affine_for
 
     spec = Augmentation(max_contrast=0.0)
     out = augment_batch(radiographs, np.random.default_rng(12), spec)

@@ -1,10 +1,10 @@
-"""The training input pipeline (chestxray.batches.CacheBatches): every chosen cache row once per
+"""The training input pipeline (chestxray.model.batches.CacheBatches): every chosen cache row once per
 epoch with its own label, in the given order or reshuffled each epoch from the seed."""
 
 import numpy as np
 import pytest
 
-from chestxray.batches import CacheBatches
+from chestxray.model.batches import CacheBatches
 
 ROWS = 10
 
@@ -80,7 +80,7 @@ def test_indices_and_labels_of_different_lengths_are_refused(numbered_cache):
 
 
 def test_augmentation_of_a_batch_is_the_stream_of_its_seed_epoch_and_batch_number(numbered_cache):
-    from chestxray.augment import augment_batch
+    from chestxray.model.augment import augment_batch
 
     plain = CacheBatches(numbered_cache, list(range(ROWS)), [0] * ROWS, batch_size=5, seed=1)
     augmented = CacheBatches(numbered_cache, list(range(ROWS)), [0] * ROWS, batch_size=5, seed=1, augment=True)
@@ -96,7 +96,7 @@ def test_fit_trains_each_epoch_on_one_seeded_permutation_of_the_rows(numbered_ca
     """What the model receives in fit: every epoch is every row once, batched as one permutation
     drawn from the seed, the next epoch on the next draw; no batch mixes two epochs' orders.
     (Keras calls on_epoch_end once before the first epoch and shuffles the batches' order itself.)"""
-    from chestxray.backend import import_keras
+    from chestxray.model.backend import import_keras
 
     keras = import_keras()
     seen = []

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from chestxray.cli import main
-from chestxray.folders import read_class_folders
+from chestxray.sources.folders import read_class_folders
 
 from conftest import NIH_IMAGES, fixture, flat_png
 from http_faults import FaultyServer

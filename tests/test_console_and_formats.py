@@ -22,14 +22,14 @@ NOTICE_LINES = [
 
 
 def test_startup_notices_are_dropped_and_everything_else_kept():
-    from chestxray.backend import without_startup_notices
+    from chestxray.model.backend import without_startup_notices
 
     real = "E0000 something.cc:12] Could not load dynamic library 'libcudart.so.12'\n"
     assert without_startup_notices("".join(NOTICE_LINES) + real + NOTICE_LINES[1]) == real
 
 
 def test_importing_keras_prints_nothing():
-    code = "from chestxray.backend import import_keras; keras = import_keras(); print(keras.__version__)"
+    code = "from chestxray.model.backend import import_keras; keras = import_keras(); print(keras.__version__)"
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from chestxray.cache import build_cache, open_cache
-from chestxray.dataset import prepare_dataset, sample_per_class
-from chestxray.folders import DatasetError, read_class_folders
-from chestxray.images import ImageReadError, load_grey
-from chestxray.split import SplitError, patient_split
+from chestxray.preparation.cache import build_cache, open_cache
+from chestxray.preparation.dataset import prepare_dataset, sample_per_class
+from chestxray.sources.folders import DatasetError, read_class_folders
+from chestxray.preparation.images import ImageReadError, load_grey
+from chestxray.preparation.split import SplitError, patient_split
+from chestxray.model.batches import split_batches
 
 from conftest import NIH_IMAGES, fixture
 from test_decoding import decode_by_hand
@@ -137,14 +138,14 @@ def test_cache_matches_decoder_and_is_reused(tmp_path):
 
 def test_prepared_demo_streams_batches(tmp_path):
     prepared = prepare_dataset("demo", str(tmp_path / "demo"), 20, 32, 5, cache_dir=str(tmp_path / "cache"))
-    batches = prepared.batches("train", batch_size=8, shuffle=True)
+    batches = split_batches(prepared, "train", batch_size=8, shuffle=True)
     images, labels = batches[0]
     assert images.shape == (8, 32, 32, 1) and images.dtype == np.float32
     assert 0.0 <= images.min() and images.max() <= 1.0
     total = sum(len(batches[i][1]) for i in range(len(batches)))
     assert total == (prepared.table["split"] == "train").sum()
     first_epoch = batches[0][1].copy()
-    again = prepared.batches("train", batch_size=8, shuffle=True)[0][1]
+    again = split_batches(prepared, "train", batch_size=8, shuffle=True)[0][1]
     assert np.array_equal(first_epoch, again)  # seeded order
 
 

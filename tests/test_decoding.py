@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chestxray.images import load_grey, to_grey8
+from chestxray.preparation.images import load_grey, to_grey8
 
 SIDE = 16
 LUMA = np.array([299, 587, 114]) / 1000  # ITU-R 601-2, as Pillow documents its "L" conversion

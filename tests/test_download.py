@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chestxray.download import (
+from chestxray.sources.download import (
     DownloadError, Remote, download_all, download_file, nih_archives, parse_selection, remote_files,
 )
-from chestxray.extract import UnsafeArchiveError, extract_all, extract_archive
+from chestxray.sources.extract import UnsafeArchiveError, extract_all, extract_archive
 
 from http_faults import FaultyServer
 
@@ -322,7 +322,7 @@ def test_a_bad_file_left_by_an_earlier_run_is_set_aside_and_downloaded_again(mir
 
 
 def test_verified_files_are_not_read_again_on_re_runs(mirror, tmp_path, monkeypatch):
-    import chestxray.download as download
+    import chestxray.sources.download as download
 
     with FaultyServer(mirror) as server:
         download_from(server, tmp_path)
@@ -360,7 +360,7 @@ def disk_full_open(real_open=open):
 
 
 def test_no_space_left_fails_at_once_naming_file_folder_and_size(archives, tmp_path, monkeypatch):
-    import chestxray.download as download
+    import chestxray.sources.download as download
 
     name = "images_01.tar.gz"
     monkeypatch.setattr(download, "open", disk_full_open(), raising=False)
@@ -385,7 +385,7 @@ def test_a_partial_file_longer_than_the_remote_one_starts_again_from_zero(archiv
 @pytest.mark.parametrize("size, text", [(0, "0 B"), (100, "100 B"), (1_500, "1.5 kB"), (23_400_000, "23.4 MB"),
                                         (45_100_000_000, "45.1 GB"), (3_000_000_000_000, "3.0 TB")])
 def test_human_size(size, text):
-    from chestxray.download import human_size
+    from chestxray.sources.download import human_size
 
     assert human_size(size) == text
 
@@ -404,7 +404,7 @@ def test_cli_download_failures_exit_2_with_a_message(mirror, tmp_path, capsys, m
     import shutil
     from collections import namedtuple
 
-    import chestxray.download as download
+    import chestxray.sources.download as download
 
     monkeypatch.setattr(download.time, "sleep", lambda seconds: None)
     mirror["test_list.txt"] = HTML

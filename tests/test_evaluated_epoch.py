@@ -1,4 +1,4 @@
-"""One rule for the evaluated epoch (chestxray.training.BestEpoch, used by
+"""One rule for the evaluated epoch (chestxray.model.training.BestEpoch, used by
 R/train.R): the checkpoint, the model after training and the reported
 metrics are the weights of the epoch with the highest validation AUROC.
 The same rule through R's training run is in tests/test_training_wiring.py."""
@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from chestxray.training import BestEpoch
+from chestxray.model.training import BestEpoch
 
 
 def tiny_model():

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from chestxray.extract import CorruptArchiveError, NameClashError, UnsafeArchiveError, extract_all, extract_archive
+from chestxray.sources.extract import CorruptArchiveError, NameClashError, UnsafeArchiveError, extract_all, extract_archive
 
 from test_download import make_archive, png_bytes
 

@@ -9,11 +9,11 @@ import tarfile
 import pandas as pd
 import pytest
 
-from chestxray.download import _check_split_list, _BadContent
-from chestxray.extract import extract_all
-from chestxray.folders import read_class_folders
-from chestxray.organize import organize
-from chestxray.predict import expand_paths
+from chestxray.sources.download import _check_split_list, _BadContent
+from chestxray.sources.extract import extract_all
+from chestxray.sources.folders import read_class_folders
+from chestxray.preparation.organize import organize
+from chestxray.model.predict import expand_paths
 
 from conftest import NIH_IMAGES, fixture
 

@@ -6,12 +6,12 @@ import re
 import pandas as pd
 import pytest
 
-from chestxray.dataset import prepare_dataset
-from chestxray.findings import FINDINGS, findings_table
-from chestxray.metadata import read_metadata
-from chestxray.phantoms import DEMO_FINDING
-from chestxray.preflight import InputError, check_report_inputs
-from chestxray.report_params import allowed_values
+from chestxray.preparation.dataset import prepare_dataset
+from chestxray.support.findings import FINDINGS, findings_table
+from chestxray.sources.metadata import read_metadata
+from chestxray.sources.phantoms import DEMO_FINDING
+from chestxray.sources.preflight import InputError, check_report_inputs
+from chestxray.support.report_params import allowed_values
 from conftest import fixture
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from chestxray import console
-from chestxray.cache import build_cache
-from chestxray.dataset import content_hashes
+from chestxray.support import console
+from chestxray.preparation.cache import build_cache
+from chestxray.preparation.dataset import content_hashes
 from conftest import NIH_IMAGES
 
 
@@ -53,7 +53,7 @@ def test_extraction_shows_how_far_through_the_archive_it_is(monkeypatch, tmp_pat
     """Extracting one of NIH's 4 GB archives takes minutes: a terminal sees the compressed
     bytes read so far out of the archive's size, with the time left."""
     import os
-    from chestxray.extract import extract_archive
+    from chestxray.sources.extract import extract_archive
     from test_download import make_archive
 
     # incompressible members, so the archive is large enough for the bar to move
@@ -80,7 +80,7 @@ def test_extraction_shows_how_far_through_the_archive_it_is(monkeypatch, tmp_pat
             self.n, self.updates = self.n + n, self.updates + (n > 0)
 
     bars = []
-    monkeypatch.setattr("chestxray.extract.progress_bar", Recorder)
+    monkeypatch.setattr("chestxray.sources.extract.progress_bar", Recorder)
     extract_archive(archive, tmp_path / "again")
     assert bars[0].updates >= 3 and 0.5 * bars[0].total < bars[0].n <= bars[0].total
 
@@ -92,11 +92,11 @@ def test_durations_read_as_a_person_would_say_them(seconds, text):
 
 def test_each_epoch_line_says_its_time_and_the_most_left(monkeypatch):
     from types import SimpleNamespace
-    from chestxray.training import ConsoleProgress
+    from chestxray.model.training import ConsoleProgress
 
     lines, clock = [], iter([0.0, 100.0, 130.0, 160.0, 190.0])  # made, training begins, three epochs end
-    monkeypatch.setattr("chestxray.training.time", SimpleNamespace(monotonic=lambda: next(clock)))
-    monkeypatch.setattr("chestxray.training.step", lines.append)
+    monkeypatch.setattr("chestxray.model.training.time", SimpleNamespace(monotonic=lambda: next(clock)))
+    monkeypatch.setattr("chestxray.model.training.step", lines.append)
     progress = ConsoleProgress("cnn", epochs=20)
     progress.on_train_begin()
     for epoch in range(3):
@@ -108,11 +108,11 @@ def test_each_epoch_line_says_its_time_and_the_most_left(monkeypatch):
 
 def test_the_last_epoch_line_has_no_time_left_and_missing_values_read_nan(monkeypatch):
     from types import SimpleNamespace
-    from chestxray.training import ConsoleProgress
+    from chestxray.model.training import ConsoleProgress
 
     lines, clock = [], iter([0.0, 0.0, 12.0])
-    monkeypatch.setattr("chestxray.training.time", SimpleNamespace(monotonic=lambda: next(clock)))
-    monkeypatch.setattr("chestxray.training.step", lines.append)
+    monkeypatch.setattr("chestxray.model.training.time", SimpleNamespace(monotonic=lambda: next(clock)))
+    monkeypatch.setattr("chestxray.model.training.step", lines.append)
     progress = ConsoleProgress("baseline", epochs=1)
     progress.on_train_begin()
     progress.on_epoch_end(0, None)

@@ -25,10 +25,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from chestxray.folders import DatasetError, read_class_folders
-from chestxray.images import ImageReadError, load_grey
-from chestxray.metadata import MetadataError, read_image_list, read_metadata, select_task
-from chestxray.organize import ManifestError, organize, read_manifest
+from chestxray.sources.folders import DatasetError, read_class_folders
+from chestxray.preparation.images import ImageReadError, load_grey
+from chestxray.sources.metadata import MetadataError, read_image_list, read_metadata, select_task
+from chestxray.preparation.organize import ManifestError, organize, read_manifest
 
 from conftest import NIH_IMAGES, fixture
 from forge import PNG_SIGNATURE, flip_bits, forge_jpeg_size, forge_png_size, truncate

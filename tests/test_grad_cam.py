@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chestxray.explain import grad_cam, grad_cam_frame
+from chestxray.model.explain import grad_cam, grad_cam_frame
 
 SIZE, SQUARE = 16, 4
 

@@ -8,8 +8,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from chestxray.dataset import prepare_dataset, prepare_table
-from chestxray.folders import read_class_folders
+from chestxray.preparation.dataset import prepare_dataset, prepare_table
+from chestxray.sources.folders import read_class_folders
 
 from conftest import NIH_IMAGES, fixture
 
@@ -101,7 +101,7 @@ def test_the_report_says_when_a_split_drifts_and_why(r_session):
 
 def test_the_report_says_where_nihs_metadata_comes_from(r_session):
     packaged = r_session('nih_metadata_text(TRUE, "x", FALSE, TRUE)')[0]
-    assert "vienen con el paquete, en `python/chestxray/nih_metadata/`" in packaged and "torchxrayvision" in packaged
+    assert "vienen con el paquete, en `python/chestxray/sources/nih_metadata/`" in packaged and "torchxrayvision" in packaged
     mine = r_session('nih_metadata_text(FALSE, "/data/Data_Entry_2017_v2020.csv", FALSE, TRUE)')[0]
     assert "la copia indicada en `nih_metadata` (`/data/Data_Entry_2017_v2020.csv`)" in mine
     assert "no es byte a byte el archivo del NIH" in mine and "la del NIH que viene con el paquete" in mine
@@ -121,7 +121,7 @@ def test_the_report_says_how_many_images_have_no_known_patient(r_session, unknow
 
 
 def test_the_report_quotes_the_split_rules_shares():
-    from chestxray.split import TEST_SHARE, VALIDATION_SHARE
+    from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE
     from conftest import run_r
 
     shares = run_r("as.list(split_percentages())")

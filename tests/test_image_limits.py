@@ -1,4 +1,4 @@
-"""The limits of the one decoder (chestxray.images): which image sizes a model may ask
+"""The limits of the one decoder (chestxray.preparation.images): which image sizes a model may ask
 for, which files are too large to be radiographs, and the model's [0, 1] scale."""
 
 import re
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chestxray.images import (MAX_SIZE, MIN_SIZE, ImageReadError, ImageSizeError, check_image_size, load_grey,
+from chestxray.preparation.images import (MAX_SIZE, MIN_SIZE, ImageReadError, ImageSizeError, check_image_size, load_grey,
                               to_model_input)
 from conftest import flat_png
 

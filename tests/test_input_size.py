@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pytest
 
-from chestxray.cache import build_cache
-from chestxray.explain import grad_cam_frame
-from chestxray.batches import CacheBatches
-from chestxray.predict import predict_files
-from chestxray.training import InputSizeError, check_batches, predict_probability
+from chestxray.preparation.cache import build_cache
+from chestxray.model.explain import grad_cam_frame
+from chestxray.model.batches import CacheBatches
+from chestxray.model.predict import predict_files
+from chestxray.model.training import InputSizeError, check_batches, predict_probability
 from conftest import NIH_IMAGES, run_r
 
 
@@ -53,7 +53,7 @@ def cache_32(tmp_path_factory):
 def test_r_training_stops_on_training_or_validation_batches_of_another_size(cache_48, cache_32):
     """Either set of batches from a cache of another size stops training before fit, naming that cache."""
     out = run_r(f"""
-      ds <- import_chestxray("batches")
+      ds <- import_chestxray("model.batches")
       wrong <- ds$CacheBatches("{cache_48}", 0:3, c(0, 1, 0, 1), 2L)
       right <- ds$CacheBatches("{cache_32}", 0:3, c(0, 1, 0, 1), 2L)
       attempt <- function(train, validation) {{

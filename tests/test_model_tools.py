@@ -5,8 +5,8 @@ import pytest
 import keras
 from sklearn.metrics import roc_auc_score
 
-from chestxray.explain import grad_cam, last_conv_layer
-from chestxray.training import ValidationAUROC, positive_probability, predict_probability
+from chestxray.model.explain import grad_cam, last_conv_layer
+from chestxray.model.training import ValidationAUROC, positive_probability, predict_probability
 
 
 def small_cnn(size=32):

@@ -14,15 +14,16 @@ import tomllib
 import pandas as pd
 import pytest
 
-import chestxray.nih as nih
-from chestxray.metadata import MetadataError
-from chestxray.nih import describe, metadata_source, official_metadata, packaged_folder, prepare_nih
+import chestxray.sources.nih as nih
+from chestxray.sources.metadata import MetadataError
+from chestxray.preparation.organize import prepare_nih
+from chestxray.sources.nih import describe, metadata_source, official_metadata, packaged_folder
 
 from conftest import NIH_IMAGES, ROOT, TINY_PARAMS, copy_project, fixture, render
 from http_faults import FaultyServer
 
-PACKAGED = ROOT / "python" / "chestxray" / "nih_metadata"
-NIH_SHA1 = {row["file"]: row["sha1"] for row in csv.DictReader(open(ROOT / "python" / "chestxray" / "nih_archives.csv"))}
+PACKAGED = ROOT / "python" / "chestxray" / "sources" / "nih_metadata"
+NIH_SHA1 = {row["file"]: row["sha1"] for row in csv.DictReader(open(ROOT / "python" / "chestxray" / "sources" / "nih_archives.csv"))}
 
 
 def test_the_packaged_files_are_nihs_release():
@@ -39,10 +40,19 @@ def test_the_packaged_files_are_nihs_release():
 
 
 def test_a_regular_install_carries_the_packaged_files():
-    """pyproject's package-data (what a wheel holds; an editable install reads the source tree) names them all."""
+    """pyproject's package-data (what a wheel holds; an editable install reads the source tree) names every
+    data file of every subpackage, the NIH metadata among them."""
     patterns = tomllib.loads((ROOT / "python" / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    for path in PACKAGED.iterdir():
-        assert any(fnmatch.fnmatch(f"nih_metadata/{path.name}", p) for p in patterns["chestxray"]), path.name
+    package = ROOT / "python" / "chestxray"
+    data_files = [f for f in package.rglob("*") if f.is_file() and f.suffix not in (".py", ".pyc")]
+    assert len(data_files) >= 7
+    for path in data_files:
+        owner = path.parent
+        while not (owner / "__init__.py").exists():
+            owner = owner.parent
+        subpackage = ".".join(owner.relative_to(package.parent).parts)
+        inside = path.relative_to(owner).as_posix()
+        assert any(fnmatch.fnmatch(inside, p) for p in patterns.get(subpackage, [])), f"{subpackage}: {inside}"
     assert {p.name for p in PACKAGED.iterdir()} >= {"PROVENANCE.md", "Data_Entry_2017_v2020.csv.gz",
                                                    "train_val_list.txt.gz", "test_list.txt.gz"}
 

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chestxray.cache import build_cache
-from chestxray.dataset import prepare_table
-from chestxray.metadata import FINDINGS, MetadataError, read_image_list, read_metadata, select_task
-from chestxray.organize import MissingImagesError, organize
-from chestxray.split import official_split, patient_split
+from chestxray.preparation.cache import build_cache
+from chestxray.preparation.dataset import prepare_table
+from chestxray.sources.metadata import FINDINGS, MetadataError, read_image_list, read_metadata, select_task
+from chestxray.preparation.organize import MissingImagesError, organize
+from chestxray.preparation.split import official_split, patient_split
+from chestxray.model.batches import split_batches
 
 from conftest import NIH_IMAGES, ROOT, fixture
 
@@ -150,12 +151,12 @@ def test_prepare_skips_corrupt_images_and_logs_them(tmp_path, caplog):
     assert "corrupt.png" in caplog.text
     assert list(prepared.table["image"]) == [p.name for p in good]
     assert [path for path, _ in prepared.unreadable] == [str(corrupt)]
-    images, _ = prepared.batches("train", 6)[0]
+    images, _ = split_batches(prepared, "train", 6)[0]
     assert (images.reshape(5, -1).std(axis=1) > 0.02).all()  # real images, none blank
 
 
 def test_prepare_resumes_after_interruption(tmp_path, monkeypatch):
-    import chestxray.cache as cache_module
+    import chestxray.preparation.cache as cache_module
 
     paths = [str(p) for p in sorted(NIH_IMAGES.glob("*.png"))[:40]]
     calls = {"n": 0}
@@ -200,7 +201,7 @@ def test_cli_end_to_end_on_real_metadata(metadata_path, tmp_path):
 
 
 def test_unreadable_images_that_empty_a_class_stop_clearly(tmp_path):
-    from chestxray.split import SplitError
+    from chestxray.preparation.split import SplitError
 
     good = sorted(NIH_IMAGES.glob("*.png"))[:2]
     corrupt = tmp_path / "corrupt.png"
@@ -214,7 +215,7 @@ def test_unreadable_images_that_empty_a_class_stop_clearly(tmp_path):
 def test_one_split_rule_for_the_report_organize_and_the_command_line(metadata_path, tmp_path):
     """organize (with or without NIH's test list) and the CLI split by split.py's shares, as the report does."""
     from chestxray.cli import build_parser
-    from chestxray.split import TEST_SHARE, VALIDATION_SHARE
+    from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE
 
     labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
     images = nih_images_dir(tmp_path, labels["file"])

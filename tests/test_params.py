@@ -1,4 +1,4 @@
-"""Every report parameter is declared once (python/chestxray/report_params.yml): R checks
+"""Every report parameter is declared once (python/chestxray/support/report_params.yml): R checks
 values against it, Python takes its values from it, the README's tables are written from it."""
 
 import re
@@ -8,9 +8,9 @@ import subprocess
 import pytest
 import yaml
 
-from chestxray.dataset import SOURCES
-from chestxray.metadata import MATCHES
-from chestxray.report_params import allowed_values, definitions
+from chestxray.preparation.dataset import SOURCES
+from chestxray.sources.metadata import MATCHES
+from chestxray.support.report_params import allowed_values, definitions
 from conftest import ROOT, copy_project
 
 TYPES = {"choice", "integer", "number", "selection", "text", "optional"}
@@ -57,7 +57,7 @@ def test_every_model_value_has_a_builder(r_session):
 def test_check_params_takes_its_rules_from_the_definitions_file(tmp_path):
     """Narrow a rule in the file and R's check follows, message included."""
     project = copy_project(tmp_path / "project")
-    definitions_file = project / "python" / "chestxray" / "report_params.yml"
+    definitions_file = project / "python" / "chestxray" / "support" / "report_params.yml"
     definitions_file.write_text(definitions_file.read_text().replace("  min: 32\n  max: 512\n", "  min: 32\n  max: 256\n"))
     done = subprocess.run(["Rscript", "-e", 'source("R/params.R"); check_param("image_size", "300")'],
                           cwd=project, capture_output=True, text=True)
@@ -78,7 +78,7 @@ def test_readme_parameter_tables_are_the_generated_ones():
 def test_readme_check_fails_when_a_meaning_changes(tmp_path):
     project = copy_project(tmp_path / "project")
     shutil.copy(ROOT / "README.md", project / "README.md")
-    definitions_file = project / "python" / "chestxray" / "report_params.yml"
+    definitions_file = project / "python" / "chestxray" / "support" / "report_params.yml"
     definitions_file.write_text(definitions_file.read_text().replace("images per training batch",
                                                                      "images in each training batch"))
     check = ["Rscript", "scripts/write_readme_params.R", "--check"]
@@ -112,7 +112,7 @@ SELECTIONS = [("1", True), ("1,2,5-7", True), ("all", True), ("ALL", True), (" 1
 
 @pytest.mark.parametrize("text, accepted", SELECTIONS)
 def test_r_and_python_accept_the_same_archive_selections(r_session, text, accepted):
-    from chestxray.download import parse_selection
+    from chestxray.sources.download import parse_selection
 
     assert r_session(f'is_selection("{text}", 1, 12)')[0] == accepted
     try:
@@ -124,7 +124,7 @@ def test_r_and_python_accept_the_same_archive_selections(r_session, text, accept
 
 
 def test_the_archive_rule_counts_nihs_archives():
-    from chestxray.download import nih_archives
+    from chestxray.sources.download import nih_archives
 
     assert definitions()["nih_archives"]["max"] == len(nih_archives()) == 12
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import StratifiedGroupKFold
 
-from chestxray.split import (PREVALENCE_DRIFT_TOLERANCE, SPLITS, SplitError, assert_patient_disjoint, official_split,
+from chestxray.preparation.split import (PREVALENCE_DRIFT_TOLERANCE, SPLITS, SplitError, assert_patient_disjoint, official_split,
                              patient_split, prevalence_by_split, require_both_classes, stratified_group_folds)
 
 

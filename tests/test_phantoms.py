@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from chestxray import NEGATIVE_CLASS
-from chestxray.phantoms import DEMO_FINDING, _patient_anatomy, _lung_field, plan_dataset, render_phantom, write_demo_dataset
+from chestxray.sources.phantoms import DEMO_FINDING, _patient_anatomy, _lung_field, plan_dataset, render_phantom, write_demo_dataset
 
 
 def digests(folder):
@@ -92,7 +92,7 @@ def test_pneumothorax_is_marking_free_air_inside_one_lung():
 def test_a_known_share_of_recorded_labels_is_wrong_and_the_truth_is_written(tmp_path):
     """Like NIH's report-mined labels, a known share of the demo's labels is wrong; unlike NIH,
     truth.csv says which (in the adjudicated-labels format the report reads)."""
-    from chestxray.phantoms import LABEL_NOISE, TRUTH_FILE
+    from chestxray.sources.phantoms import LABEL_NOISE, TRUTH_FILE
 
     n_per_class = 25
     out = write_demo_dataset(tmp_path, n_per_class=n_per_class, seed=4, size=32)
@@ -124,7 +124,7 @@ def test_each_film_shows_the_sign_when_the_truth_says_so_whatever_its_recorded_l
 
 def test_signs_range_from_barely_visible_to_obvious():
     """Graded difficulty: the change the sign makes grows with its strength, and both ends occur."""
-    from chestxray.phantoms import sign_strength
+    from chestxray.sources.phantoms import sign_strength
 
     changes = []
     for patient in range(1, 41):

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from chestxray.predict import (ModelCard, ModelCardError, ModelFileError, NoInputImagesError, expand_paths,
+from chestxray.model.predict import (ModelCard, ModelCardError, ModelFileError, NoInputImagesError, expand_paths,
                                load_model)
 from conftest import flat_png
 
@@ -109,7 +109,7 @@ def mean_grey_model(tmp_path_factory):
 
 
 def test_an_unreadable_image_gets_its_reason_and_no_score_and_the_others_are_scored(tmp_path, mean_grey_model, capfd):
-    from chestxray.predict import predict_files
+    from chestxray.model.predict import predict_files
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
@@ -125,7 +125,7 @@ def test_an_unreadable_image_gets_its_reason_and_no_score_and_the_others_are_sco
 
 
 def test_an_output_folder_that_does_not_exist_stops_before_scoring(tmp_path, mean_grey_model):
-    from chestxray.predict import predict_files
+    from chestxray.model.predict import predict_files
 
     out = tmp_path / "missing" / "out.csv"
     with pytest.raises(FileNotFoundError, match=re.escape(f"the folder of --out '{out}' does not exist")):

@@ -47,7 +47,7 @@ def test_cnn_shape_and_size():
 
 
 def test_cnn_holds_no_random_layers():
-    """Augmentation lives in the input pipeline (chestxray.augment), not in the saved model."""
+    """Augmentation lives in the input pipeline (chestxray.model.augment), not in the saved model."""
     out = run_r("""
       m <- build_cnn(32L)
       names <- vapply(m$layers, function(l) class(l)[1], "")
@@ -95,7 +95,7 @@ def test_missing_weights_stop_or_fall_back(tmp_path):
 
 def test_training_on_tiny_set_returns_history(tmp_path):
     out = run_r(tiny_training_r(tmp_path, 2, tmp_path / "best.keras") + f"""
-      list(history = history, probabilities = predict_probabilities(tiny, prepared$batches("test", 8L)),
+      list(history = history, probabilities = predict_probabilities(tiny, split_batches(prepared, "test", 8L)),
            n_test = sum(prepared$table$split == "test"))
     """)
     assert len(out["history"]) == 2 and {"loss", "val_loss", "val_auroc", "learning_rate"} <= set(out["history"][0])

@@ -27,7 +27,7 @@ def test_one_output_folder(r_session):
 
 
 def test_demo_folder_is_one_per_draw():
-    from chestxray.phantoms import GENERATOR_VERSION, demo_folder
+    from chestxray.sources.phantoms import GENERATOR_VERSION, demo_folder
 
     assert str(demo_folder("data/demo", 400, 42)) == f"data/demo/v{GENERATOR_VERSION}-n400-seed42"
     assert demo_folder("d", 400, 42) != demo_folder("d", 400, 7) != demo_folder("d", 300, 7)

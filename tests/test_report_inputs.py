@@ -41,7 +41,7 @@ def test_unusable_data_inputs_stop_before_anything_runs(project_copy, no_columns
 
 @pytest.mark.parametrize("data", ["demo", "folder", "nih"])
 def test_a_file_parameter_is_checked_whatever_the_data(tmp_path, no_columns_csv, data):
-    from chestxray.preflight import InputError, check_report_inputs
+    from chestxray.sources.preflight import InputError, check_report_inputs
 
     with pytest.raises(InputError, match="parameter 'nih_metadata' is '/no/such/D.csv', but no such file"):
         check_report_inputs(data, str(tmp_path), nih_metadata="/no/such/D.csv")

@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from chestxray import cache as cache_module
-from chestxray.cache import build_cache
+from chestxray.preparation import cache as cache_module
+from chestxray.preparation.cache import build_cache
 from chestxray.cli import main
-from chestxray.images import ImageReadError, load_grey
-from chestxray.metadata import MetadataError, read_image_list, read_metadata
-from chestxray.organize import OrganizeError, organize
+from chestxray.preparation.images import ImageReadError, load_grey
+from chestxray.sources.metadata import MetadataError, read_image_list, read_metadata
+from chestxray.preparation.organize import OrganizeError, organize
 
 from conftest import NIH_IMAGES, ROOT, fixture
 from forge import children_of, forge_png_size, is_alive, kill_quietly
@@ -100,7 +100,7 @@ def test_any_decoder_failure_is_the_images_read_error(tmp_path, monkeypatch, fai
     def broken_open(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr("chestxray.images.Image.open", broken_open)
+    monkeypatch.setattr("chestxray.preparation.images.Image.open", broken_open)
     with pytest.raises(ImageReadError, match=f"x.png.*{type(failure).__name__}"):
         load_grey(tmp_path / "x.png", 32)
 

@@ -14,7 +14,7 @@ from rpy2.robjects.vectors import FloatVector, IntVector, StrVector
 from scipy.stats import norm, rankdata
 from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
 
-from chestxray.split import prevalence_by_split
+from chestxray.preparation.split import prevalence_by_split
 from conftest import ROOT
 from test_patient_bootstrap import replayed_patient_bootstrap
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chestxray.dataset import content_hashes
+from chestxray.preparation.dataset import content_hashes
 from chestxray.results import key_of, source_digests, table_digest
 from conftest import ROOT, TINY_PARAMS, copy_project, render, run_r
 
@@ -83,7 +83,7 @@ def test_keys_follow_data_code_and_parameters_but_not_the_prose(tmp_path):
     weights[1].write_bytes(b"weights two")
     keys = run_r(f"""
       root <- "{project}"
-      ds <- import_chestxray("dataset")
+      ds <- import_chestxray("preparation.dataset")
       table <- data.frame(image = c("a.png", "b.png", "c.png", "d.png"), label = c(1L, 0L, 1L, 0L),
                           split = c("train", "train", "validation", "test"), content_sha256 = c("aa", "bb", "cc", "dd"),
                           patient_id = c("p1", "p2", "p3", "p4"))

@@ -14,7 +14,7 @@ from conftest import run_r
 
 # One Rscript for the whole module (R, TensorFlow and reticulate start once).
 # Doubles (tests/wiring_support.py): a scripted validation AUROC stands in for
-# chestxray.training.ValidationAUROC, so the epochs early stopping and the
+# chestxray.model.training.ValidationAUROC, so the epochs early stopping and the
 # learning-rate schedule see are known; a spy records the images fit was given.
 WIRING_R = """
   w <- reticulate::import_from_path("wiring_support", path = "tests")

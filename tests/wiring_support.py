@@ -1,6 +1,6 @@
 """Test doubles for tests/test_training_wiring.py, imported by its Rscript through
 reticulate: in-memory batches, a tiny CNN, a scripted validation AUROC in place
-of chestxray.training.ValidationAUROC, a spy on what Keras's ``fit`` receives,
+of chestxray.model.training.ValidationAUROC, a spy on what Keras's ``fit`` receives,
 and a small PreparedData over a random image cache."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import keras
 import numpy as np
 import pandas as pd
 
-from chestxray import training
-from chestxray.dataset import PreparedData
+from chestxray.model import training
+from chestxray.preparation.dataset import PreparedData
 
 
 class ArrayBatches(keras.utils.PyDataset):
@@ -52,7 +52,7 @@ def learning_rate(model) -> float:
 
 
 class ScriptedAUROC:
-    """Replaces chestxray.training.ValidationAUROC while installed: each epoch logs the
+    """Replaces chestxray.model.training.ValidationAUROC while installed: each epoch logs the
     next scripted ``val_auroc`` and records the model's weights at that epoch's end."""
 
     def __init__(self, values):
@@ -110,7 +110,7 @@ class FitSpy:
 
 def random_prepared(folder: str, size: int, seed: int) -> PreparedData:
     """24 training, 12 validation and 12 test images (half positive) of random pixels in
-    a uint8 cache, as chestxray.dataset.prepare_dataset would return them."""
+    a uint8 cache, as chestxray.preparation.dataset.prepare_dataset would return them."""
     counts = {"train": 24, "validation": 12, "test": 12}
     n = sum(counts.values())
     cache = Path(folder) / "cache.npy"

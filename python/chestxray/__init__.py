@@ -1,10 +1,12 @@
-"""Data side of the chest X-ray report (one NIH finding against No Finding):
-everything up to the input pipeline.
+"""Python side of the chest X-ray report (one NIH finding against No Finding).
 
-The data flow follows the module names: ``phantoms`` (built-in demo data) or
-``folders`` (class folders on disk) -> ``split`` (patient-disjoint parts) ->
-``images`` (one decoding function shared by training and inference) ->
-``cache`` (uint8 arrays on disk) -> ``batches`` (batches streamed to Keras).
+The data flow follows the subpackages, each importing only those before it:
+``support`` (files, console, the shared tables) -> ``sources`` (NIH archives and
+metadata, the demo's phantoms, class folders) -> ``preparation`` (manifest and
+split, decoding, the image cache) -> ``model`` (Keras batches, training
+callbacks, Grad-CAM, prediction). ``cli`` (the command line) and ``results``
+(the stored results' keys) sit on top. ARCHITECTURE.md at the project's root
+says who owns each decision.
 """
 
 import os
@@ -12,7 +14,7 @@ import warnings
 
 # TensorFlow's informational C++ log lines stay out of the console; its warnings
 # and errors still show. (The notices printed while it loads are filtered by
-# chestxray.backend.import_keras.)
+# chestxray.model.backend.import_keras.)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 # reticulate 1.28 converts pandas frames with Index.format(), which pandas 2.2+

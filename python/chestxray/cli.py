@@ -19,18 +19,18 @@ import sys
 import threading
 from pathlib import Path
 
-from . import DEFAULT_FINDING, NEGATIVE_CLASS
-from .atomic import atomic_path
-from .cache import CacheBuildError, build_cache, require_usable, write_failed
-from .download import DownloadError, download_all, parse_selection, remote_files
-from .extract import UnsafeArchiveError, extract_all
-from .folders import DatasetError
-from .images import MAX_SIZE, MIN_SIZE, ImageReadError
-from .metadata import MATCHES, MetadataError, read_image_list
-from .nih import locate_metadata, official_metadata, packaged_folder
-from .organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
-from .phantoms import write_demo_dataset
-from .split import TEST_SHARE, VALIDATION_SHARE, SplitError, official_split, patient_split
+from chestxray import DEFAULT_FINDING, NEGATIVE_CLASS
+from chestxray.support.atomic import atomic_path
+from chestxray.preparation.cache import CacheBuildError, build_cache, require_usable, write_failed
+from chestxray.sources.download import DownloadError, download_all, parse_selection, remote_files
+from chestxray.sources.extract import UnsafeArchiveError, extract_all
+from chestxray.sources.folders import DatasetError
+from chestxray.preparation.images import MAX_SIZE, MIN_SIZE, ImageReadError
+from chestxray.sources.metadata import MATCHES, MetadataError, read_image_list
+from chestxray.sources.nih import locate_metadata, official_metadata, packaged_folder
+from chestxray.preparation.organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
+from chestxray.sources.phantoms import write_demo_dataset
+from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE, SplitError, official_split, patient_split
 
 # ValueError covers the named errors of every module (MetadataError, ManifestError, ImageReadError, ...);
 # OSError the file system's own (missing, unreadable, full).
@@ -115,7 +115,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .predict import predict_files
+    from chestxray.model.predict import predict_files
 
     done, failed = predict_files(args.model, args.paths, args.out)
     print(f"{done} image(s) scored -> {args.out}")

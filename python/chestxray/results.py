@@ -57,7 +57,7 @@ def library_versions() -> dict[str, str]:
     """Versions of the libraries whose numbers a trained model depends on: Keras, its
     backend (kernels, initialisers), NumPy (augmentation) and scikit-learn (the
     validation AUROC that picks the evaluated epoch)."""
-    from .backend import import_keras
+    from chestxray.model.backend import import_keras
 
     keras = import_keras()
     backend = keras.backend.backend()

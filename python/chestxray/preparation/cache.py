@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from .console import progress_bar
-from .atomic import atomic_path
-from .images import DECODER_VERSION, ImageReadError, check_image_size, load_grey
+from chestxray.support.console import progress_bar
+from chestxray.support.atomic import atomic_path
+from chestxray.preparation.images import DECODER_VERSION, ImageReadError, check_image_size, load_grey
 
 log = logging.getLogger(__name__)
 CHUNK = 32

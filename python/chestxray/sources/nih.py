@@ -1,11 +1,10 @@
-"""The whole NIH route for the report: metadata, download (or reuse), extract, organise, split.
+"""NIH's metadata as a source: the packaged metadata and official split lists, or the user's own.
 
 NIH's metadata and official split lists ship with the package (``nih_metadata/``,
-see its PROVENANCE.md), so only the image archives are downloaded: from NIH's
-own links, or from a mirror (``base_url``) that may or may not hold the
-metadata too. A user's own metadata file (``metadata``) is used instead when
-given. Every step skips what is already done, so a re-render reuses the
-downloaded, extracted and organised data.
+see its PROVENANCE.md), checked against NIH's release when read, so only the
+image archives are downloaded. A user's own metadata file is used instead when
+given. (The whole NIH route, download to manifest, is
+chestxray.preparation.organize.prepare_nih.)
 """
 
 from __future__ import annotations
@@ -21,13 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import DEFAULT_FINDING
-from .console import step
-from .download import METADATA_FILES, download_all, nih_sha1, parse_selection, remote_files
-from .extract import extract_all
-from .metadata import MetadataError
-from .organize import organize
-from .preflight import check_nih_inputs
+from chestxray.sources.download import METADATA_FILES, nih_sha1
+from chestxray.sources.metadata import MetadataError
 
 PACKAGED_FOLDER = "nih_metadata"
 # What the project knows of NIH's release; the packaged files are checked against it.
@@ -47,7 +41,7 @@ class MetadataSource:
 
 
 def packaged_folder() -> Path:
-    return Path(str(resources.files("chestxray").joinpath(PACKAGED_FOLDER)))
+    return Path(str(resources.files(__package__).joinpath(PACKAGED_FOLDER)))
 
 
 def official_metadata(folder: Path | None = None) -> MetadataSource:
@@ -150,23 +144,3 @@ def locate_metadata(archives_dir: Path, metadata: str) -> Path:
             shutil.copy2(source, target)
     return archives_dir / path.name
 
-
-def prepare_nih(
-    nih_dir: str, archives: str = "1", base_url: str | None = None, metadata: str | None = None,
-    positive: str = DEFAULT_FINDING, match: str = "any", seed: int = 42, show_progress: bool = True,
-) -> pd.DataFrame:
-    """Manifest (one row per image, with patient and split) for the chosen archives."""
-    check_nih_inputs(archives, metadata or "")  # before any download
-    source = metadata_source(metadata)
-    step(describe(source))
-    root = Path(nih_dir)
-    archives_dir, images_dir = root / "archives", root / "images"
-    selection = parse_selection(archives)
-    download_all(remote_files(selection, base_url or None, with_metadata=False), archives_dir,
-                 show_progress=show_progress)
-    extract_all([archives_dir / f"images_{i:02d}.tar.gz" for i in selection], images_dir)
-    task_dir = root / f"{positive}-{match}-archives{'-'.join(map(str, selection))}"
-    report = organize(source.metadata, images_dir, task_dir, positive=positive, match=match, seed=seed,
-                      test_list=source.test_list)
-    step(str(report))  # to the console, not into the report
-    return pd.read_csv(report.manifest, dtype={"patient_id": str})

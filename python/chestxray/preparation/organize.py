@@ -1,4 +1,6 @@
-"""Organise extracted NIH images for one task: manifest.csv and class folders.
+"""Organise extracted NIH images for one task: manifest.csv (with each image's split) and class folders.
+
+``prepare_nih`` is the whole NIH route (download, extract, organise), as the report runs it.
 
 The class folders (the finding's, e.g. ``Pneumothorax/``, and ``No-Finding/``)
 mirror the original use case but are made of hard links (symbolic links, or
@@ -18,12 +20,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import DEFAULT_FINDING
-from .atomic import atomic_path
-from .files import read_csv_strictly
-from .folders import class_folder_name, is_image_name
-from .metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
-from .split import TEST_SHARE, VALIDATION_SHARE, assert_patient_disjoint, official_split, patient_split
+from chestxray import DEFAULT_FINDING
+from chestxray.support.atomic import atomic_path
+from chestxray.support.console import step
+from chestxray.support.files import read_csv_strictly
+from chestxray.sources.download import download_all, parse_selection, remote_files
+from chestxray.sources.extract import extract_all
+from chestxray.sources.folders import class_folder_name, is_image_name
+from chestxray.sources.metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
+from chestxray.sources.nih import describe, metadata_source
+from chestxray.sources.preflight import check_nih_inputs
+from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE, assert_patient_disjoint, official_split, patient_split
 
 MANIFEST_COLUMNS = [
     "path", "label", "class_name", "image", "patient_id", "patient_age", "patient_sex",
@@ -250,3 +257,28 @@ def _binary_labels(labels: pd.Series, path: Path) -> pd.Series:
     if bad.any():
         raise ManifestError(f"manifest '{path}': labels must be 0 or 1; line {bad.idxmax() + 2} has {labels[bad.idxmax()]!r}")
     return numbers.astype(int)
+
+
+def prepare_nih(
+    nih_dir: str, archives: str = "1", base_url: str | None = None, metadata: str | None = None,
+    positive: str = DEFAULT_FINDING, match: str = "any", seed: int = 42, show_progress: bool = True,
+) -> pd.DataFrame:
+    """The whole NIH route: download (or reuse) the chosen archives, extract, organise and split.
+
+    Every step skips what is already done, so a re-render reuses the downloaded,
+    extracted and organised data. Returns the manifest (one row per image, with
+    patient and split)."""
+    check_nih_inputs(archives, metadata or "")  # before any download
+    source = metadata_source(metadata)
+    step(describe(source))
+    root = Path(nih_dir)
+    archives_dir, images_dir = root / "archives", root / "images"
+    selection = parse_selection(archives)
+    download_all(remote_files(selection, base_url or None, with_metadata=False), archives_dir,
+                 show_progress=show_progress)
+    extract_all([archives_dir / f"images_{i:02d}.tar.gz" for i in selection], images_dir)
+    task_dir = root / f"{positive}-{match}-archives{'-'.join(map(str, selection))}"
+    report = organize(source.metadata, images_dir, task_dir, positive=positive, match=match, seed=seed,
+                      test_list=source.test_list)
+    step(str(report))  # to the console, not into the report
+    return pd.read_csv(report.manifest, dtype={"patient_id": str})

@@ -9,8 +9,8 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from .backend import import_keras
-from .console import duration, step
+from chestxray.model.backend import import_keras
+from chestxray.support.console import duration, step
 
 keras = import_keras()
 

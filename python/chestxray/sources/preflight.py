@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import DEFAULT_FINDING
-from .download import parse_selection
-from .metadata import REQUIRED
-from .phantoms import DEMO_FINDING
+from chestxray import DEFAULT_FINDING
+from chestxray.sources.download import parse_selection
+from chestxray.sources.metadata import REQUIRED
+from chestxray.sources.phantoms import DEMO_FINDING
 
 
 class InputError(ValueError):

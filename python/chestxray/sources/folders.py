@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import DEFAULT_FINDING, NEGATIVE_CLASS
-from .files import read_csv_strictly
+from chestxray import DEFAULT_FINDING, NEGATIVE_CLASS
+from chestxray.support.files import read_csv_strictly
 
 # The one definition of what counts as an image file and as an NIH image name, used by
 # class folders, organize, predict and download's list check; case is ignored

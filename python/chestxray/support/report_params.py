@@ -20,7 +20,7 @@ DEFINITIONS_FILE = "report_params.yml"
 @cache
 def definitions() -> dict[str, dict]:
     """name -> rule, in report.qmd's order."""
-    with resources.files("chestxray").joinpath(DEFINITIONS_FILE).open(encoding="utf-8") as f:
+    with resources.files(__package__).joinpath(DEFINITIONS_FILE).open(encoding="utf-8") as f:
         return yaml.safe_load(f)
 
 
@@ -28,6 +28,6 @@ def allowed_values(name: str) -> tuple[str, ...]:
     """The values of a choice parameter (``values``, or the first column of its ``values_from`` CSV)."""
     rule = definitions()[name]
     if "values_from" in rule:
-        with resources.files("chestxray").joinpath(rule["values_from"]).open(encoding="utf-8") as f:
+        with resources.files(__package__).joinpath(rule["values_from"]).open(encoding="utf-8") as f:
             return tuple(row[0] for row in list(csv.reader(f))[1:])
     return tuple(rule["values"])

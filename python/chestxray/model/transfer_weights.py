@@ -8,7 +8,7 @@ import os
 import socket
 from pathlib import Path
 
-from .files import sha256_of
+from chestxray.support.files import sha256_of
 
 KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 MOBILENET_SIZES = (96, 128, 160, 192, 224)
@@ -37,7 +37,7 @@ def keras_cache_dir() -> Path:
 
 
 def _download_imagenet(expected: dict) -> str:
-    from .backend import import_keras
+    from chestxray.model.backend import import_keras
 
     keras = import_keras()
     previous = socket.getdefaulttimeout()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import import_keras
+from chestxray.model.backend import import_keras
 
 keras = import_keras()
 
@@ -52,9 +52,9 @@ def grad_cam_frame(model, cache_path: str, cache_rows, titles):
     """Long table (panel, x, y, value, heat) of cached images and their heat maps, for ggplot2."""
     import pandas as pd
 
-    from .cache import open_cache
-    from .images import to_model_input
-    from .training import check_input_size
+    from chestxray.preparation.cache import open_cache
+    from chestxray.preparation.images import to_model_input
+    from chestxray.model.training import check_input_size
 
     cache = open_cache(cache_path)
     check_input_size(model, cache.shape[1], f"the image cache {cache_path}",

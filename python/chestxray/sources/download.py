@@ -38,11 +38,11 @@ from typing import BinaryIO, Callable
 
 from tqdm.auto import tqdm
 
-from . import console
-from .atomic import atomic_path
-from .folders import NIH_NAME
-from .metadata import REQUIRED
-from .report_params import definitions
+from chestxray.support import console
+from chestxray.support.atomic import atomic_path
+from chestxray.sources.folders import NIH_NAME
+from chestxray.sources.metadata import REQUIRED
+from chestxray.support.report_params import definitions
 
 METADATA_FILES = ("Data_Entry_2017_v2020.csv", "train_val_list.txt", "test_list.txt")
 CHUNK = 1 << 20
@@ -64,7 +64,7 @@ class Remote:
 @cache
 def _nih_table() -> dict[str, dict[str, str]]:
     """file -> {sha1, url} for NIH's release (shipped with the package; url empty where NIH has no direct link)."""
-    with resources.files("chestxray").joinpath("nih_archives.csv").open() as f:
+    with resources.files(__package__).joinpath("nih_archives.csv").open() as f:
         return {row["file"]: row for row in csv.DictReader(f)}
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .files import read_csv_strictly
+from chestxray.support.files import read_csv_strictly
 
-from . import NEGATIVE_CLASS
-from .findings import FINDINGS
-from .report_params import allowed_values
+from chestxray import NEGATIVE_CLASS
+from chestxray.support.findings import FINDINGS
+from chestxray.support.report_params import allowed_values
 
 NO_FINDING = NEGATIVE_CLASS
 REST = "rest"  # negative class: every image without the positive finding

@@ -19,9 +19,9 @@ import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from .atomic import atomic_path
-from .console import progress_bar
-from .folders import has_image_suffix
+from chestxray.support.atomic import atomic_path
+from chestxray.support.console import progress_bar
+from chestxray.sources.folders import has_image_suffix
 
 CHUNK = 1 << 20
 # What a damaged or non-gzip file raises while it is being read.

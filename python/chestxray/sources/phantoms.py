@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from . import NEGATIVE_CLASS
-from .atomic import atomic_path
-from .console import step
-from .folders import METADATA_FILE, class_folder_name
+from chestxray import NEGATIVE_CLASS
+from chestxray.support.atomic import atomic_path
+from chestxray.support.console import step
+from chestxray.sources.folders import METADATA_FILE, class_folder_name
 
 IMAGES_PER_PATIENT = (1, 2, 3)
 # Raised whenever what a seed draws changes, so that images of an older generator

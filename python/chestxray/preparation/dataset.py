@@ -1,7 +1,8 @@
-"""One call from the report: images on disk -> split table + cache + batches.
+"""One call from the report: images on disk -> split table + image cache.
 
 ``prepare_dataset`` is what the report's Python chunk runs; the R chunks then
-ask the returned object for Keras batches of each split.
+hand the returned object to chestxray.model.batches.split_batches for Keras
+batches of each split (this layer never imports Keras).
 """
 
 from __future__ import annotations
@@ -15,20 +16,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import DEFAULT_FINDING
-from .atomic import atomic_path
-from .cache import build_cache
-from .console import progress_bar
-from .console import step
-from .files import sha256_of
-from .folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders
-from .images import load_grey
-from .phantoms import write_demo_dataset
-from .batches import CacheBatches
-from .nih import prepare_nih
-from .preflight import check_demo_finding
-from .report_params import allowed_values
-from .split import SplitError, patient_split, require_both_classes
+from chestxray import DEFAULT_FINDING
+from chestxray.support.atomic import atomic_path
+from chestxray.preparation.cache import build_cache
+from chestxray.support.console import progress_bar
+from chestxray.support.console import step
+from chestxray.support.files import sha256_of
+from chestxray.sources.folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders
+from chestxray.preparation.images import load_grey
+from chestxray.sources.phantoms import write_demo_dataset
+from chestxray.preparation.organize import prepare_nih
+from chestxray.sources.preflight import check_demo_finding
+from chestxray.support.report_params import allowed_values
+from chestxray.preparation.split import SplitError, patient_split, require_both_classes
 
 SOURCES = allowed_values("data")  # the report's `data` parameter
 
@@ -48,10 +48,6 @@ class PreparedData:
         if rows.empty:
             raise ValueError(f"unknown or empty split '{split}'")
         return rows
-
-    def batches(self, split: str, batch_size: int = 32, shuffle: bool = False, augment: bool = False) -> CacheBatches:
-        rows = self.part(split)
-        return CacheBatches(self.cache_path, rows["cache_row"], rows["label"], batch_size, shuffle, self.seed, augment)
 
     def labels(self, split: str) -> np.ndarray:
         return self.part(split)["label"].to_numpy()

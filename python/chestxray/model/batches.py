@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
-from .augment import augment_batch
-from .backend import import_keras
-from .cache import open_cache
-from .images import to_model_input
+from chestxray.model.augment import augment_batch
+from chestxray.model.backend import import_keras
+from chestxray.preparation.cache import open_cache
+from chestxray.preparation.images import to_model_input
 
 keras = import_keras()
 
@@ -19,7 +19,7 @@ class CacheBatches(keras.utils.PyDataset):
 
     Each batch is read from the cache file when Keras asks for it (the images
     are never all in memory). With ``shuffle`` the order changes every epoch,
-    and with ``augment`` each image is randomly warped (chestxray.augment), both
+    and with ``augment`` each image is randomly warped (chestxray.model.augment), both
     reproducibly from ``seed``.
     """
 
@@ -65,3 +65,10 @@ class CacheBatches(keras.utils.PyDataset):
         self._epoch += 1
         if self.shuffle:
             self._order = self._rng.permutation(len(self.indices))
+
+
+def split_batches(prepared, split: str, batch_size: int = 32, shuffle: bool = False,
+                  augment: bool = False) -> CacheBatches:
+    """Batches of one split of chestxray.preparation.dataset's PreparedData, seeded by its seed."""
+    rows = prepared.part(split)
+    return CacheBatches(prepared.cache_path, rows["cache_row"], rows["label"], batch_size, shuffle, prepared.seed, augment)

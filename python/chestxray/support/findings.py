@@ -15,7 +15,7 @@ FINDINGS_FILE = "findings.csv"
 
 @cache
 def findings_table() -> tuple[dict[str, str], ...]:
-    with resources.files("chestxray").joinpath(FINDINGS_FILE).open(encoding="utf-8") as f:
+    with resources.files(__package__).joinpath(FINDINGS_FILE).open(encoding="utf-8") as f:
         return tuple(csv.DictReader(f))
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path
-from .folders import is_image_name
-from .images import ImageReadError, check_image_size, load_grey, to_model_input
+from chestxray.support.atomic import atomic_path
+from chestxray.sources.folders import is_image_name
+from chestxray.preparation.images import ImageReadError, check_image_size, load_grey, to_model_input
 
 BATCH = 32
 
@@ -73,7 +73,7 @@ class ModelCard:
 
 def load_model(model_path: str | Path):
     """The Keras model, or a ModelFileError that tells a missing file from an unreadable one."""
-    from .backend import import_keras
+    from chestxray.model.backend import import_keras
 
     keras = import_keras()
     path = Path(model_path)
@@ -107,7 +107,7 @@ def predict_files(model_path: str | Path, paths: list[str], out_csv: str | Path)
     others are scored. Problems with the model, its card, the inputs as a whole
     or the output folder stop before any work, and no CSV is written.
     """
-    from .training import check_input_size, positive_probability
+    from chestxray.model.training import check_input_size, positive_probability
 
     card = ModelCard.load(model_path)
     files = expand_paths(paths)
