@@ -16,17 +16,59 @@
 RESULTS_DIR <- file.path("data", "results")
 STORE_FORMAT <- 1L  # bump when the stored files change shape: older results are then not read
 
-# Source files whose text enters the keys. Any edit to them, comments included,
+# The code whose text enters the keys is derived, not listed: the R files defining every
+# project function reachable from an entry point, and the Python files of every chestxray
+# module those functions import, with all that those import in turn. A helper or module that
+# training starts to use enters the key by itself. Any edit to them, comments included,
 # recomputes: a false alarm costs a training, a missed dependency a wrong report.
-# dataset.py and cache.py count for the batches they hand to training (rows,
-# labels, seeds, pixels read back), not only for the manifest.
-TRAINING_CODE <- c(
-  "R/model.R", "R/train.R", "R/transfer_weights.R",
-  "python/chestxray/model/training.py", "python/chestxray/model/batches.py", "python/chestxray/model/augment.py",
-  "python/chestxray/preparation/images.py", "python/chestxray/model/backend.py", "python/chestxray/model/transfer_weights.py",
-  "python/chestxray/preparation/dataset.py", "python/chestxray/preparation/cache.py"
-)
-EVALUATION_CODE <- c("R/evaluate.R")
+TRAINING_ENTRY <- "train_and_predict"
+# The prepared data training reads (rows, labels, seed, pixels read back from the cache) is
+# built by report.qmd's Python chunk, not through an R call: its module is named here.
+TRAINING_DATA_MODULES <- "chestxray.preparation.dataset"
+EVALUATION_ENTRY <- "evaluate_predictions"
+
+training_code <- function(root = ".") code_files(TRAINING_ENTRY, TRAINING_DATA_MODULES, root)
+evaluation_code <- function(root = ".") code_files(EVALUATION_ENTRY, character(), root)
+
+code_files <- function(entry, modules, root) {
+  defined <- project_definitions(root)
+  reached <- reachable_definitions(entry, defined)
+  bodies <- unlist(lapply(reached, function(name) deparse(defined[[name]]$definition)))
+  imports <- unlist(regmatches(bodies, gregexpr('import_chestxray\\("[^"]+"\\)', bodies)))
+  named <- gsub('^import_chestxray\\("|"\\)$', "", imports)
+  modules <- unique(c(modules, if (length(named) > 0) paste0("chestxray.", named)))
+  r_files <- unique(vapply(reached, function(name) defined[[name]]$file, ""))
+  python_files <- as.character(import_chestxray("results")$module_files(modules, root))
+  sort(c(r_files, python_files))
+}
+
+# Every top-level `name <- value` of R/*.R (functions, and constants such as a list of
+# builders or a learning rate): its file and its definition.
+project_definitions <- function(root = ".") {
+  defined <- list()
+  for (file in sort(list.files(file.path(root, "R"), pattern = "\\.R$"))) {
+    for (expr in as.list(parse(file.path(root, "R", file), keep.source = FALSE))) {
+      if (is.call(expr) && identical(expr[[1]], as.name("<-")) && is.name(expr[[2]])) {
+        defined[[as.character(expr[[2]])]] <- list(file = file.path("R", file), definition = expr[[3]])
+      }
+    }
+  }
+  defined
+}
+
+# The entry function and every project definition the definitions reached name, in turn (a
+# function passed as an argument counts, as in lapply(x, f); a local variable named like a
+# definition only adds a file: a false alarm, never a miss).
+reachable_definitions <- function(entry, defined) {
+  reached <- character()
+  frontier <- entry
+  while (length(frontier) > 0) {
+    reached <- union(reached, frontier)
+    named <- unique(unlist(lapply(frontier, function(name) all.names(defined[[name]]$definition))))
+    frontier <- setdiff(intersect(named, names(defined)), reached)
+  }
+  reached
+}
 
 # Manifest columns a training depends on, row by row in order: which image file
 # (by content), its label and its split. Patients matter only to the evaluation.
@@ -43,7 +85,7 @@ training_inputs <- function(name, p, prepared, root = ".") {
     image_size = p$image_size, epochs = p$epochs, batch_size = p$batch_size, seed = p$seed,
     weights = weights_inputs(name, p),
     data = results$data_digest(prepared, TRAINING_COLUMNS),
-    code = results$source_digests(root, TRAINING_CODE),
+    code = results$source_digests(root, training_code(root)),
     versions = results$library_versions()
   )
 }
@@ -65,7 +107,7 @@ evaluation_inputs <- function(training_key, p, prepared, root = ".") {
     target_sensitivity = if (p$operating_point == "sensitivity") p$target_sensitivity else "unused",
     bootstrap = list(replicates = BOOTSTRAP_REPLICATES, seed = p$seed),
     patients = results$data_digest(prepared, c("image", "label", "split", "patient_id")),
-    code = results$source_digests(root, EVALUATION_CODE),
+    code = results$source_digests(root, evaluation_code(root)),
     versions = list(R = R.version$version.string, pROC = as.character(utils::packageVersion("pROC")))
   )
 }

@@ -7,6 +7,7 @@ any process, on any machine, whatever the order of a dict's entries.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import json
@@ -51,6 +52,53 @@ def source_digests(root: str | os.PathLike, files: list[str]) -> dict[str, str]:
         text = (Path(root) / name).read_bytes().replace(b"\r\n", b"\n")
         digests[name] = hashlib.sha256(text).hexdigest()
     return digests
+
+
+def module_files(modules: list[str], root: str | os.PathLike = ".") -> list[str]:
+    """The files of the chestxray ``modules``, of every chestxray module they import in turn (at
+    the top or inside a function) and of their packages' ``__init__.py``: paths under the project
+    ``root``, sorted. What a key's code is derived from, so a module training starts to use enters
+    it by itself."""
+    modules = [modules] if isinstance(modules, str) else list(modules)
+    package_root = Path(root) / "python"
+    missing = [name for name in modules if _module_file(package_root, name) is None]
+    if missing:
+        raise ValueError(f"no such module in {package_root}: {', '.join(missing)}")
+    seen: set[Path] = set()
+    todo = list(modules)
+    while todo:
+        path = _module_file(package_root, todo.pop())
+        if path is None or path in seen:  # a name imported from a module, not a module
+            continue
+        seen.add(path)
+        todo += _chestxray_imports(path)
+        # Importing a module runs its packages' __init__.py first.
+        todo += [".".join(parent.relative_to(package_root).parts)
+                 for parent in path.parents if parent != path.parent or path.name != "__init__.py"
+                 if parent.is_relative_to(package_root / "chestxray")]
+    return sorted(path.relative_to(root).as_posix() for path in seen)
+
+
+def _module_file(package_root: Path, name: str) -> Path | None:
+    parts = name.split(".")
+    if parts[0] != "chestxray" or not all(part.isidentifier() for part in parts):
+        return None
+    base = package_root.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _chestxray_imports(path: Path) -> list[str]:
+    """chestxray names a file imports (modules, or names inside them: the caller tells which)."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "chestxray":
+            names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names if alias.name.split(".")[0] == "chestxray"]
+    return names
 
 
 def library_versions() -> dict[str, str]:
