@@ -13,6 +13,7 @@ split_integrity_text <- function(eligible, integrity, n_per_class, finding_es, p
   paste(cap, prevalence_text(prevalence, finding_es, official_test), patient_text(integrity), identical_text(integrity))
 }
 
+# The split names (chestxray.preparation.split.SPLITS, in its order; a test holds them equal) in Spanish.
 SPLIT_NAMES_ES <- c(train = "entrenamiento", validation = "validación", test = "test")
 
 # Prevalence of each split before the cap against the data's; says so where it drifts beyond the tolerance.

@@ -1,6 +1,6 @@
-# Evaluation statistics: predictions, an operating point chosen on validation,
-# test metrics with pROC, calibration, subgroups, and the files published next
-# to the report.
+# Evaluation statistics: an operating point chosen on validation, test metrics
+# with pROC, the patient bootstrap, calibration, subgroups and agreement with
+# radiologists. Pure computations: the files are written by R/outputs.R.
 
 # Patient-bootstrap replicates. Measured on one core: 0.2 s for the default demo's
 # test split (about 120 images), 3 s for 3,000 test images, 8 s for 10,000.
@@ -93,7 +93,7 @@ with_seed <- function(seed, code) {
 # bring all their images, because films of one patient are correlated. The
 # threshold stays fixed (it came from validation). Replicates whose resample
 # lacks a class are counted and left out of all three intervals.
-patient_bootstrap <- function(labels, probabilities, patients, threshold, replicates = 2000L, seed = 42L) {
+patient_bootstrap <- function(labels, probabilities, patients, threshold, replicates = BOOTSTRAP_REPLICATES, seed = 42L) {
   images_of <- unname(split(seq_along(labels), as.character(patients)))
   predicted <- probabilities >= threshold
   draws <- with_seed(seed, lapply(seq_len(replicates), function(r) {
@@ -204,42 +204,6 @@ adjudicated_agreement <- function(test_table, probabilities, threshold, labels_p
     sensitivity_vs_expert = if (any(expert == 1)) mean(p[expert == 1] >= threshold) else NA_real_,
     specificity_vs_expert = if (any(expert == 0)) mean(p[expert == 0] < threshold) else NA_real_
   )
-}
-
-package_versions <- function() {
-  r_packages <- c("reticulate", "knitr", "rmarkdown", "ggplot2", "pROC", "jsonlite")
-  versions <- reticulate::import("importlib.metadata")
-  python_packages <- c("keras", "tensorflow-cpu", "numpy", "pandas", "pillow", "scikit-learn")
-  list(
-    R = paste(R.version$major, R.version$minor, sep = "."),
-    python = reticulate::py_config()$version,
-    r_packages = as.list(vapply(r_packages, function(p) as.character(utils::packageVersion(p)), "")),
-    python_packages = as.list(vapply(python_packages, function(p) {
-      tryCatch(versions$version(p), error = function(e) NA_character_)
-    }, ""))
-  )
-}
-
-# One row per image of a split: image, patient, true label, predicted probability.
-write_predictions <- function(table, probabilities, path) {
-  predictions <- data.frame(
-    image = table$image, patient_id = table$patient_id,
-    label = as.integer(table$label), probability = probabilities
-  )
-  write_atomically(path, function(tmp) utils::write.csv(predictions, tmp, row.names = FALSE))
-  invisible(predictions)
-}
-
-write_json_file <- function(value, path) {
-  write_atomically(path, function(tmp) jsonlite::write_json(value, tmp, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"))
-}
-
-write_atomically <- function(path, writer) {
-  dir.create(dirname(path), recursive = TRUE, showWarnings = FALSE)
-  tmp <- file.path(dirname(path), paste0(".", basename(path), ".partial"))
-  writer(tmp)
-  if (!file.rename(tmp, path)) stop(sprintf("could not move %s to %s", tmp, path), call. = FALSE)
-  invisible(path)
 }
 
 # Test images for the Grad-CAM figure: up to `per_outcome` true positives, false

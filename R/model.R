@@ -10,6 +10,9 @@ MODEL_BUILDERS <- list(
   mobilenetv2 = function(image_size, ...) build_transfer("mobilenetv2", image_size, ...)
 )
 
+# The side in pixels of the square images a built model takes (its input's shape), as its card says.
+model_image_size <- function(model) as.integer(model$input_shape[[2]])
+
 build_model <- function(name, image_size, weights = "imagenet", on_missing_weights = "stop") {
   builder <- MODEL_BUILDERS[[name]]
   if (is.null(builder)) {

@@ -23,8 +23,6 @@ resolve_values <- function(rule) {
   rule
 }
 
-param_values <- function(name) param_rules()[[name]]$values
-
 # What a parameter accepts, in the words errors and the README use.
 describe_rule <- function(rule) {
   if (!is.null(rule$accepts)) return(rule$accepts)

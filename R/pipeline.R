@@ -1,6 +1,8 @@
 # One model, start to finish: build, train, choose the operating point on
-# validation, evaluate on test. The report calls this once per model so every
-# model sees the same split.
+# validation, evaluate on test, on the same split for every model. The report
+# runs it through the results store (stored_fit_and_evaluate, R/results_store.R),
+# which reuses what its keys say is unchanged; fit_and_evaluate is the same
+# without the store (R/learning_check.R).
 
 # The images' folder for the chosen data source (the demo's per draw: chestxray.sources.phantoms.demo_folder).
 data_folder <- function(p) {
@@ -42,55 +44,3 @@ comparison_table <- function(results) {
   rows
 }
 
-# Model card beside model.keras: what `python -m chestxray predict` needs.
-write_model_card <- function(result, p, path) {
-  write_json_file(list(
-    model = result$name, image_size = p$image_size, threshold = result$threshold,
-    operating_point = p$operating_point, target_sensitivity = p$target_sensitivity,
-    positive_class = p$finding, negative_class = "No Finding",
-    preprocessing = "chestxray.preparation.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched), box resize, /255",
-    data = p$data, seed = p$seed, evaluated_epoch = result$evaluated_epoch,
-    weights_loaded = json_record(result$weights_loaded), test_auroc = result$metrics$auroc,
-    test_auroc_ci95_delong = result$metrics$auroc_ci95_delong,
-    test_auroc_ci95_patient_bootstrap = result$metrics$auroc_ci95_patient_bootstrap
-  ), path)
-}
-
-# NULL fields would become {} in JSON; NA becomes null.
-json_record <- function(record) lapply(record, function(value) if (is.null(value)) NA else value)
-
-# Per model: trained in this render or reused, the store folder and keys (R/results_store.R);
-# absent for results computed without the store.
-stored_results_record <- function(results) {
-  stored <- Filter(Negate(is.null), lapply(results, `[[`, "store"))
-  if (length(stored)) stored
-}
-
-# Everything published next to the report: model, card, predictions, history, metrics.json.
-save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NULL, agreement = NULL, versions = NULL) {
-  main$model$save(file.path(output_dir, "model.keras"))
-  write_model_card(main, p, file.path(output_dir, "model-card.json"))
-  test_table <- prepared$part("test")
-  write_predictions(test_table, main$test_probabilities, file.path(output_dir, "predictions.csv"))
-  write_predictions(prepared$part("validation"), main$validation_probabilities,
-                    file.path(output_dir, "validation_predictions.csv"))
-  histories <- lapply(results, `[[`, "history")
-  write_atomically(file.path(output_dir, "history.csv"), function(tmp) {
-    rows <- lapply(names(histories), function(n) cbind(model = n, histories[[n]]))
-    utils::write.csv(do.call(rbind, rows), tmp, row.names = FALSE)
-  })
-  rule <- if (p$operating_point == "youden") "Youden index on the validation split" else
-    sprintf("highest threshold with sensitivity >= %.2f on the validation split", p$target_sensitivity)
-  write_json_file(c(main$metrics, list(
-    model = p$model, threshold_rule = p$operating_point, threshold_method = rule,
-    calibration = calibration_bins(prepared$labels("test"), main$test_probabilities),
-    comparison = comparison_table(results), subgroups = subgroups, adjudicated = agreement,
-    split_sizes = as.list(table(prepared$table$split)), eligible_before_cap = prepared$eligible,
-    data_integrity = prepared$integrity(), parameters = p, seed = p$seed,
-    training_seconds = main$seconds, epochs_run = nrow(main$history), evaluated_epoch = main$evaluated_epoch,
-    evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
-    stored_results = stored_results_record(results), versions = versions
-  )), file.path(output_dir, "metrics.json"))
-  console_step("Outputs in %s/: model.keras, model-card.json, predictions.csv, validation_predictions.csv, history.csv, metrics.json",
-               output_dir)
-}

@@ -5,7 +5,8 @@
 # holds the evaluated epoch's weights (train_model's one rule).
 train_and_predict <- function(name, prepared, p, output_dir) {
   set_training_seed(p$seed)
-  model <- compile_model(build_model(name, p$image_size, p$weights, p$on_missing_weights))
+  # The model takes the images the data were prepared at (the cache's side), not a second copy of the parameter.
+  model <- compile_model(build_model(name, prepared$image_size, p$weights, p$on_missing_weights))
   console_step("Training %s (%s parameters, at most %d epochs)", name,
                format(count_parameters(model), big.mark = ","), p$epochs)
   started <- Sys.time()
@@ -63,6 +64,16 @@ class_weights <- function(labels) {
 # it climbs from the start.
 INITIAL_LEARNING_RATE <- 3e-4
 
+# Early stopping watches the validation AUROC only after a warm-up (small CNNs from
+# scratch often sit near chance for a few epochs before the sign is found) and stops
+# after PATIENCE epochs without improvement; the learning rate is multiplied by
+# PLATEAU_FACTOR after PLATEAU_PATIENCE epochs without improvement. The report quotes them.
+EARLY_STOPPING_WARMUP <- 6L
+EARLY_STOPPING_PATIENCE <- 6L
+PLATEAU_FACTOR <- 0.5
+PLATEAU_PATIENCE <- 4L
+MIN_LEARNING_RATE <- 1e-5
+
 compile_model <- function(model, learning_rate = INITIAL_LEARNING_RATE) {
   keras <- import_keras()
   loss <- if (is_two_class_softmax(model)) "sparse_categorical_crossentropy" else "binary_crossentropy"
@@ -87,10 +98,10 @@ train_model <- function(model, train_batches, validation_batches, labels, valida
     training$ValidationAUROC(validation_batches, as.array(validation_labels)),
     training$ConsoleProgress(name, as.integer(epochs)),
     best,
-    # Small CNNs from scratch often sit near chance for a few epochs before the
-    # sign is found: early stopping only watches after a warm-up.
-    keras$callbacks$EarlyStopping(monitor = "val_auroc", mode = "max", patience = 6L, start_from_epoch = 6L),
-    keras$callbacks$ReduceLROnPlateau(monitor = "val_auroc", mode = "max", factor = 0.5, patience = 4L, min_lr = 1e-5)
+    keras$callbacks$EarlyStopping(monitor = "val_auroc", mode = "max", patience = EARLY_STOPPING_PATIENCE,
+                                  start_from_epoch = EARLY_STOPPING_WARMUP),
+    keras$callbacks$ReduceLROnPlateau(monitor = "val_auroc", mode = "max", factor = PLATEAU_FACTOR,
+                                      patience = PLATEAU_PATIENCE, min_lr = MIN_LEARNING_RATE)
   )
   history <- model$fit(
     train_batches,

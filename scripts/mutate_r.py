@@ -80,6 +80,10 @@ TESTS_BY_FILE = {
         "tests/test_operating_point.py",
         R_FUNCTIONS + "test_pr_calibration_and_subgroups_agree_with_scikit_learn",
     ],
+    "R/outputs.R": [
+        "tests/test_report_text.py::test_write_atomically_leaves_nothing_behind_a_failed_writer",
+        "tests/test_statistics.py",
+    ],
     "R/data_text.R": [
         "tests/test_honest_data.py",
         "tests/test_statistics.py::test_data_text_gives_the_test_and_eligible_prevalence",
@@ -87,6 +91,7 @@ TESTS_BY_FILE = {
 }
 
 E, T, M, D, O = "R/evaluate.R", "R/train.R", "R/model.R", "R/data_text.R", "R/operating_point.R"
+OUT = "R/outputs.R"
 MUTANTS = [
     # R/evaluate.R: operating point
     Mutant("E01", E, 'if (rule == "youden") {', 'if (rule != "youden") {', "threshold rule: youden branch inverted"),
@@ -170,7 +175,7 @@ MUTANTS = [
            "Grad-CAM cases: least confident first"),
     Mutant("E39", E, 'ifelse(predicted & labels == 0, "falso positivo"', 'ifelse(!predicted & labels == 0, "falso positivo"',
            "Grad-CAM false positives are true negatives"),
-    Mutant("E40", E, 'paste0(".", basename(path), ".partial")', "basename(path)",
+    Mutant("E40", OUT, 'sprintf(".%s.%d.partial", basename(path), Sys.getpid())', "basename(path)",
            "results written in place, not under a temporary name"),
     # R/train.R
     Mutant("T01", T, "sum(counts) / (2 * counts)", "counts / sum(counts)", "class weights proportional, not inverse"),
@@ -180,11 +185,11 @@ MUTANTS = [
     Mutant("T04", T, "    class_weight = reticulate::py_dict(list(0L, 1L), as.list(class_weights(labels))),\n", "",
            "class_weight dropped from fit"),
     Mutant("T05", T, "    best,\n", "", "BestEpoch callback dropped"),
-    Mutant("T06", T, "patience = 6L, start_from_epoch = 6L", "patience = 6L, start_from_epoch = 0L",
+    Mutant("T06", T, "start_from_epoch = EARLY_STOPPING_WARMUP", "start_from_epoch = 0L",
            "early stopping without warm-up"),
     Mutant("T07", T, 'EarlyStopping(monitor = "val_auroc", mode = "max"', 'EarlyStopping(monitor = "val_auroc", mode = "min"',
            "early stopping watches for a falling AUROC"),
-    Mutant("T08", T, "factor = 0.5, patience = 4L", "factor = 0.1, patience = 4L", "LR plateau factor 0.5 -> 0.1"),
+    Mutant("T08", T, "factor = PLATEAU_FACTOR,", "factor = 0.1,", "LR plateau factor 0.5 -> 0.1"),
     Mutant("T09", T, "history$evaluated <- history$epoch == best$best_epoch",
            "history$evaluated <- history$epoch == max(history$epoch)", "evaluated epoch is the last, not the best"),
     Mutant("T10", T, "data.frame(epoch = seq_along(values[[1]]), values",

@@ -171,17 +171,17 @@ def test_demo_writes_the_announced_phantoms_reproducibly(tmp_path, capsys):
 # --- prepare -------------------------------------------------------------------------------
 
 def mixed_mode_images(folder):
-    """Real NIH files (grey and RGBA) and 64-px files in the other modes a user may have, with content."""
+    """Real NIH files (grey and RGBA) and 128-px files in the other modes a user may have, with content."""
     labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
     small = labels[labels["width"] == 128]
     paths = [NIH_IMAGES / name for name in [*small.loc[small["mode"] == "L", "file"].head(3), *small.loc[small["mode"] == "RGBA", "file"].head(2)]]
     rng = np.random.default_rng(0)
-    rgb = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    rgba = np.dstack([rgb, rng.integers(0, 256, (64, 64), dtype=np.uint8)])
-    palette = Image.fromarray(rng.integers(0, 8, (64, 64), dtype=np.uint8), "P")
+    rgb = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    rgba = np.dstack([rgb, rng.integers(0, 256, (128, 128), dtype=np.uint8)])
+    palette = Image.fromarray(rng.integers(0, 8, (128, 128), dtype=np.uint8), "P")
     palette.putpalette(rng.integers(0, 256, 24, dtype=np.uint8).tobytes())
     made = {"rgb.png": Image.fromarray(rgb, "RGB"), "rgba.png": Image.fromarray(rgba, "RGBA"), "palette.png": palette,
-            "deep.png": Image.fromarray(rng.integers(500, 3000, (64, 64)).astype(np.uint16))}
+            "deep.png": Image.fromarray(rng.integers(500, 3000, (128, 128)).astype(np.uint16))}
     for name, image in made.items():
         image.save(folder / name, **({"transparency": 2} if name == "palette.png" else {}))
     return paths + [folder / name for name in made]
@@ -193,18 +193,18 @@ def test_prepare_caches_each_manifest_row_as_an_independent_decode(tmp_path):
     order = np.random.default_rng(1).permutation(len(paths))  # not sorted: rows must follow the manifest
     manifest = pd.DataFrame({"path": [str(paths[i]) for i in order]})
     manifest.to_csv(tmp_path / "manifest.csv", index=False)
-    assert run("prepare", "--manifest", tmp_path / "manifest.csv", "--size", 16, "--cache-dir", tmp_path / "cache", "--workers", 1) == 0
+    assert run("prepare", "--manifest", tmp_path / "manifest.csv", "--size", 32, "--cache-dir", tmp_path / "cache", "--workers", 1) == 0
     [cache] = (tmp_path / "cache").rglob("*.npy")
     pixels = np.load(cache)
-    assert pixels.shape == (len(paths), 16, 16) and pixels.dtype == np.uint8
+    assert pixels.shape == (len(paths), 32, 32) and pixels.dtype == np.uint8
     for row, path in enumerate(manifest["path"]):
-        error = np.abs(pixels[row] - decode_by_hand(path, 16))
+        error = np.abs(pixels[row] - decode_by_hand(path, 32))
         assert error.max() <= 1.5 and error.mean() < 0.5, path  # Pillow's rounding of luma, alpha and the average
 
 
 # --- predict -------------------------------------------------------------------------------
 
-SIDE = 16
+SIDE = 32
 WEIGHT, BIAS = 8.0, -4.0  # P(positive) = sigmoid(8 * mean grey in [0, 1] - 4): 0.5 exactly at mean 0.5
 
 

@@ -137,10 +137,11 @@ def test_cache_matches_decoder_and_is_reused(tmp_path):
 
 
 def test_prepared_demo_streams_batches(tmp_path):
-    prepared = prepare_dataset("demo", str(tmp_path / "demo"), 20, 32, 5, cache_dir=str(tmp_path / "cache"))
+    prepared = prepare_dataset("demo", str(tmp_path / "demo"), 20, 40, 5, cache_dir=str(tmp_path / "cache"))
+    assert prepared.image_size == 40  # what the model is built for, read from the cache
     batches = split_batches(prepared, "train", batch_size=8, shuffle=True)
     images, labels = batches[0]
-    assert images.shape == (8, 32, 32, 1) and images.dtype == np.float32
+    assert images.shape == (8, 40, 40, 1) and images.dtype == np.float32
     assert 0.0 <= images.min() and images.max() <= 1.0
     total = sum(len(batches[i][1]) for i in range(len(batches)))
     assert total == (prepared.table["split"] == "train").sum()

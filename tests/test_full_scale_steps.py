@@ -34,14 +34,14 @@ def long_steps_console(monkeypatch, tmp_path, stream):
     """Build a cache and hash its files with the console stream replaced; return what was written."""
     monkeypatch.setattr(console, "stream", lambda: stream)
     paths = sorted(str(p) for p in NIH_IMAGES.glob("*.png"))[:12]
-    build_cache(paths, 16, tmp_path / "cache", workers=1)
+    build_cache(paths, 32, tmp_path / "cache", workers=1)
     content_hashes(paths)
     return stream.getvalue()
 
 
 def test_cache_build_and_file_hashes_show_count_and_eta_on_a_terminal(monkeypatch, tmp_path):
     shown = long_steps_console(monkeypatch, tmp_path, Terminal())
-    assert "Decoding at 16 px:" in shown and "SHA-256:" in shown
+    assert "Decoding at 32 px:" in shown and "SHA-256:" in shown
     assert "0/12 [00:00<?" in shown  # images (files) done / all, then elapsed < time left
 
 

@@ -5,22 +5,24 @@ import re
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from chestxray.preparation.images import (MAX_SIZE, MIN_SIZE, ImageReadError, ImageSizeError, check_image_size, load_grey,
                               to_model_input)
-from conftest import flat_png
+from conftest import ROOT, flat_png
 
 
 @pytest.mark.parametrize("size", [MIN_SIZE, 64, MAX_SIZE, np.int64(128)])
-def test_whole_sizes_from_8_to_1024_pixels_are_accepted(size):
+def test_whole_sizes_of_the_report_parameters_range_are_accepted(size):
     assert check_image_size(size) == int(size) and type(check_image_size(size)) is int
-    assert (MIN_SIZE, MAX_SIZE) == (8, 1024)
+    declared = yaml.safe_load((ROOT / "python" / "chestxray" / "support" / "report_params.yml").read_text())["image_size"]
+    assert (MIN_SIZE, MAX_SIZE) == (declared["min"], declared["max"]) == (32, 512)  # one range for every entry point
 
 
 @pytest.mark.parametrize("size", [MIN_SIZE - 1, MAX_SIZE + 1, 0, -64, True, 64.0, "64", None])
 def test_other_sizes_are_refused_with_the_range(size):
-    message = f"image size must be a whole number of pixels from 8 to 1024, not {size!r}"
+    message = f"image size must be a whole number of pixels from 32 to 512, not {size!r}"
     with pytest.raises(ImageSizeError, match=re.escape(message)):
         check_image_size(size)
 
@@ -32,13 +34,13 @@ def test_an_image_of_exactly_the_pixel_limit_is_read_and_one_row_more_is_refused
     message = (f"cannot read image '{over}': header claims 64 x 65 pixels, more than the 4,096 a radiograph may have "
                "(a damaged or forged file)")
     with pytest.warns(Image.DecompressionBombWarning), pytest.raises(ImageReadError, match=re.escape(message)):
-        load_grey(over, 8)
+        load_grey(over, 32)
 
 
 def test_a_missing_file_is_named_as_missing(tmp_path):
     missing = tmp_path / "gone.png"
     with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{missing}': no such file")):
-        load_grey(missing, 8)
+        load_grey(missing, 32)
 
 
 def test_model_input_is_grey_over_255_with_a_channel_axis():
@@ -53,11 +55,11 @@ def test_a_truncated_file_is_named_with_the_decoders_error(tmp_path):
     cut = tmp_path / "cut.png"
     cut.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{cut}': ") + r"(OSError|SyntaxError|ValueError): \S"):
-        load_grey(cut, 8)
+        load_grey(cut, 32)
 
 
 def test_a_file_that_is_not_png_or_jpeg_is_named_so(tmp_path):
     text = tmp_path / "notes.png"
     text.write_text("not an image")
     with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{text}': not a PNG or JPEG file (or a damaged one)")):
-        load_grey(text, 8)
+        load_grey(text, 32)

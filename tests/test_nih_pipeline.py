@@ -168,17 +168,17 @@ def test_prepare_resumes_after_interruption(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(job)
 
-    monkeypatch.setattr(cache_module, "CHUNK", 2)
+    monkeypatch.setattr(cache_module, "IMAGES_PER_JOB", 2)
     monkeypatch.setattr(cache_module, "_decode_chunk", flaky)
     with pytest.raises(KeyboardInterrupt):
-        build_cache(paths, 16, tmp_path, workers=1)
+        build_cache(paths, 32, tmp_path, workers=1)
     assert not list(tmp_path.rglob("*.npy"))  # no final file from a half build
     calls["n"] = -1000
     seen = []
     monkeypatch.setattr(cache_module, "_decode_chunk", lambda job: seen.append(job[0]) or real(job))
-    cache = build_cache(paths, 16, tmp_path, workers=1)
+    cache = build_cache(paths, 32, tmp_path, workers=1)
     assert min(seen) >= 32 and len(seen) == 4  # 16 chunks were saved and not decoded again
-    fresh = build_cache(paths, 16, tmp_path / "fresh", workers=1)
+    fresh = build_cache(paths, 32, tmp_path / "fresh", workers=1)
     assert np.array_equal(np.load(cache.path), np.load(fresh.path))
 
 

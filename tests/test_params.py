@@ -46,7 +46,7 @@ def test_every_default_passes_its_own_rule(r_session):
 def test_r_and_python_read_the_same_values(r_session):
     for name, rule in definitions().items():
         if rule["type"] == "choice":
-            assert tuple(r_session(f'param_values("{name}")')) == allowed_values(name), name
+            assert tuple(r_session(f'param_rules()[["{name}"]]$values')) == allowed_values(name), name
     assert SOURCES == allowed_values("data") and MATCHES == allowed_values("match")
 
 

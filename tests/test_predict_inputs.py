@@ -96,15 +96,15 @@ def test_a_missing_card_says_where_it_comes_from(tmp_path):
 
 @pytest.fixture(scope="module")
 def mean_grey_model(tmp_path_factory):
-    """P(positive) = sigmoid(8 x mean grey - 4), for 8-pixel images, with its card (threshold 0.5)."""
+    """P(positive) = sigmoid(8 x mean grey - 4), for 32-pixel images, with its card (threshold 0.5)."""
     import keras
 
-    inputs = keras.Input((8, 8, 1))
+    inputs = keras.Input((32, 32, 1))
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(inputs)))
     model.layers[-1].set_weights([np.array([[8.0]]), np.array([-4.0])])
     folder = tmp_path_factory.mktemp("model")
     model.save(folder / "model.keras")
-    write_card(folder, **GOOD | {"image_size": 8, "threshold": 0.5})
+    write_card(folder, **GOOD | {"image_size": 32, "threshold": 0.5})
     return folder / "model.keras"
 
 

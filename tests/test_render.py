@@ -55,6 +55,7 @@ def test_html_has_every_section_and_embedded_figures(html_render):
     headings = [re.sub(r"\s+", " ", h) for h in re.findall(r"<h1>(?:<span[^>]*>\d+</span>)?\s*(.*?)</h1>", html, re.S)]
     assert headings == SECTIONS
     assert 'id="TOC"' in html
+    assert "@fig-" not in html  # every cross-reference numbered, those written by chunks included
     figures = re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', html)
     captions = re.findall(r"Figura (\d+):", html)
     assert len(figures) >= 6  # examples, history, ROC, PR, confusion, calibration (+ Grad-CAM)

@@ -177,7 +177,7 @@ def test_organize_with_relative_images_works_from_any_folder(tmp_path, capsys, m
     manifest = pd.read_csv(work / "task" / "manifest.csv")
     assert all(os.path.isabs(p) and os.path.exists(p) for p in manifest["path"])
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(capsys, "prepare", "--manifest", "work/task/manifest.csv", "--size", 16, "--cache-dir", "cache", "--workers", 1)
+    code, out, err = run_cli(capsys, "prepare", "--manifest", "work/task/manifest.csv", "--size", 32, "--cache-dir", "cache", "--workers", 1)
     assert code == 0, err
     assert out.startswith(f"{len(manifest)} images cached") and "unreadable" not in out
     code, _, err = run_cli(capsys, "split", "--manifest", "work/task/manifest.csv", "--random-split", "--seed", 5)
@@ -189,14 +189,14 @@ def test_relative_paths_in_a_manifest_are_read_from_its_folder(tmp_path, capsys,
     images = images_folder(tmp_path / "data" / "images", [p.name for p in small_images(3)])
     manifest = write_manifest(tmp_path / "data" / "task" / "manifest.csv", [f"../images/{p.name}" for p in images.iterdir()])
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 16, "--cache-dir", "cache", "--workers", 1)
+    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 32, "--cache-dir", "cache", "--workers", 1)
     assert code == 0, err
     assert out.startswith("3 images cached")
 
 
 def test_no_usable_image_is_an_error(tmp_path, capsys):
     manifest = write_manifest(tmp_path / "manifest.csv", [tmp_path / "gone-1.png", tmp_path / "gone-2.png"])
-    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 16, "--cache-dir", tmp_path / "cache", "--workers", 1)
+    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 32, "--cache-dir", tmp_path / "cache", "--workers", 1)
     assert code == 2
     assert "error: none of the 2 images" in err and "gone-1.png" in err
 

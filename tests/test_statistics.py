@@ -171,7 +171,7 @@ PUBLISH_R = """
   model_result <- function(name, validation, test) {
     trained <- list(validation_probabilities = validation, test_probabilities = test)
     c(trained, evaluate_predictions(trained, prepared, p), list(
-      name = name, model = list(save = function(path) NULL), parameters = 1000L, seconds = 3,
+      name = name, model = list(save = function(path) NULL, input_shape = list(NULL, 40L, 40L, 1L)), parameters = 1000L, seconds = 3,
       history = data.frame(epoch = 1:2, val_auroc = c(0.6, 0.7)), evaluated_epoch = 2L,
       weights_loaded = list(source = "none")))
   }
@@ -214,6 +214,12 @@ def test_threshold_is_chosen_on_validation_not_on_test(published):
     assert youden_best(TEST_LABELS, TEST_SCORES) < 0.52  # the test's own optimum would be another threshold
     assert metrics["threshold"] == pytest.approx(VALIDATION_YOUDEN_THRESHOLD, abs=1e-12)
     assert card["threshold"] == metrics["threshold"] and metrics["threshold_rule"] == "youden"
+
+
+def test_the_model_card_gives_the_image_size_the_model_takes(published):
+    _, card = published
+    assert card["image_size"] == 40  # the model's input (40 px), not a parameter the render was given (48)
+    assert card["negative_class"] == "No Finding" and card["positive_class"] == "Pneumothorax"
 
 
 TEST_AT_VALIDATION_THRESHOLD = {  # tp 2, fn 3, fp 2, tn 4
@@ -426,31 +432,26 @@ def report_chunk(label):
 
 @pytest.fixture(scope="module")
 def report_text(r_session):
-    """The metrics table (kable's markdown lines) and the conclusions' first sentence."""
-    percent = re.search(r"^percent <- .*$", (ROOT / "report.qmd").read_text(), re.M).group(0)  # from the evaluate chunk
+    """The metrics table (kable's markdown lines), the conclusions' first sentence and the comparison table,
+    from the functions report.qmd's chunks call."""
     assign(r_session, test_labels=TEST_LABELS, test_scores=TEST_SCORES, test_patients=TEST_PATIENTS,
            baseline_test_scores=BASELINE_TEST_SCORES)
     r_session.assign("seed", SEED)
     r_session.assign("threshold", VALIDATION_YOUDEN_THRESHOLD)
     r_session.assign("baseline_threshold", 0.425)
-    r_session.assign("table_code", percent + "\n" + report_chunk("metrics-table"))
-    r_session.assign("conclusions_code", report_chunk("conclusions"))
     r_session.assign("comparison_code", report_chunk("comparison"))
     out = r_json(r_session, """local({
       evaluated <- function(scores, threshold) c(binary_metrics(test_labels, scores, threshold),
         patient_bootstrap(test_labels, scores, test_patients, threshold, 2000L, seed))
       m <- evaluated(test_scores, threshold)
-      main <- list(evaluated_epoch = 2L, weights_loaded = list(source = "none"))
+      main <- list(metrics = m, evaluated_epoch = 2L, weights_loaded = list(source = "none"))
       model <- function(name, metrics, parameters) list(name = name, metrics = metrics, parameters = parameters,
         history = data.frame(epoch = 1:3), evaluated_epoch = 2L, seconds = 12.4)
       results <- list(cnn = model("cnn", m, 123456L),
                       baseline = model("baseline", evaluated(baseline_test_scores, baseline_threshold), 7890123L))
-      p <- list(model = "cnn")
-      finding <- list(es_lower = "neumotórax")
-      is_demo <- FALSE
-      table <- eval(parse(text = table_code))
-      list(table = as.character(table), comparison = as.character(eval(parse(text = comparison_code))),
-           conclusions = paste(capture.output(eval(parse(text = conclusions_code))), collapse = " "))
+      list(table = as.character(metrics_kable(m, "neumotórax", "cnn", 2L)),
+           comparison = as.character(eval(parse(text = comparison_code))),
+           conclusions = conclusions_text(main, results$baseline$metrics, length(test_labels), "cnn", FALSE))
     })""")
     return (kable_rows(out["table"]), " ".join(out["table"]), " ".join(out["conclusions"].split()),
             kable_rows(out["comparison"]))

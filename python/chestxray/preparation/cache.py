@@ -35,7 +35,7 @@ from chestxray.support.atomic import atomic_path
 from chestxray.preparation.images import DECODER_VERSION, ImageReadError, check_image_size, load_grey
 
 log = logging.getLogger(__name__)
-CHUNK = 32
+IMAGES_PER_JOB = 32  # images decoded per worker task: small enough to resume near where a build stopped
 
 
 def cache_key(paths: list[str], size: int) -> str:
@@ -164,7 +164,7 @@ def _build(paths: list[str], size: int, folder: Path, key: str, workers: int) ->
     offset = _header(partial, (len(paths), size, size))
     row_bytes = size * size
     done = set(progress["done"])
-    jobs = [(s, paths[s : s + CHUNK], size) for s in range(0, len(paths), CHUNK) if s not in done]
+    jobs = [(s, paths[s : s + IMAGES_PER_JOB], size) for s in range(0, len(paths), IMAGES_PER_JOB) if s not in done]
     left = sum(len(job[1]) for job in jobs)
     with open(partial, "r+b") as out, progress_bar(len(paths), "image", f"Decoding at {size} px", len(paths) - left) as bar:
         out.truncate(offset + len(paths) * row_bytes)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from chestxray import DEFAULT_FINDING
 from chestxray.support.atomic import atomic_path
-from chestxray.preparation.cache import build_cache
+from chestxray.preparation.cache import build_cache, open_cache
 from chestxray.support.console import progress_bar
 from chestxray.support.console import step
 from chestxray.support.files import sha256_of
@@ -28,7 +28,7 @@ from chestxray.sources.phantoms import write_demo_dataset
 from chestxray.preparation.organize import prepare_nih
 from chestxray.sources.preflight import check_demo_finding
 from chestxray.support.report_params import allowed_values
-from chestxray.preparation.split import SplitError, patient_split, require_both_classes
+from chestxray.preparation.split import SPLITS, SplitError, patient_split, require_both_classes
 
 SOURCES = allowed_values("data")  # the report's `data` parameter
 
@@ -42,6 +42,11 @@ class PreparedData:
     seed: int
     unreadable: list = field(default_factory=list)  # (path, reason) of images left out
     eligible: dict = field(default_factory=dict)  # split -> {"images", "positives"} before the cap
+
+    @property
+    def image_size(self) -> int:
+        """Side in pixels of the cached images: what the model is built for (read from the cache itself)."""
+        return int(open_cache(self.cache_path).shape[1])
 
     def part(self, split: str) -> pd.DataFrame:
         rows = self.table[self.table["split"] == split]
@@ -81,7 +86,6 @@ class PreparedData:
         return out
 
 
-SPLITS = ("train", "validation", "test")
 HASH_MEMO = "content-sha256.json"  # under the cache folder: derived data, removed by make clean
 CAPPED_SPLITS = ("train", "validation")
 
@@ -228,7 +232,7 @@ def prepare_table(
 def split_summary(table: pd.DataFrame) -> str:
     """'train 560 images (41 positive, 390 patients), ...' in the order train, validation, test."""
     parts = []
-    for split in ("train", "validation", "test"):
+    for split in SPLITS:
         rows = table[table["split"] == split]
         parts.append(f"{split} {len(rows)} images ({int(rows['label'].sum())} positive, "
                      f"{rows['patient_id'].nunique()} patients)")

@@ -11,10 +11,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from chestxray.support.report_params import integer_range
+
 
 # Bump whenever load_grey's output can change: caches built by older code are then rebuilt.
 DECODER_VERSION = 3
-MIN_SIZE, MAX_SIZE = 8, 1024
+# The image sides the decoder, the cache, the command line and the models accept: the report's
+# image_size parameter declares them once (report_params.yml).
+MIN_SIZE, MAX_SIZE = integer_range("image_size")
 # Radiographs come as PNG or JPEG; a damaged file must not be taken for another of
 # Pillow's formats (TGA has no signature) and decoded into a wrong image.
 FORMATS = ("PNG", "JPEG")

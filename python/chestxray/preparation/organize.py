@@ -83,7 +83,7 @@ def link_or_copy(source: Path, target: Path) -> str:
 def organize(
     metadata: str | Path, images_dir: str | Path, out_dir: str | Path, positive: str = DEFAULT_FINDING,
     negative: str = NO_FINDING, match: str = "exact", strict: bool = False, test_list: str | Path | None = None,
-    seed: int = 42, validation: float = VALIDATION_SHARE, test: float = TEST_SHARE, make_folders: bool = True,
+    seed: int = 42, validation: float = VALIDATION_SHARE, test: float = TEST_SHARE,
 ) -> OrganizeReport:
     """Select the task's images, split by patient, write manifest.csv and class folders.
 
@@ -108,7 +108,7 @@ def organize(
     else:
         table = patient_split(table, seed, validation, test)
     assert_patient_disjoint(table)
-    kinds = sync_class_folders(table, out, images_dir) if make_folders else set()
+    kinds = sync_class_folders(table, out, images_dir)
     manifest = out / "manifest.csv"
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(manifest) as tmp:

@@ -40,12 +40,12 @@ from tqdm.auto import tqdm
 
 from chestxray.support import console
 from chestxray.support.atomic import atomic_path
+from chestxray.support.files import BLOCK_BYTES
 from chestxray.sources.folders import NIH_NAME
 from chestxray.sources.metadata import REQUIRED
 from chestxray.support.report_params import definitions
 
 METADATA_FILES = ("Data_Entry_2017_v2020.csv", "train_val_list.txt", "test_list.txt")
-CHUNK = 1 << 20
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
@@ -160,7 +160,7 @@ def _check_archive(stream: BinaryIO) -> None:
             with tarfile.open(fileobj=unzipped, mode="r|") as tar:
                 for _ in tar:
                     pass
-            while unzipped.read(CHUNK):  # on to the gzip trailer, whose CRC and length are checked
+            while unzipped.read(BLOCK_BYTES):  # on to the gzip trailer, whose CRC and length are checked
                 pass
     except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
         raise _BadContent(f"not a complete gzip/tar archive ({error or type(error).__name__})") from error
@@ -199,9 +199,9 @@ def read_and_check(path: Path, name: str) -> str:
     """Check that ``path`` holds what ``name`` promises; return its SHA-1 (streamed, not loaded)."""
     with open(path, "rb") as raw:
         hashing = _Sha1Reader(raw)
-        stream = io.BufferedReader(hashing, CHUNK)
+        stream = io.BufferedReader(hashing, BLOCK_BYTES)
         _content_check(name)(stream)
-        while stream.read(CHUNK):  # the rest of the file, for the SHA-1
+        while stream.read(BLOCK_BYTES):  # the rest of the file, for the SHA-1
             pass
         return hashing.sha1.hexdigest()
 
@@ -305,7 +305,7 @@ def _fetch_once(remote: Remote, part: Path, timeout: float, progress: Callable[[
             if total is None and response.headers.get("Content-Length"):
                 total = offset + int(response.headers["Content-Length"])
             with open(part, "ab" if offset else "wb") as out:
-                while chunk := response.read(CHUNK):
+                while chunk := response.read(BLOCK_BYTES):
                     out.write(chunk)
                     progress(len(chunk))
     except urllib.error.HTTPError as error:

@@ -21,9 +21,9 @@ from pathlib import Path, PurePosixPath
 
 from chestxray.support.atomic import atomic_path
 from chestxray.support.console import progress_bar
+from chestxray.support.files import BLOCK_BYTES
 from chestxray.sources.folders import has_image_suffix
 
-CHUNK = 1 << 20
 # What a damaged or non-gzip file raises while it is being read.
 READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)
 WINDOWS_DRIVE = re.compile(r"[A-Za-z]:")  # C:\x, C:/x and the drive-relative C:x
@@ -65,7 +65,7 @@ def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -
     with atomic_path(target) as tmp:
         try:
             with tar.extractfile(member) as source, open(tmp, "wb") as out:
-                shutil.copyfileobj(source, out, CHUNK)
+                shutil.copyfileobj(source, out, BLOCK_BYTES)
         except BaseException:
             tmp.unlink(missing_ok=True)  # a truncated member must not stay among the images
             raise

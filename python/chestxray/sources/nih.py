@@ -22,6 +22,7 @@ import pandas as pd
 
 from chestxray.sources.download import METADATA_FILES, nih_sha1
 from chestxray.sources.metadata import MetadataError
+from chestxray.support.files import BLOCK_BYTES
 
 PACKAGED_FOLDER = "nih_metadata"
 # What the project knows of NIH's release; the packaged files are checked against it.
@@ -101,7 +102,7 @@ def content_sha1(path: Path) -> str:
         gzipped = raw.read(2) == b"\x1f\x8b"
     digest = hashlib.sha1()
     with (gzip.open if gzipped else open)(path, "rb") as f:
-        while chunk := f.read(1 << 20):
+        while chunk := f.read(BLOCK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
 

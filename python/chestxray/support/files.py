@@ -25,10 +25,13 @@ def read_csv_strictly(path: Path, what: str, error: type[Exception], **read_opti
     return table
 
 
+BLOCK_BYTES = 1 << 20  # file content is read and copied 1 MiB at a time
+
+
 def sha256_of(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    """SHA-256 of a file's bytes, read BLOCK_BYTES at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
+        for block in iter(lambda: f.read(BLOCK_BYTES), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -31,3 +31,9 @@ def allowed_values(name: str) -> tuple[str, ...]:
         with resources.files(__package__).joinpath(rule["values_from"]).open(encoding="utf-8") as f:
             return tuple(row[0] for row in list(csv.reader(f))[1:])
     return tuple(rule["values"])
+
+
+def integer_range(name: str) -> tuple[int, int]:
+    """The smallest and largest values of an integer parameter."""
+    rule = definitions()[name]
+    return int(rule["min"]), int(rule["max"])

@@ -1,0 +1,95 @@
+# Everything published next to the report in _output/: the model and its card, the
+# predictions, the history and metrics.json; every file written under a temporary
+# name and renamed when complete.
+
+save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NULL, agreement = NULL, versions = NULL) {
+  main$model$save(file.path(output_dir, "model.keras"))
+  write_model_card(main, p, file.path(output_dir, "model-card.json"))
+  test_table <- prepared$part("test")
+  write_predictions(test_table, main$test_probabilities, file.path(output_dir, "predictions.csv"))
+  write_predictions(prepared$part("validation"), main$validation_probabilities,
+                    file.path(output_dir, "validation_predictions.csv"))
+  histories <- lapply(results, `[[`, "history")
+  write_atomically(file.path(output_dir, "history.csv"), function(tmp) {
+    rows <- lapply(names(histories), function(n) cbind(model = n, histories[[n]]))
+    utils::write.csv(do.call(rbind, rows), tmp, row.names = FALSE)
+  })
+  write_json_file(c(main$metrics, list(
+    model = p$model, threshold_rule = p$operating_point,
+    threshold_method = threshold_rule_text(p$operating_point, p$target_sensitivity, "en"),
+    calibration = calibration_bins(prepared$labels("test"), main$test_probabilities),
+    comparison = comparison_table(results), subgroups = subgroups, adjudicated = agreement,
+    split_sizes = as.list(table(prepared$table$split)), eligible_before_cap = prepared$eligible,
+    data_integrity = prepared$integrity(), parameters = p, seed = p$seed,
+    training_seconds = main$seconds, epochs_run = nrow(main$history), evaluated_epoch = main$evaluated_epoch,
+    evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
+    stored_results = stored_results_record(results), versions = versions
+  )), file.path(output_dir, "metrics.json"))
+  console_step("Outputs in %s/: model.keras, model-card.json, predictions.csv, validation_predictions.csv, history.csv, metrics.json",
+               output_dir)
+}
+
+# Model card beside model.keras: what `python -m chestxray predict` needs.
+write_model_card <- function(result, p, path) {
+  write_json_file(list(
+    model = result$name, image_size = model_image_size(result$model), threshold = result$threshold,
+    operating_point = p$operating_point, target_sensitivity = p$target_sensitivity,
+    positive_class = p$finding, negative_class = NEGATIVE_CLASS,
+    preprocessing = "chestxray.preparation.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched), box resize, /255",
+    data = p$data, seed = p$seed, evaluated_epoch = result$evaluated_epoch,
+    weights_loaded = json_record(result$weights_loaded), test_auroc = result$metrics$auroc,
+    test_auroc_ci95_delong = result$metrics$auroc_ci95_delong,
+    test_auroc_ci95_patient_bootstrap = result$metrics$auroc_ci95_patient_bootstrap
+  ), path)
+}
+
+# NULL fields would become {} in JSON; NA becomes null.
+json_record <- function(record) lapply(record, function(value) if (is.null(value)) NA else value)
+
+# Per model: trained in this render or reused, the store folder and keys (R/results_store.R);
+# absent for results computed without the store.
+stored_results_record <- function(results) {
+  stored <- Filter(Negate(is.null), lapply(results, `[[`, "store"))
+  if (length(stored)) stored
+}
+
+# One row per image of a split: image, patient, true label, predicted probability.
+write_predictions <- function(table, probabilities, path) {
+  predictions <- data.frame(
+    image = table$image, patient_id = table$patient_id,
+    label = as.integer(table$label), probability = probabilities
+  )
+  write_atomically(path, function(tmp) utils::write.csv(predictions, tmp, row.names = FALSE))
+  invisible(predictions)
+}
+
+write_json_file <- function(value, path) {
+  write_atomically(path, function(tmp) jsonlite::write_json(value, tmp, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"))
+}
+
+# `writer(tmp)` writes a hidden `.<name>.<pid>.partial` sibling, renamed onto `path` only
+# when it finishes (as chestxray.support.atomic does in Python): a failed write leaves
+# nothing behind, and two processes writing one file never share a temporary file.
+write_atomically <- function(path, writer) {
+  dir.create(dirname(path), recursive = TRUE, showWarnings = FALSE)
+  tmp <- file.path(dirname(path), sprintf(".%s.%d.partial", basename(path), Sys.getpid()))
+  on.exit(unlink(tmp))  # nothing left once renamed; a failed write's partial file removed
+  writer(tmp)
+  if (!file.rename(tmp, path)) stop(sprintf("could not move %s to %s", tmp, path), call. = FALSE)
+  invisible(path)
+}
+
+# The versions recorded in metrics.json.
+package_versions <- function() {
+  r_packages <- c("reticulate", "knitr", "rmarkdown", "ggplot2", "pROC", "jsonlite")
+  versions <- reticulate::import("importlib.metadata")
+  python_packages <- c("keras", "tensorflow-cpu", "numpy", "pandas", "pillow", "scikit-learn")
+  list(
+    R = paste(R.version$major, R.version$minor, sep = "."),
+    python = reticulate::py_config()$version,
+    r_packages = as.list(vapply(r_packages, function(p) as.character(utils::packageVersion(p)), "")),
+    python_packages = as.list(vapply(python_packages, function(p) {
+      tryCatch(versions$version(p), error = function(e) NA_character_)
+    }, ""))
+  )
+}
