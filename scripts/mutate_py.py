@@ -49,6 +49,8 @@ SUM_BOUND = "both shares above 0 and their sum below 1 already keep each share b
 DRAINED_READERS = ("fit sees the same epochs with Keras' reader threads or processes: its enqueuer drains before "
                    "on_epoch_end reshuffles (tests/test_batches.py: "
                    "test_fit_trains_each_epoch_on_one_seeded_permutation_of_the_rows passes with either)")
+SCALED_COUNTS = ("each image counted twice scales every count, total and target alike: shares, spreads and their "
+                 "order are unchanged")
 DEAD_MAP = "a map whose peak is 0 is all zeros (ReLU): divided by 1 or 2 it stays 0, without a warning"
 EQUIVALENT: dict[str, str] = {
     "chestxray.model.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
@@ -75,6 +77,15 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.model.augment.x_augment_batch__mutmut_33": SYMMETRIC_DRAW,
     "chestxray.model.predict.x_predict_files__mutmut_32": SILENT_NONE,
     "chestxray.preparation.split.x_official_split__mutmut_22": LAST_PART,
+    "chestxray.preparation.split.x_patient_split__mutmut_26": LAST_PART,
+    "chestxray.preparation.split.x_stratified_group_folds__mutmut_25": SCALED_COUNTS,
+    "chestxray.preparation.split.x__assign_patients__mutmut_26": SCALED_COUNTS,
+    "chestxray.preparation.split.x_stratified_group_folds__mutmut_42": "numpy reads a sort kind by its first letter, in any case",
+    "chestxray.preparation.split.x__best_fold__mutmut_2": ("classes come from np.unique of the labels, so every class total is at "
+                                                           "least 1 and every spread finite: fold 0 always replaces the start"),
+    "chestxray.preparation.split.x__best_fold__mutmut_13": ("< or <= at exactly numpy's isclose tolerance: a float equality that "
+                                                            "spreads of image counts do not produce (equal spreads differ by 0)"),
+    "chestxray.preparation.split.x__assign_patients__mutmut_16": "a third, empty class column adds 0 to every fold's miss",
     "chestxray.preparation.split.x_official_split__mutmut_23": LAST_PART,
     "chestxray.model.training.xǁConsoleProgressǁon_epoch_end__mutmut_26": NAN_SPELLING,
     "chestxray.model.training.xǁConsoleProgressǁon_epoch_end__mutmut_35": NAN_SPELLING,

@@ -162,3 +162,42 @@ def test_a_part_exactly_at_the_tolerance_does_not_drift_and_absent_parts_are_lef
     found = prevalence_by_split(counts)
     assert found["data"] == 0.625 and abs(found["splits"]["train"] - 0.625) == PREVALENCE_DRIFT_TOLERANCE * 0.625
     assert found["drifting"] == [] and set(found["splits"]) == {"train", "test"}
+
+
+def many_patients(positives: int = 40, negatives: int = 160) -> pd.DataFrame:
+    """One image per patient."""
+    return images_of({f"p{i}": (1, 1) for i in range(positives)} | {f"n{i}": (0, 1) for i in range(negatives)})
+
+
+@pytest.mark.parametrize("seed", [0, 11])
+def test_each_part_is_whole_folds_of_scikit_learns_stratified_group_k_fold(seed):
+    """The parts are made of the label-stratified folds (not folds blind to the labels)."""
+    table = like_images_64()
+    split = patient_split(table, seed)
+    folds = StratifiedGroupKFold(20, shuffle=True, random_state=seed).split(table, table["label"], table["patient_id"])
+    for _, rows in folds:
+        assert split["split"].iloc[rows].nunique() == 1  # a fold goes to one part, whole
+
+
+@pytest.mark.parametrize("validation, test, folds", [(0.12, 0.12, (2, 2, 16)), (0.05, 0.05, (1, 1, 18)),
+                                                     (0.02, 0.3, (1, 6, 13))])
+def test_shares_off_the_5_percent_grid_round_to_whole_folds_and_training_takes_the_rest(validation, test, folds):
+    """200 patients with one image each: every fold is 10 images; each part takes round(share x 20)
+    folds (at least one) and training every fold left, so no image goes unassigned."""
+    split = patient_split(many_patients(), seed=3, validation=validation, test=test)
+    sizes = split["split"].value_counts()
+    assert (sizes["validation"], sizes["test"], sizes["train"]) == tuple(10 * f for f in folds)
+    assert split.groupby("split")["label"].sum().to_dict() == {"validation": 2 * folds[0], "test": 2 * folds[1],
+                                                                "train": 2 * folds[2]}  # 1 positive in 5 everywhere
+
+
+def test_the_closest_folds_are_measured_relative_to_each_classs_total():
+    """A miss of 1 in a class of 1 image weighs more than a miss of 14 in a class of 24."""
+    from chestxray.preparation.split import _closest_folds
+
+    fold_counts = np.array([[5.0, 0.0], [19.0, 1.0]])  # class totals 24 and 1
+    target = np.array([5.0, 1.0])
+    # fold 0 misses 0/24 + 1/1 = 1.0; fold 1 misses 14/24 + 0/1 = 0.58
+    assert _closest_folds(fold_counts, [0, 1], 1, target) == [1]
+    # absolute misses (or both classes pooled) would pick fold 0; a two-fold set is the only one
+    assert _closest_folds(fold_counts, [0, 1], 2, target) == [0, 1]
