@@ -120,3 +120,23 @@ def test_fit_trains_each_epoch_on_one_seeded_permutation_of_the_rows(numbered_ca
     assert len(seen) == epochs * 4
     first = batched.index(per_epoch[0])
     assert per_epoch == batched[first : first + epochs]
+
+
+def test_a_splits_batches_are_its_rows_in_table_order_unless_shuffled(numbered_cache):
+    """Validation and test batches keep the table's order (predictions line up with labels); training's
+    are shuffled when asked, from the prepared data's seed."""
+    import pandas as pd
+
+    from chestxray.model.batches import split_batches
+    from chestxray.preparation.dataset import PreparedData
+
+    table = pd.DataFrame({"split": ["train"] * 6 + ["test"] * 4, "cache_row": [9, 3, 5, 0, 7, 1, 8, 2, 6, 4],
+                          "label": [1, 0, 1, 0, 1, 0, 1, 1, 0, 0]})
+    prepared = PreparedData(table, numbered_cache, seed=2)
+    test = split_batches(prepared, "test", 3)
+    assert epoch(test) == ([8, 2, 6, 4], [1, 1, 0, 0])
+    ordered = epoch(split_batches(prepared, "train", 3))
+    assert ordered == ([9, 3, 5, 0, 7, 1], [1, 0, 1, 0, 1, 0])
+    shuffled = epoch(split_batches(prepared, "train", 3, shuffle=True))
+    assert shuffled[0] != ordered[0] and sorted(shuffled[0]) == sorted(ordered[0])
+    assert shuffled == epoch(CacheBatches(numbered_cache, [9, 3, 5, 0, 7, 1], [1, 0, 1, 0, 1, 0], 3, shuffle=True, seed=2))

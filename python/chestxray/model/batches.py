@@ -67,7 +67,7 @@ class CacheBatches(keras.utils.PyDataset):
             self._order = self._rng.permutation(len(self.indices))
 
 
-def split_batches(prepared, split: str, batch_size: int = 32, shuffle: bool = False,
+def split_batches(prepared, split: str, batch_size: int, shuffle: bool = False,
                   augment: bool = False) -> CacheBatches:
     """Batches of one split of chestxray.preparation.dataset's PreparedData, seeded by its seed."""
     rows = prepared.part(split)
