@@ -4,39 +4,53 @@ PATIENT_SOURCE_NAMES <- c(metadata = "metadatos", nih_file_name = "nombre de arc
 
 # Each split's prevalence (and whether it drifts), patients that are unknown, identical files across splits.
 # finding_es: the finding's Spanish name, mid-sentence (finding_names()$es_lower); prevalence:
-# chestxray.preparation.split.prevalence_by_split(eligible); official_test: the test split is NIH's official list.
-split_integrity_text <- function(eligible, integrity, n_per_class, finding_es, prevalence, official_test = FALSE) {
+# chestxray.preparation.split.prevalence_by_split(eligible, official_test).
+split_integrity_text <- function(eligible, integrity, n_per_class, finding_es, prevalence) {
   test <- eligible$test
   cap <- sprintf(paste(
     "El límite de %d imágenes por clase solo se aplica a entrenamiento y validación: el test conserva todas sus",
     "imágenes, %d de %d con %s."), n_per_class, test$positives, test$images, finding_es)
-  paste(cap, prevalence_text(prevalence, finding_es, official_test), patient_text(integrity), identical_text(integrity))
+  paste(cap, prevalence_text(prevalence, finding_es), patient_text(integrity), identical_text(integrity))
 }
 
 # The split names (chestxray.preparation.split.SPLITS, in its order; a test holds them equal) in Spanish.
 SPLIT_NAMES_ES <- c(train = "entrenamiento", validation = "validación", test = "test")
 
-# Prevalence of each split before the cap against the data's; says so where it drifts beyond the tolerance.
-prevalence_text <- function(prevalence, finding_es, official_test = FALSE) {
+# Prevalence of each split before the cap against the reference prevalence_by_split measured drift from (the
+# data's, or training and validation's together when the test split is NIH's official list); says where one drifts.
+prevalence_text <- function(prevalence, finding_es) {
   percent <- function(x) sprintf("%.1f %%", 100 * x)
   splits <- unlist(prevalence$splits)
   each <- paste(sprintf("%s %s", SPLIT_NAMES_ES[names(splits)], vapply(splits, percent, "")), collapse = ", ")
   stated <- sprintf("Prevalencia de %s por parte, antes del límite por clase: %s; en los datos elegibles, %s.",
                     finding_es, each, percent(prevalence$data))
+  reference <- "la de los datos"
+  if (isTRUE(prevalence$official_test)) {
+    stated <- paste(stated, sprintf(paste(
+      "Entrenamiento y validación se reparten, por paciente, las imágenes que no están en la lista oficial de test",
+      "del NIH (prevalencia %s), y cada parte se compara con esa cifra."), percent(prevalence$reference)))
+    reference <- "la de entrenamiento y validación juntos"
+  }
+  tolerance <- round(100 * prevalence$tolerance)
   drifting <- unlist(prevalence$drifting)
   if (length(drifting) == 0) {
-    return(paste(stated, sprintf("Ninguna parte se aparta más de un %d %% de la prevalencia de los datos.",
-                                 round(100 * prevalence$tolerance))))
-  }
-  why <- if (official_test && "test" %in% drifting) {
-    "la lista oficial de test del NIH se conserva tal cual, con su propia prevalencia, y los pacientes no se dividen entre partes"
-  } else {
-    "los pacientes no se dividen entre partes y algunos reúnen muchas imágenes de una misma clase"
+    return(paste(stated, sprintf("Ninguna parte se aparta más de un %d %% de %s.", tolerance, reference)))
   }
   paste(stated, sprintf(paste(
-    "**La prevalencia de %s se aparta más de un %d %% de la de los datos**: %s. La exactitud, los valores",
+    "**La prevalencia de %s se aparta más de un %d %% de %s**: %s. La exactitud, los valores",
     "predictivos y la calibración de test describen la prevalencia de test."),
-    paste(SPLIT_NAMES_ES[drifting], collapse = " y "), round(100 * prevalence$tolerance), why))
+    paste(SPLIT_NAMES_ES[drifting], collapse = " y "), tolerance, reference, drift_reasons(drifting, prevalence)))
+}
+
+# Why the drifting splits drift: the official test list keeps its own prevalence; parts the rule deals out drift
+# because patients are not divided between parts.
+drift_reasons <- function(drifting, prevalence) {
+  official <- isTRUE(prevalence$official_test)
+  reasons <- c(
+    if (official && "test" %in% drifting) "la lista oficial de test del NIH se conserva tal cual, con su propia prevalencia",
+    if (any(!official | drifting != "test"))
+      "los pacientes no se dividen entre partes y algunos reúnen muchas imágenes de una misma clase")
+  paste(reasons, collapse = "; ")
 }
 
 patient_text <- function(integrity) {

@@ -81,22 +81,33 @@ def r_list(values: dict) -> str:
 def prevalence_sentence(r_session, drifting: list[str], official_test: bool) -> str:
     splits = r_list({"train": 0.074, "validation": 0.074, "test": 0.037})
     drift = "character(0)" if not drifting else "c(" + ", ".join(f'"{d}"' for d in drifting) + ")"
-    return r_session(f'prevalence_text(list(data = 0.0742, splits = {splits}, drifting = {drift}, tolerance = 0.2), '
-                     f'"neumotórax", official_test = {"TRUE" if official_test else "FALSE"})')[0]
+    return r_session(f'prevalence_text(list(data = 0.0642, reference = {0.074 if official_test else 0.0642}, '
+                     f'official_test = {"TRUE" if official_test else "FALSE"}, splits = {splits}, '
+                     f'drifting = {drift}, tolerance = 0.2), "neumotórax")')[0]
 
 
 def test_the_report_states_each_splits_prevalence(r_session):
     text = prevalence_sentence(r_session, [], False)
     assert ("Prevalencia de neumotórax por parte, antes del límite por clase: entrenamiento 7.4 %, validación 7.4 %, "
-            "test 3.7 %; en los datos elegibles, 7.4 %.") in text
-    assert "Ninguna parte se aparta más de un 20 %" in text
+            "test 3.7 %; en los datos elegibles, 6.4 %.") in text
+    assert "Ninguna parte se aparta más de un 20 % de la de los datos." in text
 
 
 def test_the_report_says_when_a_split_drifts_and_why(r_session):
     text = prevalence_sentence(r_session, ["test"], False)
     assert "**La prevalencia de test se aparta más de un 20 % de la de los datos**" in text
-    assert "algunos reúnen muchas imágenes de una misma clase" in text
-    assert "lista oficial de test del NIH se conserva tal cual" in prevalence_sentence(r_session, ["test"], True)
+    assert "algunos reúnen muchas imágenes de una misma clase" in text and "lista oficial" not in text
+
+
+def test_with_nihs_official_test_list_the_report_names_the_pool_the_parts_are_compared_with(r_session):
+    text = prevalence_sentence(r_session, ["test"], True)
+    assert ("Entrenamiento y validación se reparten, por paciente, las imágenes que no están en la lista oficial de "
+            "test del NIH (prevalencia 7.4 %), y cada parte se compara con esa cifra.") in text
+    assert ("**La prevalencia de test se aparta más de un 20 % de la de entrenamiento y validación juntos**: la lista "
+            "oficial de test del NIH se conserva tal cual, con su propia prevalencia.") in text
+    assert "algunos reúnen muchas imágenes" not in text  # the rule's parts do not drift: no patient reason
+    both = prevalence_sentence(r_session, ["validation", "test"], True)
+    assert "se conserva tal cual, con su propia prevalencia; los pacientes no se dividen entre partes" in both
 
 
 def test_the_report_says_where_nihs_metadata_comes_from(r_session):

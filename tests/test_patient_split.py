@@ -107,6 +107,18 @@ def test_prevalence_by_split_names_the_parts_that_drift():
     assert found["drifting"] == ["train"]  # beyond the 20 % tolerance; the others within it
 
 
+def test_with_nihs_official_test_list_training_and_validation_are_measured_against_what_the_rule_dealt():
+    # train 5 of 100 and validation 1 of 20 (5 %), the official test list 10 of 50 (20 %): 16 of 170 pooled (9.4 %).
+    counts = {"train": {"images": 100, "positives": 5}, "validation": {"images": 20, "positives": 1},
+              "test": {"images": 50, "positives": 10}}
+    pooled = prevalence_by_split(counts)
+    assert pooled["data"] == pooled["reference"] == pytest.approx(16 / 170)
+    assert pooled["drifting"] == ["train", "validation", "test"]  # all far from the pool the enriched test list lifts
+    official = prevalence_by_split(counts, official_test=True)
+    assert official["data"] == pytest.approx(16 / 170) and official["reference"] == pytest.approx(6 / 120)
+    assert official["drifting"] == ["test"] and official["official_test"] is True
+
+
 def small_table() -> pd.DataFrame:
     """60 patients of one image each, 20 of them positive: enough for every part to hold both classes."""
     return images_of({f"s{i}": (int(i % 3 == 0), 1) for i in range(60)})

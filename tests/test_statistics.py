@@ -532,7 +532,7 @@ def test_data_text_gives_the_test_and_eligible_prevalence(r_session):
         "El límite de 400 imágenes por clase solo se aplica a entrenamiento y validación: el test conserva todas sus "
         "imágenes, 6 de 16 con neumotórax. Prevalencia de neumotórax por parte, antes del límite por clase: "
         "entrenamiento 42.9 %, validación 33.3 %, test 37.5 %; en los datos elegibles, 40.6 %. "
-        "Ninguna parte se aparta más de un 20 % de la prevalencia de los datos."), text
+        "Ninguna parte se aparta más de un 20 % de la de los datos."), text
 
 
 def test_report_comparison_table_shows_each_models_numbers(report_text, r_session):
