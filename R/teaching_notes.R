@@ -29,21 +29,25 @@ threshold_note <- function(table, finding_es) {
 }
 
 # PPV at the test split's prevalence against PPV at `prevalence`, with the
-# sensitivity and specificity of the validation threshold.
+# sensitivity and specificity of the validation threshold; the wording follows
+# whether `prevalence` is below the test's (PPV falls) or above it (PPV rises).
 prevalence_note <- function(table, test_prevalence, prevalence, finding_es) {
   chosen <- table[1, ]
   elsewhere <- predictive_values(chosen$sensitivity, chosen$specificity, prevalence)
+  heading <- "**Por qué el VPP depende de la prevalencia.**"
   if (is.na(chosen$ppv) || is.na(elsewhere$ppv)) {
-    return(paste("**Por qué el VPP cae con la prevalencia.** Con el umbral de validación el modelo no señala",
+    return(paste(heading, "Con el umbral de validación el modelo no señala",
                  "ninguna radiografía de test, así que aquí no hay valor predictivo positivo que comparar."))
   }
+  rarer <- prevalence < test_prevalence
   sprintf(paste(
-    "**Por qué el VPP cae con la prevalencia.** La sensibilidad y la especificidad no dependen de cuántos casos",
+    heading, "La sensibilidad y la especificidad no dependen de cuántos casos",
     "haya; el valor predictivo positivo, sí. Con las de este modelo, el VPP es %s con la prevalencia del test",
-    "(%s) y sería %s donde solo el %s de las radiografías tuviera %s: de cada 100 radiografías señaladas,",
+    "(%s) y %s a %s donde %sel %s de las radiografías tuviera %s%s: de cada 100 radiografías señaladas,",
     "unas %.0f serían falsas alarmas. El VPN, en cambio, pasaría de %s a %s."),
-    percent_cell(chosen$ppv), percent_cell(test_prevalence), percent_cell(elsewhere$ppv), percent_cell(prevalence),
-    finding_es, 100 * (1 - elsewhere$ppv), percent_cell(chosen$npv), percent_cell(elsewhere$npv))
+    percent_cell(chosen$ppv), percent_cell(test_prevalence), if (rarer) "caería" else "subiría",
+    percent_cell(elsewhere$ppv), if (rarer) "solo " else "", percent_cell(prevalence),
+    finding_es, if (rarer) "" else ", más que en este test", 100 * (1 - elsewhere$ppv), percent_cell(chosen$npv), percent_cell(elsewhere$npv))
 }
 
 # The calibration bin (of at least `min_images` images) farthest from the

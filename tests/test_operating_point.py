@@ -77,7 +77,18 @@ def test_teaching_notes_quote_this_splits_counts(r_session):
     prevalence = r_session["prevalence_note"](table, 5 / 12, 0.02, "neumotórax")[0]
     sensitivity, specificity = 4 / 5, 6 / 7
     ppv_2 = 0.02 * sensitivity / (0.02 * sensitivity + 0.98 * (1 - specificity))
-    assert f"sería {100 * ppv_2:.1f} %" in prevalence and "VPP es 80.0 %" in prevalence
+    assert f"VPP es 80.0 % con la prevalencia del test (41.7 %) y caería a {100 * ppv_2:.1f} % donde solo el 2.0 %" in prevalence
+
+
+def test_the_prevalence_note_says_ppv_rises_where_the_reference_is_above_the_tests(r_session):
+    """A rare finding (Hernia's test share is under 1 %) meets the 2 % reference from below."""
+    labels, probabilities = r_vectors(r_session)
+    table = r_session["operating_point_table"](labels, probabilities, 0.65)
+    note = r_session["prevalence_note"](table, 0.0086, 0.02, "hernia")[0]
+    sensitivity, specificity = 4 / 5, 6 / 7
+    ppv_2 = 0.02 * sensitivity / (0.02 * sensitivity + 0.98 * (1 - specificity))
+    assert f"(0.9 %) y subiría a {100 * ppv_2:.1f} % donde el 2.0 % de las radiografías tuviera hernia, más que en este test:" in note
+    assert "caería" not in note and "solo el" not in note
 
 
 def test_calibration_note_reads_the_bin_farthest_from_the_diagonal(r_session):
