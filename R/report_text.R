@@ -105,6 +105,18 @@ training_summary_lines <- function(results, max_epochs) {
   }, "", USE.NAMES = FALSE)
 }
 
+# The class weights training gives the loss (class_weights, R/train.R) with the training counts they come from;
+# NIH's imbalance is quoted for context, since the per-class cap can balance training and leave both weights at 1.
+class_weight_text <- function(train_labels, finding) {
+  counts <- table(factor(train_labels, levels = c(0, 1)))
+  weights <- sub(".", ",", sprintf("%.2f", class_weights(train_labels)), fixed = TRUE)
+  sprintf(paste(
+    "en este entrenamiento, %s radiografías sin hallazgos y %s con %s dan pesos de %s y %s (en todos los datos",
+    "del NIH hay unas %s sin hallazgos por cada una con %s)"),
+    spanish_number(counts[["0"]]), spanish_number(counts[["1"]]), finding$es_lower, weights[1], weights[2],
+    spanish_number(round(NIH_NO_FINDING_IMAGES / finding$nih_images)), finding$es_lower)
+}
+
 # What the learning-rate schedule does on a plateau (PLATEAU_FACTOR, R/train.R).
 plateau_text <- function(factor) {
   if (factor == 0.5) "se reduce a la mitad" else sprintf("se multiplica por %s", spanish_number(factor))

@@ -5,7 +5,9 @@ conclusions' numbers are checked against independent computations in test_statis
 import json
 import re
 
+import numpy as np
 import pytest
+from sklearn.utils.class_weight import compute_class_weight
 
 from conftest import ROOT
 
@@ -29,6 +31,18 @@ def test_the_data_warning_names_each_source_and_the_demos_label_noise(r_session)
     assert nih.startswith("**Datos reales del NIH (archivos 1-2 de 12).**") and "8 %" not in nih
     folder = r_text(r_session, f'data_warning_text({params(data="folder", data_dir="/x/mine")}, 0.08)')
     assert folder.startswith("**Datos propios.** Las imágenes proceden de las carpetas de clase de `/x/mine`.")
+
+
+def test_the_class_weight_sentence_quotes_the_training_counts_and_their_weights(r_session):
+    finding = 'finding_names("Pneumothorax")'
+    balanced = r_text(r_session, f"class_weight_text(c(rep(0, 150), rep(1, 150)), {finding})")
+    assert balanced.startswith("en este entrenamiento, 150 radiografías sin hallazgos y 150 con neumotórax dan pesos "
+                               "de 1,00 y 1,00 (en todos los datos del NIH hay unas 11 sin hallazgos por cada una")
+    # 1,960 and 100 images: each class's weight is n / (2 n_class), scikit-learn's "balanced" weights
+    expected = compute_class_weight("balanced", classes=np.array([0, 1]), y=np.array([0] * 1960 + [1] * 100))
+    imbalanced = r_text(r_session, f"class_weight_text(c(rep(0, 1960), rep(1, 100)), {finding})")
+    decimal = [f"{w:.2f}".replace(".", ",") for w in expected]  # 0,53 and 10,30
+    assert f"1.960 radiografías sin hallazgos y 100 con neumotórax dan pesos de {decimal[0]} y {decimal[1]}" in imbalanced
 
 
 def test_the_data_source_sentence_follows_the_source_and_the_match_rule(r_session):
