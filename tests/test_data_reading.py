@@ -11,7 +11,7 @@ from chestxray.preparation.cache import build_cache, open_cache
 from chestxray.preparation.dataset import prepare_dataset, sample_per_class
 from chestxray.sources.folders import DatasetError, read_class_folders
 from chestxray.preparation.images import ImageReadError, load_grey
-from chestxray.preparation.split import SplitError, patient_split
+from chestxray.preparation.split import SplitError, TooFewPatientsError, patient_split
 from chestxray.model.batches import split_batches
 
 from conftest import NIH_IMAGES, fixture
@@ -91,10 +91,28 @@ def test_split_is_reproducible_and_seed_dependent():
     assert not patient_split(table, 3)["split"].equals(patient_split(table, 4)["split"])
 
 
-def test_split_too_small_says_what_to_do():
+def test_split_too_small_says_what_it_lacks():
     table = pd.DataFrame({"patient_id": ["a", "b", "c", "d"], "label": [1, 0, 1, 0]})
-    with pytest.raises(SplitError, match="n_per_class"):
+    with pytest.raises(TooFewPatientsError, match="split has no images: every split needs both classes and takes "
+                                                  "whole patients, so the data needs more patients of each class$"):
         patient_split(table, 0)
+
+
+def test_too_few_demo_phantoms_are_answered_with_n_per_class(tmp_path):
+    with pytest.raises(TooFewPatientsError, match=r"more patients of each class; use more images per class "
+                                                  r"\(n_per_class\): the demo makes one phantom patient per image$"):
+        prepare_dataset("demo", str(tmp_path / "demo"), 2, 32, 5, cache_dir=str(tmp_path / "cache"))
+
+
+def test_too_few_patients_in_your_folders_are_answered_with_the_folders_not_n_per_class(tmp_path):
+    for folder, value in (("Pneumothorax", 200), ("No-Finding", 20)):
+        (tmp_path / "data" / folder).mkdir(parents=True)
+        for i in range(2):
+            Image.new("L", (40, 40), value + i).save(tmp_path / "data" / folder / f"{folder}-{i}.png")
+    with pytest.raises(TooFewPatientsError) as refused:
+        prepare_dataset("folder", str(tmp_path / "data"), 300, 32, 5, cache_dir=str(tmp_path / "cache"))
+    assert str(refused.value).endswith("; add images of the missing class, from more patients, to the class folders")
+    assert "n_per_class" not in str(refused.value)  # more images per class cannot help: the folders hold 2 each
 
 
 def test_decodes_real_rgba_and_grey_nih_images():

@@ -161,8 +161,7 @@ def test_a_part_without_both_classes_is_refused_with_what_it_lacks(part, labels,
     rows = [(f"{name}{i}", label, name) for name in SPLITS if name != part for i, label in enumerate([0, 1])]
     rows += [(f"{part}{i}", label, part) for i, label in enumerate(labels)]
     table = pd.DataFrame(rows, columns=["patient_id", "label", "split"])
-    with pytest.raises(SplitError, match=re.escape(f"the {part} split has {problem}; use more images per class "
-                                                   "(n_per_class) so every split holds both classes")):
+    with pytest.raises(SplitError, match=re.escape(f"the {part} split has {problem}: every split needs both classes")):
         require_both_classes(table)
     both = [(f"{name}{label}", label, name) for name in SPLITS for label in (0, 1)]
     require_both_classes(pd.DataFrame(both, columns=["patient_id", "label", "split"]))  # every part has both: passes

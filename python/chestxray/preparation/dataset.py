@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,7 +29,7 @@ from chestxray.sources.phantoms import write_demo_dataset
 from chestxray.preparation.organize import prepare_nih
 from chestxray.sources.preflight import check_demo_finding
 from chestxray.support.report_params import allowed_values
-from chestxray.preparation.split import SPLITS, SplitError, patient_split, require_both_classes
+from chestxray.preparation.split import SPLITS, SplitError, TooFewPatientsError, patient_split, require_both_classes
 
 SOURCES = allowed_values("data")  # the report's `data` parameter
 
@@ -164,6 +165,22 @@ def sample_per_class(table: pd.DataFrame, n_per_class: int, seed: int) -> pd.Dat
     return pd.concat(parts).sort_values(["label", "image"], ascending=[False, True]).reset_index(drop=True)
 
 
+# What each source can change when a split lacks a class (the split rule cannot know where its table came from).
+MORE_PATIENTS = {
+    "demo": "use more images per class (n_per_class): the demo makes one phantom patient per image",
+    "folder": "add images of the missing class, from more patients, to the class folders",
+    "nih": "use more archives (nih_archives) or a finding with more images",
+}
+
+
+@contextmanager
+def advice_for_too_few_patients(source: str):
+    try:
+        yield
+    except TooFewPatientsError as error:
+        raise TooFewPatientsError(f"{error}; {MORE_PATIENTS[source]}") from None
+
+
 def prepare_dataset(
     source: str,
     data_dir: str,
@@ -187,14 +204,15 @@ def prepare_dataset(
     """
     if source not in SOURCES:
         raise ValueError(f"data must be one of {', '.join(SOURCES)}; got '{source}'")
-    if source == "nih":
-        table = prepare_nih(data_dir, seed=int(seed), positive=finding, **(nih or {}))
-        table["patient_source"] = PATIENT_FROM_METADATA
-    else:
-        if source == "demo":
-            check_demo_finding(finding)
-            write_demo_dataset(data_dir, n_per_class=n_per_class, seed=seed)
-        table = patient_split(read_class_folders(data_dir, positive=finding), int(seed))
+    with advice_for_too_few_patients(source):
+        if source == "nih":
+            table = prepare_nih(data_dir, seed=int(seed), positive=finding, **(nih or {}))
+            table["patient_source"] = PATIENT_FROM_METADATA
+        else:
+            if source == "demo":
+                check_demo_finding(finding)
+                write_demo_dataset(data_dir, n_per_class=n_per_class, seed=seed)
+            table = patient_split(read_class_folders(data_dir, positive=finding), int(seed))
     eligible = eligible_counts(table)
     table = cap_training_splits(table, int(n_per_class), int(seed))
     require_both_classes(table)

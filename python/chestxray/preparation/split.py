@@ -37,6 +37,10 @@ class SplitError(ValueError):
     """A split that would be unusable or leak patients."""
 
 
+class TooFewPatientsError(SplitError):
+    """A split left without one of the classes: the data has too few patients of it."""
+
+
 def stratified_group_folds(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
     """Fold of each row, groups kept whole: scikit-learn's StratifiedGroupKFold
     (shuffle=True, random_state=seed), the same folds (a test compares them).
@@ -177,7 +181,7 @@ def require_both_classes(table: pd.DataFrame) -> None:
     for name in SPLITS:
         labels = set(table.loc[table["split"] == name, "label"])
         if labels != {0, 1}:
-            raise SplitError(
-                f"the {name} split has {'no images' if not labels else 'only one class'}; "
-                "use more images per class (n_per_class) so every split holds both classes"
+            raise TooFewPatientsError(
+                f"the {name} split has {'no images' if not labels else 'only one class'}: every split needs "
+                "both classes and takes whole patients, so the data needs more patients of each class"
             )
