@@ -83,7 +83,7 @@ write_atomically <- function(path, writer) {
 package_versions <- function() {
   r_packages <- c("reticulate", "knitr", "rmarkdown", "ggplot2", "pROC", "jsonlite")
   versions <- reticulate::import("importlib.metadata")
-  python_packages <- c("keras", "tensorflow-cpu", "numpy", "pandas", "pillow", "scikit-learn")
+  python_packages <- c("keras", "tensorflow-cpu", "numpy", "scipy", "pandas", "pillow", "scikit-learn")
   list(
     R = paste(R.version$major, R.version$minor, sep = "."),
     python = reticulate::py_config()$version,

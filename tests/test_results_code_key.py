@@ -1,10 +1,15 @@
 """What code enters a stored result's key is derived (R/results_store.R: training_code, evaluation_code;
 chestxray.results.module_files), so a helper or module that training starts to use cannot be missed."""
 
+import ast
+import sys
+from importlib import metadata
+from pathlib import Path
+
 import pytest
 
-from chestxray.results import module_files
-from conftest import copy_project, run_r
+from chestxray.results import NUMERIC_LIBRARIES, library_versions, module_files
+from conftest import ROOT, copy_project, run_r
 
 EXPECTED_TRAINING = {
     "R/model.R", "R/train.R", "R/transfer_weights.R", "R/python_env.R",
@@ -15,6 +20,35 @@ EXPECTED_TRAINING = {
 }
 PRESENTATION = {"R/figures.R", "R/data_text.R", "R/report_tables.R", "R/teaching_notes.R", "R/evaluate.R",
                 "python/chestxray/model/explain.py", "python/chestxray/model/predict.py", "python/chestxray/cli.py"}
+
+
+# Libraries training imports whose version cannot change a trained model's numbers.
+NOT_NUMERIC = {"pandas": "tables of file names, labels and splits", "tqdm": "progress bars",
+               "PyYAML": "reads the report's parameter ranges", "keras": "in the key by name, with its backend"}
+
+
+def third_party_distributions(files: list[str]) -> set[str]:
+    """The installed distributions whose top-level modules ``files`` import."""
+    tops = set()
+    for name in files:
+        for node in ast.walk(ast.parse((ROOT / name).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                tops |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                tops.add(node.module.split(".")[0])
+    tops -= set(sys.stdlib_module_names) | {"__future__", "chestxray"}
+    distributions = metadata.packages_distributions()
+    return {distribution for top in tops for distribution in distributions[top]}
+
+
+def test_the_training_key_records_the_version_of_every_library_training_computes_with():
+    entry = [".".join(Path(name).with_suffix("").parts[1:]) for name in EXPECTED_TRAINING if name.endswith(".py")]
+    imported = third_party_distributions(module_files(entry, ROOT))
+    assert {"numpy", "scipy", "pillow", "scikit-learn", "pandas"} <= imported  # the closure reached the data side
+    assert imported - set(NOT_NUMERIC) == set(NUMERIC_LIBRARIES)
+    versions = library_versions()
+    assert {name: versions[name] for name in NUMERIC_LIBRARIES} == {name: metadata.version(name) for name in NUMERIC_LIBRARIES}
+    assert versions["keras"] == metadata.version("keras")
 
 
 def write(path, text):

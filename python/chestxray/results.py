@@ -101,10 +101,15 @@ def _chestxray_imports(path: Path) -> list[str]:
     return names
 
 
+# The libraries, besides Keras and its backend, whose arithmetic reaches a trained model's numbers: NumPy
+# (batches), SciPy (augmentation's ndimage), Pillow (decoding and resizing into the cache), scikit-learn (the
+# validation AUROC that picks the evaluated epoch). A test holds this against what the training code imports.
+NUMERIC_LIBRARIES = ("numpy", "scipy", "pillow", "scikit-learn")
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries whose numbers a trained model depends on: Keras, its
-    backend (kernels, initialisers), NumPy (augmentation) and scikit-learn (the
-    validation AUROC that picks the evaluated epoch)."""
+    backend (kernels, initialisers) and NUMERIC_LIBRARIES."""
     from chestxray.model.backend import import_keras
 
     keras = import_keras()
@@ -112,6 +117,5 @@ def library_versions() -> dict[str, str]:
     return {
         "keras": keras.__version__,
         "backend": f"{backend} {getattr(importlib.import_module(backend), '__version__', 'unknown')}",
-        "numpy": metadata.version("numpy"),
-        "scikit-learn": metadata.version("scikit-learn"),
+        **{name: metadata.version(name) for name in NUMERIC_LIBRARIES},
     }
