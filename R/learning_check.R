@@ -28,7 +28,7 @@ learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, mode
   }
   list(model = model, n_per_class = as.integer(n_per_class), image_size = as.integer(image_size),
        max_epochs = as.integer(epochs), seed = as.integer(seed),
-       true_labels = run(prepared, "true-labels"),
+       recorded_labels = run(prepared, "recorded-labels"),
        permuted_labels = run(prepared$with_permuted_labels(as.integer(seed)), "permuted-labels"))
 }
 

@@ -19,7 +19,7 @@ result <- learning_check(
 )
 path <- sprintf("bench/results/phantom_learning_%s.json", result$model)
 write_json_file(result, path)
-for (run in c("true_labels", "permuted_labels")) {
+for (run in c("recorded_labels", "permuted_labels")) {
   r <- result[[run]]
   cat(sprintf(paste("%s, %s: test AUROC %.3f (95%% CI DeLong %.3f-%.3f) against the recorded labels, %.3f against",
                      "the truth, %d test images (%d positive as recorded), %d epochs, %.0f s\n"),

@@ -37,13 +37,13 @@ def recomputed_auroc(run) -> float:
 
 
 def test_the_cnn_learns_the_sign_on_phantoms(learning):
-    run = learning["true_labels"]
+    run = learning["recorded_labels"]
     assert run["test_images"] >= 80 and 0 < run["test_positives"] < run["test_images"]
     assert recomputed_auroc(run) >= LEARNT_VS_RECORDED, {k: v for k, v in run.items() if not k.startswith("test_")}
 
 
 def test_the_cnn_finds_the_true_sign_where_labels_are_wrong(learning):
-    run = learning["true_labels"]
+    run = learning["recorded_labels"]
     truth, recorded = run["test_true_labels"], run["test_labels"]
     assert 0 < sum(t != r for t, r in zip(truth, recorded)) < 0.2 * len(truth)  # some, not most, labels wrong
     auroc = roc_auc_score(truth, run["test_probabilities"])
@@ -54,4 +54,4 @@ def test_the_cnn_finds_the_true_sign_where_labels_are_wrong(learning):
 def test_permuted_labels_give_chance_performance(learning):
     run = learning["permuted_labels"]
     assert abs(recomputed_auroc(run) - 0.5) <= PERMUTED_BAND
-    assert run["test_images"] == learning["true_labels"]["test_images"]  # the same images, labels permuted
+    assert run["test_images"] == learning["recorded_labels"]["test_images"]  # the same images, labels permuted
