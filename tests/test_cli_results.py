@@ -41,10 +41,22 @@ def test_download_then_extract_gives_the_served_bytes_and_every_image(tmp_path, 
     with FaultyServer(served) as server:
         assert run("download", "--dest", archives, "--archives", 1, "--base-url", server.url, "--quiet") == 0
     assert {name: (archives / name).read_bytes() for name in served} == served
+    assert (f"note: the mirror's metadata and split lists are in {archives}; organize uses the package's copy of "
+            f"NIH's unless given --metadata {archives / 'Data_Entry_2017_v2020.csv'}") in capsys.readouterr().err
     assert run("extract", "--archives-dir", archives, "--images", images) == 0
     assert {p.name: p.read_bytes() for p in images.iterdir() if not p.name.startswith(".")} == {
         name.split("/")[1]: data for name, data in members.items()}
     assert "images_01.tar.gz: 3 images" in capsys.readouterr().out
+
+
+def test_download_with_a_metadata_path_that_does_not_exist_stops_before_downloading(tmp_path, capsys):
+    served = {"images_01.tar.gz": make_archive({"images/00000001_000.png": png_bytes(1, size=16)})}
+    with FaultyServer(served) as server:
+        code = run("download", "--dest", tmp_path / "archives", "--archives", 1, "--base-url", server.url, "--quiet",
+                   "--metadata", tmp_path / "nothing.csv")
+        assert server.requests == []  # nothing fetched
+    assert code == 2
+    assert f"error: --metadata '{tmp_path / 'nothing.csv'}' does not exist" in capsys.readouterr().err
 
 
 # --- split -------------------------------------------------------------------------------
@@ -133,10 +145,12 @@ def nih_like(tmp_path_factory):
 
 def organize(root, out, match):
     return run("organize", "--metadata", root / "Data_Entry_2017_v2020.csv", "--images", root / "images", "--out", out,
-               "--positive", POSITIVE, "--match", match, "--random-split", "--seed", 5)
+               "--positive", POSITIVE, *(["--match", match] if match else []), "--random-split", "--seed", 5)
 
 
-@pytest.mark.parametrize("match, positive_groups", [("exact", {"alone"}), ("any", {"alone", "with_others"})])
+# No --match: 'any', as the report's match parameter.
+@pytest.mark.parametrize("match, positive_groups", [("exact", {"alone"}), ("any", {"alone", "with_others"}),
+                                                    (None, {"alone", "with_others"})])
 def test_organize_match_selects_the_finding_alone_or_among_others(tmp_path, nih_like, match, positive_groups):
     root, metadata = nih_like
     assert organize(root, tmp_path / "task", match) == 0

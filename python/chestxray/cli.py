@@ -2,7 +2,7 @@
 
 The NIH pipeline, step by step (each step resumes and can be re-run):
 
-  download  -> data/nih/archives/ (images_01.tar.gz ... + metadata and split lists)
+  download  -> data/nih/archives/ (images_01.tar.gz ...; from a mirror, also its metadata and split lists)
   extract   -> data/nih/images/*.png (never modified afterwards)
   organize  -> data/nih/<task>/manifest.csv + class folders of hard links
   split     -> re-split a manifest (official lists, or seeded patient-wise)
@@ -22,7 +22,7 @@ from pathlib import Path
 from chestxray import DEFAULT_FINDING, NEGATIVE_CLASS
 from chestxray.support.atomic import atomic_path
 from chestxray.preparation.cache import CacheBuildError, build_cache, require_usable, write_failed
-from chestxray.sources.download import DownloadError, download_all, parse_selection, remote_files
+from chestxray.sources.download import METADATA_FILES, DownloadError, download_all, parse_selection, remote_files
 from chestxray.sources.extract import UnsafeArchiveError, extract_all
 from chestxray.sources.folders import DatasetError
 from chestxray.preparation.images import MAX_SIZE, MIN_SIZE, ImageReadError
@@ -56,14 +56,23 @@ def _download(args: argparse.Namespace) -> int:
     dest = Path(args.dest)
     archives = parse_selection(args.archives)
     remotes = remote_files(archives, args.base_url, with_metadata=args.metadata is None and args.base_url is not None)
-    paths = download_all(remotes, dest, jobs=args.jobs, retries=args.retries, show_progress=not args.quiet)
-    if args.metadata:
+    if args.metadata:  # before any download: a wrong path stops at once
+        dest.mkdir(parents=True, exist_ok=True)
         locate_metadata(dest, args.metadata)  # copies it (and the split lists beside it) next to the archives
-    elif args.base_url is None:
-        print(f"note: NIH's metadata and split lists ship with this package ({packaged_folder()}): "
-              "organize uses them when --metadata is not given", file=sys.stderr)
+    paths = download_all(remotes, dest, jobs=args.jobs, retries=args.retries, show_progress=not args.quiet)
+    if not args.metadata:
+        print(_metadata_note(args.base_url, dest), file=sys.stderr)
     print(f"{len(paths)} file(s) ready in {dest}")
     return 0
+
+
+def _metadata_note(base_url: str | None, dest: Path) -> str:
+    """Which metadata organize will use after a download without --metadata."""
+    if base_url is None:
+        return (f"note: NIH's metadata and split lists ship with this package ({packaged_folder()}): "
+                "organize uses them when --metadata is not given")
+    return (f"note: the mirror's metadata and split lists are in {dest}; organize uses the package's copy of NIH's "
+            f"unless given --metadata {dest / METADATA_FILES[0]}")
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -161,8 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     download = commands.add_parser("download", help="download NIH archives (resumable, verified)")
     download.add_argument("--dest", default="data/nih/archives", help="folder for the archives")
-    download.add_argument("--archives", default="all", help="which of the 12 archives, e.g. 1 or 1,2,5-7 (default all)")
-    download.add_argument("--base-url", help="mirror holding images_NN.tar.gz and the metadata files")
+    download.add_argument("--archives", default="all", help="which of the 12 archives, e.g. 1 or 1,2,5-7 (default all, "
+                          "about 42 GB; the report's nih_archives defaults to 1)")
+    download.add_argument("--base-url", help="mirror holding images_NN.tar.gz and, unless --metadata is given, "
+                          "NIH's metadata and split lists, fetched too")
     download.add_argument("--metadata", help="a Data_Entry_2017_v2020.csv you already have (split lists beside it are used too)")
     download.add_argument("--jobs", type=int, default=2, help="parallel downloads")
     download.add_argument("--retries", type=int, default=6, help="retries per file on time-outs and 5xx")
@@ -178,9 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--test-list", help="NIH test_list.txt: official patient-wise test set (default when given)")
         p.add_argument("--random-split", action="store_true", help="seeded patient-wise split instead of the official lists")
         p.add_argument("--validation", type=float, default=VALIDATION_SHARE,
-                       help="share of patients for validation (default %(default)s)")
+                       help="share of each class's images for validation, whole patients at a time (default %(default)s)")
         p.add_argument("--test", type=float, default=TEST_SHARE,
-                       help="share of patients for test with --random-split (default %(default)s)")
+                       help="share of each class's images for test, whole patients at a time, when no official "
+                       "test list is used (default %(default)s)")
         p.add_argument("--seed", type=int, default=42)
 
     org = commands.add_parser("organize", help="manifest.csv and class folders (hard links) for one finding")
@@ -190,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     org.add_argument("--out", required=True, help="task folder: manifest.csv and class folders")
     org.add_argument("--positive", default=DEFAULT_FINDING, help="one of the 14 findings (default %(default)s)")
     org.add_argument("--negative", default=NEGATIVE_CLASS, help="'No Finding' or 'rest' (all images without the finding)")
-    org.add_argument("--match", default="exact", choices=MATCHES, help="finding as the only label, or among the labels")
+    org.add_argument("--match", default="any", choices=MATCHES, help="the finding among an image's labels (any) or as "
+                     "its only label (exact, the original's choice); default %(default)s, as the report's match")
     org.add_argument("--strict", action="store_true", help="fail if any listed image is missing from disk")
     add_split_options(org)
     org.set_defaults(run=_organize)

@@ -115,7 +115,7 @@ def metadata_source(metadata: str | None = None) -> MetadataSource:
         return packaged
     path = Path(metadata).expanduser()
     if not path.is_file():
-        raise MetadataError(f"nih_metadata '{path}' does not exist")
+        raise MetadataError(f"--metadata '{path}' does not exist")
     beside = path.parent / TEST_LIST
     return MetadataSource(str(path), str(beside) if beside.is_file() else packaged.test_list, packaged=False,
                           nih_sha1=content_sha1(path) == nih_sha1(METADATA_FILE),
@@ -138,7 +138,7 @@ def locate_metadata(archives_dir: Path, metadata: str) -> Path:
     beside it) next to the archives."""
     path = Path(metadata)
     if not path.exists():
-        raise MetadataError(f"nih_metadata '{path}' does not exist")
+        raise MetadataError(f"--metadata '{path}' does not exist")
     for name in (path.name, *METADATA_FILES[1:]):
         source, target = path.parent / name, archives_dir / name
         if source.exists() and not target.exists():
