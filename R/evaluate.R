@@ -3,7 +3,7 @@
 # radiologists. Pure computations: the files are written by R/outputs.R.
 
 # Patient-bootstrap replicates. Measured on one core: 0.2 s for the default demo's
-# test split (about 120 images), 3 s for 3,000 test images, 8 s for 10,000.
+# test split (90 images), 3 s for 3,000 test images, 8 s for 10,000.
 BOOTSTRAP_REPLICATES <- 2000L
 
 # The evaluation of a trained model's predictions: the operating point chosen on

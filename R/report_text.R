@@ -14,7 +14,7 @@ data_warning_text <- function(p, label_noise) {
           "Sirven para comprobar que toda la cadena funciona en cualquier ordenador y sin conexión. **Los",
           "resultados sobre fantomas no dicen nada sobre el rendimiento clínico** del modelo con radiografías reales.")
   } else if (p$data == "nih") {
-    paste(sprintf("**Datos reales del NIH (archivos %s de 12).**", p$nih_archives),
+    paste(sprintf("**Datos reales del NIH (archivos %s de 12).**", archives_text(p$nih_archives)),
           "Las etiquetas proceden del procesamiento automático de los informes y contienen errores; un modelo",
           "entrenado con una parte del conjunto y a baja resolución no es un dispositivo médico.")
   } else {
@@ -22,6 +22,15 @@ data_warning_text <- function(p, label_noise) {
           "Un modelo entrenado con pocas imágenes no es un dispositivo médico: los resultados describen solo",
           "este conjunto de datos.")
   }
+}
+
+# The archives an nih_archives selection names, in runs: "all" is "1-12", "3,1,2,7" is "1-3, 7".
+archives_text <- function(selection) {
+  rule <- param_rules()$nih_archives
+  numbers <- selection_numbers(selection, rule$min, rule$max)
+  runs <- split(numbers, cumsum(c(1, diff(numbers) != 1)))
+  paste(vapply(runs, function(run) if (length(run) == 1) as.character(run) else sprintf("%d-%d", run[1], max(run)), ""),
+        collapse = ", ")
 }
 
 # Which images this render uses. nih_source: chestxray.sources.nih.metadata_source's
@@ -39,7 +48,7 @@ data_source_text <- function(p, nih_source = NULL) {
       "positiva (%s) frente a `No Finding`, y la partición oficial del NIH: su lista de test, separada por",
       "paciente, tal cual, y una validación por paciente extraída del resto. Entrenamiento y validación usan como",
       "máximo %d imágenes por clase; el test conserva todas las suyas."),
-      p$nih_archives, p$finding,
+      archives_text(p$nih_archives), p$finding,
       if (p$match == "any") "entre las etiquetas de la imagen" else "como única etiqueta", p$n_per_class),
       nih_metadata_text(nih_source$packaged, nih_source$metadata, nih_source$nih_sha1,
                         nih_source$test_list_packaged))

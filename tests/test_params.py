@@ -105,7 +105,7 @@ def test_errors_quote_what_the_definition_accepts(r_session, name, value, messag
 
 
 # By hand: what `nih_archives` accepts (NIH's 12 archives), whatever `data` is.
-SELECTIONS = [("1", True), ("1,2,5-7", True), ("all", True), ("ALL", True), (" 1 , 3 - 4 ", True), ("12", True),
+SELECTIONS = [("1", True), ("1,2,5-7", True), ("7,2-3,2", True), ("all", True), ("ALL", True), (" 1 , 3 - 4 ", True), ("12", True),
               ("13", False), ("2-14", False), ("0", False), ("5-3", False), ("1,", False), ("", False),
               ("first", False), ("1;2", False)]
 
@@ -121,6 +121,8 @@ def test_r_and_python_accept_the_same_archive_selections(r_session, text, accept
     except ValueError:
         python_accepts = False
     assert python_accepts == accepted
+    if accepted:  # and name the same archives
+        assert [int(n) for n in r_session(f'selection_numbers("{text}", 1, 12)')] == parse_selection(text)
 
 
 def test_the_archive_rule_counts_nihs_archives():

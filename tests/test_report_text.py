@@ -45,6 +45,16 @@ def test_the_class_weight_sentence_quotes_the_training_counts_and_their_weights(
     assert f"1.960 radiografías sin hallazgos y 100 con neumotórax dan pesos de {decimal[0]} y {decimal[1]}" in imbalanced
 
 
+@pytest.mark.parametrize("selection, shown", [("1-2", "1-2"), ("all", "1-12"), ("3,1,2,7", "1-3, 7"),
+                                              ("5", "5"), ("1,3,5-6", "1, 3, 5-6")])
+def test_the_archives_are_named_by_number_whatever_the_selections_form(r_session, selection, shown):
+    warning = r_text(r_session, f'data_warning_text({params(data="nih", nih_archives=selection)}, 0.08)')
+    assert warning.startswith(f"**Datos reales del NIH (archivos {shown} de 12).**")
+    source = 'list(packaged = TRUE, metadata = "x", nih_sha1 = FALSE, test_list_packaged = TRUE)'
+    assert f"archivos **{shown}** de la publicación" in r_text(
+        r_session, f'data_source_text({params(data="nih", nih_archives=selection)}, {source})')
+
+
 def test_the_data_source_sentence_follows_the_source_and_the_match_rule(r_session):
     demo = r_text(r_session, f"data_source_text({params(n_per_class=24, seed=7)})")
     assert demo.startswith("En esta versión se usan **24 fantomas por clase** generados con la semilla 7.")

@@ -199,7 +199,7 @@ def prepare_dataset(
     train and validation only, so the test split keeps the data's prevalence.
     With ``nih``, ``data_dir`` is the NIH folder and ``nih`` holds prepare_nih's
     options (archives, base_url, metadata, match); its test split is NIH's official
-    list when test_list.txt is beside the metadata.
+    list (the package's, or a test_list.txt beside the given metadata).
     Demo phantoms show only a pneumothorax-like sign: another finding stops.
     """
     if source not in SOURCES:
