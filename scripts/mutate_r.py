@@ -88,6 +88,9 @@ TESTS_BY_FILE = {
         "tests/test_honest_data.py",
         "tests/test_statistics.py::test_data_text_gives_the_test_and_eligible_prevalence",
     ],
+    "R/teaching_notes.R": ["tests/test_operating_point.py"],
+    "R/report_text.R": ["tests/test_report_text.py"],
+    "R/params.R": ["tests/test_params.py"],
 }
 
 E, T, M, D, O = "R/evaluate.R", "R/train.R", "R/model.R", "R/data_text.R", "R/operating_point.R"
@@ -250,6 +253,27 @@ MUTANTS = [
     Mutant("D02", D, 'sprintf("%.1f %%", 100 * x)', 'sprintf("%.1f %%", 100 * (1 - x))', "prevalence printed as its complement"),
     Mutant("D03", D, "} else if (unknown > 1) {", "} else if (unknown > 2) {", "two unknown patients not reported"),
     Mutant("D04", D, "if (unknown == 1) {", "if (unknown == 0) {", "one unknown patient not reported"),
+    Mutant("D05", D, 'reference <- "la de entrenamiento y validación juntos"', 'reference <- "la de los datos"',
+           "official test list: the parts said to be compared with the pooled data"),
+    Mutant("D06", D, 'if (any(!official | drifting != "test"))', 'if (!official)',
+           "official test list: a drifting training or validation part given no reason"),
+    Mutant("D07", D, 'if (official && "test" %in% drifting)', 'if ("test" %in% drifting)',
+           "the official list's reason given for a split the rule dealt out"),
+    # R/teaching_notes.R, R/report_text.R, R/params.R: sentences with this render's numbers
+    Mutant("N01", "R/teaching_notes.R", "rarer <- prevalence < test_prevalence", "rarer <- prevalence > test_prevalence",
+           "PPV said to fall where the reference prevalence is above the test's"),
+    Mutant("N02", "R/teaching_notes.R", "predictive_values(chosen$sensitivity, chosen$specificity, prevalence)",
+           "predictive_values(chosen$specificity, chosen$sensitivity, prevalence)",
+           "PPV at the reference prevalence with sensitivity and specificity swapped"),
+    Mutant("X01", "R/report_text.R", "spanish_number(counts[[\"0\"]]), spanish_number(counts[[\"1\"]])",
+           "spanish_number(counts[[\"1\"]]), spanish_number(counts[[\"0\"]])", "class counts swapped in the class-weight sentence"),
+    Mutant("X02", "R/report_text.R", "runs <- split(numbers, cumsum(c(1, diff(numbers) != 1)))",
+           "runs <- split(numbers, cumsum(c(1, diff(numbers) != 0)))", "archive runs broken into single numbers"),
+    Mutant("X03", "R/report_text.R", 'sprintf("%d-%d", run[1], max(run))', 'sprintf("%d-%d", run[1], length(run))',
+           "a run's end printed as its length"),
+    Mutant("P01", "R/params.R", "sort(unique(unlist(parts)))", "unlist(parts)", "selection numbers unsorted, repeated"),
+    Mutant("P02", "R/params.R", "if (low <= first && first <= last && last <= high) seq(first, last)",
+           "if (low <= first && first <= last && last <= high) first", "a range read as its first number"),
 ]
 
 
