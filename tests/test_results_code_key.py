@@ -36,7 +36,7 @@ def third_party_distributions(files: list[str]) -> set[str]:
                 tops |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 tops.add(node.module.split(".")[0])
-    tops -= set(sys.stdlib_module_names) | {"__future__", "chestxray"}
+    tops -= set(sys.stdlib_module_names) | {"__future__", "chestxray", "mutmut"}  # mutmut: its mutated copies
     distributions = metadata.packages_distributions()
     return {distribution for top in tops for distribution in distributions[top]}
 
