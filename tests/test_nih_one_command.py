@@ -102,6 +102,11 @@ def test_a_users_copy_is_used_and_compared_with_nihs_sha1(tmp_path, monkeypatch)
     assert source.test_list == str(tmp_path / "test_list.txt")
 
 
+def test_a_missing_copy_is_named_by_the_reports_parameter(tmp_path):
+    with pytest.raises(MetadataError, match=f"^nih_metadata '{tmp_path / 'none.csv'}' does not exist$"):
+        metadata_source(str(tmp_path / "none.csv"))
+
+
 def images_archive(names) -> bytes:
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w:gz", compresslevel=1) as tar:

@@ -115,7 +115,7 @@ def metadata_source(metadata: str | None = None) -> MetadataSource:
         return packaged
     path = Path(metadata).expanduser()
     if not path.is_file():
-        raise MetadataError(f"--metadata '{path}' does not exist")
+        raise MetadataError(f"nih_metadata '{path}' does not exist")
     beside = path.parent / TEST_LIST
     return MetadataSource(str(path), str(beside) if beside.is_file() else packaged.test_list, packaged=False,
                           nih_sha1=content_sha1(path) == nih_sha1(METADATA_FILE),
