@@ -48,7 +48,7 @@ drift_reasons <- function(drifting, prevalence) {
   official <- isTRUE(prevalence$official_test)
   reasons <- c(
     if (official && "test" %in% drifting) "la lista oficial de test del NIH se conserva tal cual, con su propia prevalencia",
-    if (any(!official | drifting != "test"))
+    if (!official || any(drifting != "test"))
       "los pacientes no se dividen entre partes y algunos reúnen muchas imágenes de una misma clase")
   paste(reasons, collapse = "; ")
 }

@@ -83,7 +83,8 @@ write_atomically <- function(path, writer) {
 package_versions <- function() {
   r_packages <- c("reticulate", "knitr", "rmarkdown", "ggplot2", "pROC", "jsonlite")
   versions <- reticulate::import("importlib.metadata")
-  python_packages <- c("keras", "tensorflow-cpu", "numpy", "scipy", "pandas", "pillow", "scikit-learn")
+  # The training key's numeric libraries (chestxray.results.NUMERIC_LIBRARIES) and the rest that runs.
+  python_packages <- c("keras", "tensorflow-cpu", unlist(import_chestxray("results")$NUMERIC_LIBRARIES), "pandas")
   list(
     R = paste(R.version$major, R.version$minor, sep = "."),
     python = reticulate::py_config()$version,

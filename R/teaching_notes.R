@@ -47,7 +47,8 @@ prevalence_note <- function(table, test_prevalence, prevalence, finding_es) {
     "unas %.0f serían falsas alarmas. El VPN, en cambio, pasaría de %s a %s."),
     percent_cell(chosen$ppv), percent_cell(test_prevalence), if (rarer) "caería" else "subiría",
     percent_cell(elsewhere$ppv), if (rarer) "solo " else "", percent_cell(prevalence),
-    finding_es, if (rarer) "" else ", más que en este test", 100 * (1 - elsewhere$ppv), percent_cell(chosen$npv), percent_cell(elsewhere$npv))
+    finding_es, if (rarer) "" else ", más que en este test", 100 * (1 - elsewhere$ppv),
+    percent_cell(chosen$npv), percent_cell(elsewhere$npv))
 }
 
 # The calibration bin (of at least `min_images` images) farthest from the

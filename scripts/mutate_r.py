@@ -255,7 +255,7 @@ MUTANTS = [
     Mutant("D04", D, "if (unknown == 1) {", "if (unknown == 0) {", "one unknown patient not reported"),
     Mutant("D05", D, 'reference <- "la de entrenamiento y validación juntos"', 'reference <- "la de los datos"',
            "official test list: the parts said to be compared with the pooled data"),
-    Mutant("D06", D, 'if (any(!official | drifting != "test"))', 'if (!official)',
+    Mutant("D06", D, 'if (!official || any(drifting != "test"))', 'if (!official)',
            "official test list: a drifting training or validation part given no reason"),
     Mutant("D07", D, 'if (official && "test" %in% drifting)', 'if ("test" %in% drifting)',
            "the official list's reason given for a split the rule dealt out"),

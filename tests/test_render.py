@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+from importlib import metadata
 from urllib.parse import unquote
 
 import numpy as np
@@ -97,6 +98,8 @@ def test_outputs_agree_with_each_other(html_render):
     assert set(history["model"]) == {"baseline", "cnn"} and "val_auroc" in history
     assert metrics["parameters"]["n_per_class"] == 24 and metrics["seed"] == 7
     assert metrics["versions"]["python_packages"]["keras"].startswith("3.")
+    assert {name: metrics["versions"]["python_packages"][name] for name in ("numpy", "scipy", "pillow", "scikit-learn")} == {
+        name: metadata.version(name) for name in ("numpy", "scipy", "pillow", "scikit-learn")}
     assert (manifest.groupby("patient_id")["split"].nunique() == 1).all()
     for _, row in manifest.head(5).iterrows():  # the manifest carries each file's content hash
         assert row["content_sha256"] == hashlib.sha256(open(row["path"], "rb").read()).hexdigest()
