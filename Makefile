@@ -7,7 +7,7 @@
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup report pdf notebook site test bench mutation renv-lock readme-params clean
+.PHONY: setup report pdf notebook site test bench mutation requirements renv-lock readme-params clean
 
 setup:
 	@bash scripts/setup.sh
@@ -55,6 +55,13 @@ mutation: setup
 	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	nice -n 10 .venv/bin/python scripts/mutate_py.py
 	nice -n 10 .venv/bin/python scripts/mutate_r.py
+
+# The pinned Python sets (requirements.txt: NumPy 2; requirements-numpy1.txt: NumPy 1), resolved
+# by uv from requirements.in (and requirements-numpy1.in) with wheels checked for every platform
+# each set serves; scripts/requirements_set.py says which one the set-up installs.
+requirements: setup
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	.venv/bin/python scripts/pin_requirements.py
 
 renv-lock: setup
 	Rscript scripts/write_renv_lock.R

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the project needs, skipping what is already there:
 # Debian packages (R, pandoc, LaTeX for PDF, Chromium for the browser check of the
-# HTML report, IRkernel for the notebook), then .venv from requirements.txt, then the
+# HTML report, IRkernel for the notebook), then .venv from the pinned set that R's
+# reticulate can use (requirements.txt or requirements-numpy1.txt), then the
 # R kernel for Jupyter registered inside .venv (`make notebook`).
 # Safe to re-run; fast when nothing is missing.
 set -euo pipefail
@@ -45,17 +46,22 @@ install_debian_packages() {
 }
 
 # The venv is built on Debian's python3: R loads Debian's libpython through
-# reticulate, so the interpreter and the packages must match it.
+# reticulate, so the interpreter and the packages must match it. Which pinned set
+# (NumPy 2 or NumPy 1) follows from the reticulate R has: scripts/requirements_set.py.
+# The sets install wheels only (their own --only-binary line), but for rpy2's compiled part.
 setup_venv() {
-  local stamp=.venv/.requirements-installed
-  if [ -f "$stamp" ] && cmp -s requirements.txt "$stamp"; then
+  local stamp=.venv/.requirements-installed reticulate requirements
+  reticulate=$(Rscript -e 'cat(format(packageVersion("reticulate")))') ||
+    { echo "setup: R's reticulate package is missing (Debian: r-cran-reticulate)" >&2; exit 1; }
+  requirements=$(/usr/bin/python3 scripts/requirements_set.py "$reticulate")
+  if [ -f "$stamp" ] && cmp -s "$requirements" "$stamp"; then
     return 0
   fi
-  echo "setup: creating .venv from requirements.txt"
+  echo "setup: creating .venv from $requirements"
   [ -x .venv/bin/python ] || /usr/bin/python3 -m venv .venv
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e python
-  cp requirements.txt "$stamp"
+  cp "$requirements" "$stamp"
 }
 
 # The R kernel for Jupyter (IRkernel's own installspec), registered inside .venv so that
