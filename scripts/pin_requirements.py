@@ -50,7 +50,7 @@ def build_options(pinned: PinnedSet) -> list[str]:
 def resolve(pinned: PinnedSet, output: Path) -> None:
     target = (["--universal", "--python-version", dotted(pinned.oldest_python)] if pinned is CURRENT else
               ["--python-version", dotted(pinned.oldest_python), "--python-platform", PLATFORMS[pinned.file][0]])
-    subprocess.run([uv(), "pip", "compile", "--quiet", *target, *build_options(pinned), "--emit-build-options",
+    subprocess.run([uv(), "pip", "compile", "--quiet", *target, *build_options(pinned),
                     "--custom-compile-command", "make requirements", "--output-file", str(output),
                     pinned.source], cwd=ROOT, check=True)
 
@@ -74,8 +74,10 @@ def pin(pinned: PinnedSet) -> None:
         resolve(pinned, draft)
         check_wheels(pinned, draft)
         lines = draft.read_text().splitlines(keepends=True)
-        # uv's two header lines, then what the set is for.
-        text = "".join(lines[:2]) + HEADERS[pinned.file] + "\n" + "".join(lines[2:])
+        # uv's two header lines, what the set is for, then pip's options in the order pip needs them: a later
+        # `--only-binary :all:` would clear the exception (pip's FormatControl.handle_mutual_excludes).
+        options = f"--only-binary :all:\n--no-binary {pinned.built_from_source}\n"
+        text = "".join(lines[:2]) + HEADERS[pinned.file] + "\n" + options + "".join(lines[2:])
         (ROOT / pinned.file).write_text(text)
     print(f"pin_requirements: wrote {pinned.file}")
 

@@ -15,7 +15,6 @@ is decoded again. Builds of one cache file take turns under a lock file.
 from __future__ import annotations
 
 import csv
-import fcntl
 import hashlib
 import json
 import logging
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 from chestxray.support.console import progress_bar
 from chestxray.support.atomic import atomic_path
 from chestxray.preparation.images import DECODER_VERSION, ImageReadError, check_image_size, load_grey
@@ -123,18 +123,18 @@ def _exit_with_parent() -> None:
 
 @contextmanager
 def _exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``lock_path``: one build per cache file at a time;
-    the lock file is left in place (removing it would race with a waiting process)."""
-    with open(lock_path, "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.warning("another process is building this cache (%s); waiting for it", lock_path.parent)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    """Hold an exclusive lock on ``lock_path``: one build per cache file at a time, on any
+    system (filelock: flock on POSIX, msvcrt on Windows)."""
+    lock = FileLock(lock_path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("another process is building this cache (%s); waiting for it", lock_path.parent)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def build_cache(paths: list[str], size: int, cache_dir: str | os.PathLike, workers: int | None = None) -> Cache:
