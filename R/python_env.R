@@ -25,7 +25,34 @@ use_project_python <- function(root = ".") {
   }
   Sys.setenv(RETICULATE_PYTHON = python)
   reticulate::use_python(python, required = TRUE)
+  convert_pandas3()
   invisible(python)
+}
+
+# pandas 3 names its classes by their public module (pandas.DataFrame, not pandas.core.frame.DataFrame)
+# and keeps text in its own string arrays: reticulate 1.41 (Debian 13) then hands frames back
+# unconverted, or text columns as Python objects. Frames and series go through reticulate's own
+# pandas converters with text columns as object arrays, as pandas 2 held them (chestxray.support.r_frames);
+# a reticulate that converts pandas 3 itself keeps its methods.
+convert_pandas3 <- function() {
+  reticulate_ns <- asNamespace("reticulate")
+  pandas2_classes <- c(DataFrame = "pandas.core.frame.DataFrame", Series = "pandas.core.series.Series")
+  for (name in names(pandas2_classes)) {
+    pandas3_class <- paste0("pandas.", name)
+    if (!is.null(utils::getS3method("py_to_r", pandas3_class, optional = TRUE, envir = reticulate_ns))) next
+    converter <- utils::getS3method("py_to_r", pandas2_classes[[name]], envir = reticulate_ns)
+    registerS3method("py_to_r", pandas3_class, pandas_text_as_object(converter), envir = reticulate_ns)
+  }
+  invisible(NULL)
+}
+
+pandas_text_as_object <- function(converter) {
+  force(converter)
+  function(x) {
+    text_to_object <- reticulate::py_get_attr(reticulate::import("chestxray.support.r_frames", convert = FALSE),
+                                              "text_to_object")
+    converter(text_to_object(x))
+  }
 }
 
 # Keras, imported once for the whole project without TensorFlow's start-up notices

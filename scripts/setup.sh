@@ -5,6 +5,8 @@
 # reticulate can use (requirements.txt or requirements-numpy1.txt), then the
 # R kernel for Jupyter registered inside .venv (`make notebook`).
 # Safe to re-run; fast when nothing is missing.
+#   bash scripts/setup.sh          everything (make setup)
+#   bash scripts/setup.sh system   the Debian packages only (the Dockerfile's root step)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,6 +79,8 @@ register_r_kernel() {
   fi
 }
 
-install_debian_packages
-setup_venv
-register_r_kernel
+case ${1:-all} in
+  system) install_debian_packages ;;
+  all) install_debian_packages; setup_venv; register_r_kernel ;;
+  *) echo "usage: bash scripts/setup.sh [system]" >&2; exit 2 ;;
+esac
