@@ -317,9 +317,9 @@ if (nzchar(Sys.getenv("COLAB_RELEASE_TAG")) && !file.exists("report.qmd")) {{
   repository <- {r_string(repository)}
   if (repository == "OWNER/REPO") stop("escriba en esta celda el repositorio de GitHub del proyecto (OWNER/REPO)")
   status <- system2("git", c("clone", "--depth", "1", "--branch", {r_string(branch)},
-                             paste0("https://github.com/", repository, ".git"), "/content/proyecto"))
+                             paste0("https://github.com/", repository, ".git"), "proyecto"))
   if (status != 0) stop("no se pudo descargar el proyecto de GitHub")
-  setwd("/content/proyecto")
+  setwd("proyecto")  # /content/proyecto: Colab starts in /content
   missing <- setdiff(c({packages}), rownames(installed.packages()))
   if (length(missing)) install.packages(missing)
   Sys.setenv(RETICULATE_PYTHON = Sys.which("python3"))

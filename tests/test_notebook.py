@@ -356,3 +356,40 @@ def test_opened_in_jupyter_and_run_all_it_reproduces_the_report(executed):
     for key in ("auroc", "auroc_ci95_delong", "auroc_ci95_patient_bootstrap", "threshold", "counts"):
         assert after[key] == before[key], key
     assert len(figures(again)) == len(figures(notebook))
+
+
+@pytest.mark.slow
+def test_colab_cell_clones_the_project_and_runs_the_report_on_colabs_python(tmp_path):
+    """Every step of the Colab cell but Colab's and GitHub's servers: with COLAB_RELEASE_TAG set and the
+    notebook opened in an empty folder (Colab's /content), git clones the repository (GitHub's address mapped
+    onto a copy of this one by git's own url.insteadOf), no R package is missing (so CRAN, unreachable here, is
+    not asked), reticulate is bound to the python3 on PATH (Colab's own; here .venv's, which holds the
+    packages), and Run All renders the report in the clone."""
+    from nbclient import NotebookClient
+
+    mirror = tmp_path / "github.git"
+    subprocess.run(["git", "clone", "-q", "--bare", "--no-hardlinks", str(ROOT), str(mirror)], check=True)
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    subprocess.run(["git", "-C", str(mirror), "branch", "-f", "colab-test", head], check=True)
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text(f'[url "file://{mirror}"]\n\tinsteadOf = https://github.com/someone/chestxray.git\n')
+    source = make_notebook.report_source(TINY_PARAMS)
+    notebook = make_notebook.build_notebook(source["lines"], source["params"], repository="someone/chestxray",
+                                            branch="colab-test", r_packages=source["r_packages"])
+    content = tmp_path / "content"
+    content.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("RETICULATE_PYTHON", "PYTHONPATH")}
+    env.update(COLAB_RELEASE_TAG="test", GIT_CONFIG_GLOBAL=str(gitconfig),
+               PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    client = NotebookClient(notebook, kernel_name="ir", timeout=900, resources={"metadata": {"path": str(content)}})
+    client.execute(env=env)
+    assert_ran_cleanly(notebook)
+    clone = content / "proyecto"
+    cloned = subprocess.run(["git", "-C", str(clone), "log", "-1", "--format=%H"], capture_output=True, text=True)
+    assert cloned.stdout.strip() == head  # the repository's branch, cloned where Colab keeps files
+    assert not (clone / ".venv").exists()  # nothing of this project's set-up: Colab's Python did the work
+    metrics = json.loads((clone / "_output" / "metrics.json").read_text())
+    assert_computed_here(metrics)
+    assert metrics["parameters"]["n_per_class"] == int(TINY["n_per_class"])
+    assert len(figures(notebook)) >= 6

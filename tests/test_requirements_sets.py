@@ -1,0 +1,149 @@
+"""The pinned Python sets: which one the set-up installs (the rule, on the systems the README names),
+what each pins, and that the environment the tests run in is the one the rule chose."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import requirements_set as rule  # noqa: E402
+
+
+def pins(pinned_file: str) -> dict[str, Requirement]:
+    """name -> requirement of every `name==version` line of a pinned set."""
+    found = {}
+    for line in (ROOT / pinned_file).read_text().splitlines():
+        if line and not line.startswith(("#", " ", "-")):
+            requirement = Requirement(line)
+            found[canonical(requirement.name)] = requirement
+    return found
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pinned_version(requirement: Requirement) -> str:
+    (specifier,) = requirement.specifier
+    assert specifier.operator == "==", f"{requirement} is not pinned exactly"
+    return specifier.version
+
+
+# (system, reticulate, Python) -> the set. Debian 12 and 13 are booted by ../shared/tools/freshbox; Ubuntu
+# 24.04 (noble) cannot be booted here: its reticulate is 1.34 or 1.35 (both before 1.38), Python 3.12.
+@pytest.mark.parametrize("system, reticulate, python, expected", [
+    ("Debian 12", "1.28", "3.11", "requirements-numpy1.txt"),
+    ("Debian 13", "1.41.0.1", "3.13", "requirements.txt"),
+    ("Ubuntu 24.04", "1.34.0", "3.12", "requirements-numpy1.txt"),
+    ("Ubuntu 24.04", "1.35.0", "3.12", "requirements-numpy1.txt"),
+    ("reticulate 1.37 from CRAN", "1.37.0", "3.12", "requirements-numpy1.txt"),
+    ("reticulate 1.38 from CRAN", "1.38.0", "3.12", "requirements.txt"),
+    ("a new reticulate on Debian 12's Python", "1.43.0", "3.11", "requirements-numpy1.txt"),
+])
+def test_the_set_follows_what_reticulate_converts(system, reticulate, python, expected):
+    assert rule.pinned_set(reticulate, python).file == expected, system
+
+
+def test_a_python_no_set_is_pinned_for_stops_naming_the_remedy():
+    with pytest.raises(rule.NoPinnedSet, match=r"Python 3\.14 .*requirements\.txt is pinned for Python 3\.12 to "
+                                               r"3\.13; add this Python .*make requirements"):
+        rule.pinned_set("1.41", "3.14")
+    with pytest.raises(rule.NoPinnedSet, match="Python 3.10 .*requirements-numpy1.txt is pinned for Python 3.11"):
+        rule.pinned_set("1.28", "3.10")
+    with pytest.raises(rule.NoPinnedSet, match="not a version number"):
+        rule.pinned_set("", "3.11")
+
+
+def test_the_command_line_prints_the_file_and_says_why():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "requirements_set.py"), "1.28", "3.11"],
+                          capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "requirements-numpy1.txt\n")
+    assert done.stderr == "setup: reticulate 1.28 and Python 3.11: requirements-numpy1.txt (NumPy 1)\n"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "requirements_set.py"), "1.41", "3.14"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and done.stdout == "" and "make requirements" in done.stderr
+
+
+@pytest.mark.parametrize("pinned, numpy, pandas", [(rule.CURRENT, "2", "3"), (rule.NUMPY1, "1", "2")])
+def test_each_set_pins_every_direct_dependency_to_one_version(pinned, numpy, pandas):
+    pinned_packages = pins(pinned.file)
+    linux_x86_64 = {"sys_platform": "linux", "platform_machine": "x86_64"}  # all the NumPy 1 set serves
+    direct = set()
+    for source in (ROOT / "requirements.in", ROOT / pinned.source):
+        for line in source.read_text().splitlines():
+            if line and not line.startswith(("#", "-r")):
+                requirement = Requirement(line)
+                if pinned is rule.CURRENT or requirement.marker is None or requirement.marker.evaluate(linux_x86_64):
+                    direct.add(canonical(requirement.name))
+    assert direct <= set(pinned_packages), f"{pinned.file} lacks {direct - set(pinned_packages)}"
+    for requirement in pinned_packages.values():
+        pinned_version(requirement)
+    assert pinned_version(pinned_packages["numpy"]).split(".")[0] == numpy
+    assert pinned_version(pinned_packages["pandas"]).split(".")[0] == pandas
+
+
+@pytest.mark.parametrize("pinned", rule.SETS, ids=lambda s: s.file)
+def test_each_set_installs_wheels_only_but_rpy2s_compiled_part(pinned):
+    """pip reads the options in order, and a later `--only-binary :all:` clears the exception before it."""
+    from pip._internal.models.format_control import FormatControl
+
+    options = [line.split() for line in (ROOT / pinned.file).read_text().splitlines() if line.startswith("--")]
+    assert options == [["--only-binary", ":all:"], ["--no-binary", pinned.built_from_source]]
+    control = FormatControl(set(), set())
+    for option, value in options:
+        target, other = ((control.only_binary, control.no_binary) if option == "--only-binary" else
+                         (control.no_binary, control.only_binary))
+        FormatControl.handle_mutual_excludes(value, target, other)
+    assert control.get_allowed_formats(pinned.built_from_source) == frozenset({"source"})
+    for name in ("numpy", "tensorflow-cpu", "pandas", "rpy2-robjects"):
+        if name != pinned.built_from_source:
+            assert control.get_allowed_formats(name) == frozenset({"binary"})
+
+
+def test_this_environment_is_the_set_the_rule_chose():
+    """The set-up installed what the rule picks for this R and this Python, version for version."""
+    reticulate = subprocess.run(["Rscript", "-e", 'cat(format(packageVersion("reticulate")))'],
+                                capture_output=True, text=True, check=True).stdout
+    chosen = rule.pinned_set(reticulate, "%d.%d" % sys.version_info[:2])
+    stamp = ROOT / ".venv" / ".requirements-installed"
+    if stamp.exists():  # the set-up's record of what it installed (absent where tests run outside make)
+        assert stamp.read_text() == (ROOT / chosen.file).read_text()
+    wrong = {}
+    for name, requirement in pins(chosen.file).items():
+        if requirement.marker is None or requirement.marker.evaluate():
+            try:
+                installed = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                installed = None
+            if installed != pinned_version(requirement):
+                wrong[name] = (installed, pinned_version(requirement))
+    assert not wrong, f"installed vs {chosen.file}: {wrong}"
+
+
+def test_the_pinning_script_serves_the_rules_python_versions():
+    """make requirements resolves and checks wheels for exactly the Python versions the rule accepts."""
+    import pin_requirements
+
+    for pinned in rule.SETS:
+        assert pinned.file in pin_requirements.PLATFORMS and pinned.file in pin_requirements.HEADERS
+        header = (ROOT / pinned.file).read_text().splitlines()[2]
+        assert header == pin_requirements.HEADERS[pinned.file].splitlines()[0]
+    assert "x86_64-manylinux_2_28" in pin_requirements.PLATFORMS[rule.CURRENT.file]
+    assert {"aarch64-manylinux_2_28", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"} <= set(
+        pin_requirements.PLATFORMS[rule.CURRENT.file])
+
+
+def test_the_setup_script_installs_the_rules_choice():
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    assert 'requirements=$(/usr/bin/python3 scripts/requirements_set.py "$reticulate")' in setup
+    assert 'pip install --quiet --disable-pip-version-check -r "$requirements"' in setup
+    assert Path(ROOT / "requirements.txt").exists() and Path(ROOT / "requirements-numpy1.txt").exists()
