@@ -7,7 +7,7 @@
 #   docker run --rm -v "$PWD/_output:/home/jovyan/_output" chestxray-report               # make report
 #   docker run --rm -v "$PWD/_output:/home/jovyan/_output" chestxray-report make pdf
 #   docker run --rm chestxray-report make test
-#   docker run --rm -p 127.0.0.1:8888:8888 chestxray-report jupyter lab --ip=0.0.0.0 --no-browser
+#   docker run --rm -p 127.0.0.1:8888:8888 chestxray-report make lab     # JupyterLab, with a token
 FROM debian:trixie
 
 # Binder's rules: a non-root user of uid 1000 (repo2docker passes both), the repository in its home,
@@ -37,7 +37,8 @@ WORKDIR ${HOME}
 RUN make setup \
  && .venv/bin/python scripts/make_notebook.py --no-execute \
  && chmod a+rwx "${HOME}" && mkdir -p data _output && chmod a+rwx data _output
-ENV PATH=${HOME}/.venv/bin:${PATH}
+ENV PATH=${HOME}/.venv/bin:${PATH} \
+    LAB_IP=0.0.0.0
 
 # `docker run --user UID:GID` (a Linux host user whose uid is not 1000, so that the outputs are theirs):
 # the entrypoint gives that user a HOME of its own; the project's folders above are writable by all.

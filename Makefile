@@ -7,7 +7,7 @@
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup report pdf notebook site test bench mutation requirements renv-lock readme-params clean
+.PHONY: setup report pdf notebook lab site test bench mutation requirements renv-lock readme-params clean
 
 setup:
 	@bash scripts/setup.sh
@@ -24,6 +24,15 @@ pdf: setup
 #   make notebook PARAMS="n_per_class=200 epochs=5"
 notebook: setup
 	.venv/bin/python scripts/make_notebook.py $(PARAMS)
+
+# JupyterLab on the notebook twin (generated unexecuted when absent; Run All renders the report), served on
+# 127.0.0.1 with a token; it prints the address to open. The container serves it on all its interfaces
+# (LAB_IP=0.0.0.0), published to the host's 127.0.0.1 only: docker run -p 127.0.0.1:8888:8888 ... make lab
+LAB_IP ?= 127.0.0.1
+lab: setup
+	@test -f _output/report.ipynb || .venv/bin/python scripts/make_notebook.py --no-execute $(PARAMS)
+	.venv/bin/jupyter lab --no-browser --ip=$(LAB_IP) --port=8888 $(if $(filter 0,$(shell id -u)),--allow-root) \
+	  --ServerApp.default_url=/lab/tree/_output/report.ipynb
 
 # The published site (GitHub Pages): the HTML report as index.html, the PDF and the
 # notebook when rendered, and the outputs a reader may want to check or reuse.

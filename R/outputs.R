@@ -84,13 +84,18 @@ package_versions <- function() {
   r_packages <- c("reticulate", "knitr", "rmarkdown", "ggplot2", "pROC", "jsonlite")
   versions <- reticulate::import("importlib.metadata")
   # The training key's numeric libraries (chestxray.results.NUMERIC_LIBRARIES) and the rest that runs.
-  python_packages <- c("keras", "tensorflow-cpu", unlist(import_chestxray("results")$NUMERIC_LIBRARIES), "pandas")
+  # TensorFlow is PyPI's CPU-only build on Linux x86-64 and the regular one elsewhere (requirements.in).
+  python_packages <- c("keras", "tensorflow-cpu", "tensorflow", unlist(import_chestxray("results")$NUMERIC_LIBRARIES),
+                       "pandas")
+  python_versions <- vapply(python_packages, function(p) {
+    tryCatch(versions$version(p), error = function(e) NA_character_)
+  }, "")
+  tensorflow_builds <- c("tensorflow-cpu", "tensorflow")
+  python_versions <- python_versions[!(names(python_versions) %in% tensorflow_builds & is.na(python_versions))]
   list(
     R = paste(R.version$major, R.version$minor, sep = "."),
-    python = reticulate::py_config()$version,
+    python = as.character(reticulate::py_config()$version),  # a numeric_version from reticulate 1.41 on
     r_packages = as.list(vapply(r_packages, function(p) as.character(utils::packageVersion(p)), "")),
-    python_packages = as.list(vapply(python_packages, function(p) {
-      tryCatch(versions$version(p), error = function(e) NA_character_)
-    }, ""))
+    python_packages = as.list(python_versions)
   )
 }

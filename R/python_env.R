@@ -4,15 +4,24 @@
 
 project_python <- function(root = ".") {
   configured <- Sys.getenv("RETICULATE_PYTHON")
-  if (nzchar(configured)) {
+  # _environment names the POSIX venv path (.venv/bin/python); on Windows the venv's own one is used.
+  if (nzchar(configured) && file.exists(configured)) {
     # _environment gives a relative path; reticulate needs an absolute one. Only
     # the folder is normalised: resolving the venv's python symlink would leave the venv.
     return(file.path(normalizePath(dirname(configured)), basename(configured)))
   }
-  # Not normalizePath(venv): resolving the symlink would leave the virtual environment.
-  venv <- file.path(normalizePath(root), ".venv", "bin", "python")
-  if (file.exists(venv)) return(venv)
+  venv <- venv_python(root)
+  if (!is.na(venv)) return(venv)
+  if (nzchar(configured)) stop("RETICULATE_PYTHON names ", configured, ", which does not exist", call. = FALSE)
   stop("no project Python found: run `make setup` (creates .venv) or set RETICULATE_PYTHON", call. = FALSE)
+}
+
+# The project's virtual environment's interpreter: bin/python (Linux, macOS) or Scripts/python.exe
+# (Windows); NA when there is none. Not normalizePath(venv): resolving the symlink would leave the venv.
+venv_python <- function(root = ".") {
+  candidates <- file.path(normalizePath(root), ".venv", c("bin/python", "Scripts/python.exe"))
+  found <- candidates[file.exists(candidates)]
+  if (length(found)) found[[1]] else NA_character_
 }
 
 use_project_python <- function(root = ".") {
@@ -21,7 +30,7 @@ use_project_python <- function(root = ".") {
   package_dir <- normalizePath(file.path(root, "python"))
   path <- Sys.getenv("PYTHONPATH")
   if (!grepl(package_dir, path, fixed = TRUE)) {
-    Sys.setenv(PYTHONPATH = paste(c(package_dir, if (nzchar(path)) path), collapse = ":"))
+    Sys.setenv(PYTHONPATH = paste(c(package_dir, if (nzchar(path)) path), collapse = .Platform$path.sep))
   }
   Sys.setenv(RETICULATE_PYTHON = python)
   reticulate::use_python(python, required = TRUE)

@@ -18,6 +18,7 @@ DEBIAN_PACKAGES=(
   texlive-xetex texlive-latex-recommended texlive-fonts-recommended lmodern poppler-utils
   chromium
   python3 python3-venv python3-dev
+  git
 )
 
 missing_packages() {

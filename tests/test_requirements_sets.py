@@ -147,3 +147,33 @@ def test_the_setup_script_installs_the_rules_choice():
     assert 'requirements=$(/usr/bin/python3 scripts/requirements_set.py "$reticulate")' in setup
     assert 'pip install --quiet --disable-pip-version-check -r "$requirements"' in setup
     assert Path(ROOT / "requirements.txt").exists() and Path(ROOT / "requirements-numpy1.txt").exists()
+
+
+def r_python_discovery(root: Path, configured: str | None) -> subprocess.CompletedProcess:
+    """R/python_env.R's project_python() for a project folder, with RETICULATE_PYTHON as given."""
+    script = f'source("{ROOT}/R/python_env.R"); cat(project_python("{root}"))'
+    env = {k: v for k, v in __import__("os").environ.items() if k != "RETICULATE_PYTHON"}
+    if configured is not None:
+        env["RETICULATE_PYTHON"] = configured
+    return subprocess.run(["Rscript", "-e", script], cwd=root, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("layout", ["bin/python", "Scripts/python.exe"])
+def test_r_finds_the_venv_of_either_layout_even_when_environment_names_the_other(tmp_path, layout):
+    """POSIX venvs keep python in bin/, Windows ones in Scripts/; _environment names the POSIX path."""
+    interpreter = tmp_path / ".venv" / layout
+    interpreter.parent.mkdir(parents=True)
+    interpreter.write_text("")
+    for configured in (None, ".venv/bin/python"):
+        done = r_python_discovery(tmp_path, configured)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == str(interpreter.resolve())
+    missing = r_python_discovery(tmp_path, "/nowhere/python")
+    assert missing.stdout == str(interpreter.resolve())  # a stale setting gives way to the project's venv
+
+
+def test_r_names_a_missing_python_it_was_told_to_use(tmp_path):
+    done = r_python_discovery(tmp_path, "/nowhere/python")
+    assert done.returncode == 1 and "RETICULATE_PYTHON names /nowhere/python, which does not exist" in done.stderr
+    done = r_python_discovery(tmp_path, None)
+    assert done.returncode == 1 and "no project Python found: run `make setup`" in done.stderr
