@@ -34,7 +34,8 @@ lab: setup
 	.venv/bin/jupyter lab --no-browser --ip=$(LAB_IP) --port=8888 $(if $(filter 0,$(shell id -u)),--allow-root) \
 	  --ServerApp.default_url=/lab/tree/_output/report.ipynb
 
-# The published site (GitHub Pages): the HTML report as index.html, the PDF and the
+# The published site (GitHub Pages): the HTML report as index.html (with a link that opens the notebook
+# twin on Binder, where the repository is known), the PDF and the
 # notebook when rendered, and the outputs a reader may want to check or reuse.
 SITE_FILES = report.pdf report.ipynb model.keras model-card.json metrics.json predictions.csv validation_predictions.csv \
              history.csv manifest.csv
@@ -42,6 +43,7 @@ site:
 	@test -f _output/report.html || { echo "site: no _output/report.html; run 'make report' first" >&2; exit 1; }
 	rm -rf _site && mkdir -p _site
 	cp _output/report.html _site/index.html
+	@python3 scripts/site_launch_link.py _site/index.html
 	@for f in $(SITE_FILES); do if [ -f "_output/$$f" ]; then cp "_output/$$f" _site/; fi; done
 	@echo "site: $$(ls _site | wc -l) files in _site/"
 

@@ -44,6 +44,9 @@ from pathlib import Path
 import nbformat
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from github_repository import github_repository  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = {"name": "ir", "display_name": "R", "language": "R"}
 SUPPORTED_OPTIONS = {"label", "echo", "eval", "include", "results", "warning", "message",
@@ -371,17 +374,6 @@ def report_source(overrides: list[str]) -> dict:
         message = re.sub(r"^Error:\s*", "", done.stderr.replace("Execution halted", "").strip())
         raise NotebookError(message or "scripts/notebook_source.R failed")
     return json.loads(done.stdout)
-
-
-def github_repository() -> tuple[str, str]:
-    """Where Colab can fetch the project: GitHub Actions' variables, else the git remote `origin`."""
-    repository = os.environ.get("GITHUB_REPOSITORY", "")
-    branch = os.environ.get("GITHUB_REF_NAME", "") if os.environ.get("GITHUB_REF_TYPE", "branch") == "branch" else ""
-    if not repository:
-        done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=ROOT, capture_output=True, text=True)
-        match = re.search(r"github\.com[:/]([^/]+/[^/]+?)(?:\.git)?$", done.stdout.strip())
-        repository = match.group(1) if match else "OWNER/REPO"
-    return repository, branch or "main"
 
 
 def duration(seconds: float) -> str:

@@ -1,6 +1,7 @@
 """The GitHub Pages workflow: it parses, installs Quarto, and builds the site with the
 project's own commands (which exist and work); `make site` assembles what is published."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -46,22 +47,49 @@ def test_every_make_target_the_workflow_names_exists():
         assert done.returncode == 0, done.stderr
 
 
-def test_make_site_publishes_the_report_as_index_and_the_outputs(tmp_path):
+def site_project(tmp_path):
+    """A project folder (not a git clone) with the Makefile, the site's scripts and rendered outputs."""
     project = tmp_path / "project"
-    project.mkdir()
+    (project / "scripts").mkdir(parents=True)
     shutil.copy(ROOT / "Makefile", project)
+    for script in ("site_launch_link.py", "github_repository.py"):
+        shutil.copy(ROOT / "scripts" / script, project / "scripts")
     output = project / "_output"
     output.mkdir()
-    (output / "report.html").write_text("<html>informe</html>")
+    (output / "report.html").write_text("<html><body class=\"x\">informe</body></html>")
     for name in ("metrics.json", "predictions.csv", "model.keras", "report.ipynb", "checkpoints.tmp"):
         (output / name).write_text(name)
-    done = subprocess.run(["make", "site"], cwd=project, capture_output=True, text=True)
+    return project
+
+
+def make_site(project, **environment):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    return subprocess.run(["make", "site"], cwd=project, capture_output=True, text=True, env=env | environment)
+
+
+def test_make_site_publishes_the_report_as_index_and_the_outputs(tmp_path):
+    project = site_project(tmp_path)
+    done = make_site(project, GIT_CEILING_DIRECTORIES=str(tmp_path))  # no git repository: no origin remote
     assert done.returncode == 0, done.stderr
     site = project / "_site"
-    assert (site / "index.html").read_text() == "<html>informe</html>"
+    assert (site / "index.html").read_text() == "<html><body class=\"x\">informe</body></html>"
+    assert "no GitHub repository known" in done.stdout
     assert sorted(p.name for p in site.iterdir()) == ["index.html", "metrics.json", "model.keras", "predictions.csv",
                                                       "report.ipynb"]
     assert re.search(r"site: 5 files in _site/", done.stdout)
+
+
+def test_make_site_links_the_published_report_to_binder(tmp_path):
+    """In the publish workflow GitHub Actions names the repository and branch: the page opens with a link that
+    starts the notebook twin on mybinder.org, which builds the repository's Dockerfile."""
+    project = site_project(tmp_path)
+    done = make_site(project, GITHUB_REPOSITORY="someone/chestxray", GITHUB_REF_NAME="main", GITHUB_REF_TYPE="branch")
+    assert done.returncode == 0, done.stderr
+    page = (project / "_site" / "index.html").read_text()
+    link = "https://mybinder.org/v2/gh/someone/chestxray/main?urlpath=lab/tree/_output/report.ipynb"
+    assert page.startswith(f'<html><body class="x"><p class="launch-binder" style=') and f'href="{link}"' in page
+    assert page.endswith("informe</body></html>") and page.count("launch-binder") == 1
+    assert "Binder link for someone/chestxray (main) added" in done.stdout
 
 
 def test_make_site_without_a_report_says_what_to_run(tmp_path):
