@@ -40,3 +40,11 @@ with_dependencies <- function(packages) {
   }
   sort(seen)
 }
+
+# Which lockfile records this system's R packages: renv-debian12.lock on Debian 12 (R 4.2, reticulate
+# 1.28), renv.lock elsewhere (Debian 13 and today's versions).
+renv_lockfile_for_system <- function(os_release = "/etc/os-release") {
+  fields <- if (file.exists(os_release)) readLines(os_release) else character()
+  debian12 <- any(fields == "ID=debian") && any(fields %in% c("VERSION_ID=\"12\"", "VERSION_ID=12"))
+  if (debian12) "renv-debian12.lock" else "renv.lock"
+}

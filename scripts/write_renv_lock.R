@@ -1,6 +1,7 @@
 #!/usr/bin/env Rscript
-# Write renv.lock (renv's lockfile format) from the R packages installed here.
-# renv itself is not installable on Debian without CRAN, but its lockfile is
+# Write the lockfile (renv's format) of the R packages installed here: renv.lock from Debian 13 (R 4.5,
+# today's versions: the container's, and closest to CRAN's for Windows and macOS), renv-debian12.lock
+# from Debian 12 (R 4.2). renv itself is not installable on Debian without CRAN, but its lockfile is
 # plain JSON: with CRAN reachable, renv::restore() installs these versions.
 #
 #   Rscript scripts/write_renv_lock.R        (or: make renv-lock)
@@ -27,8 +28,9 @@ lock <- list(
   ),
   Packages = records
 )
-tmp <- "renv.lock.partial"
+lockfile <- renv_lockfile_for_system()
+tmp <- paste0(lockfile, ".partial")
 jsonlite::write_json(lock, tmp, auto_unbox = TRUE, pretty = TRUE)
-invisible(file.rename(tmp, "renv.lock"))
-message(sprintf("renv.lock: %d packages (%d used directly: %s)", length(packages), length(used),
+invisible(file.rename(tmp, lockfile))
+message(sprintf("%s: %d packages (%d used directly: %s)", lockfile, length(packages), length(used),
                 paste(used, collapse = ", ")))

@@ -1,12 +1,23 @@
-"""renv.lock lists every R package the code uses, at the installed versions."""
+"""The lockfiles list every R package the code uses, at the versions of the system each records:
+renv.lock Debian 13's (today's), renv-debian12.lock Debian 12's."""
 
 import json
 
+import pytest
+
 from conftest import ROOT
+
+LOCKFILES = ("renv.lock", "renv-debian12.lock")
+
+
+def this_systems_lockfile(r_session) -> str:
+    return r_session("renv_lockfile_for_system()")[0]
 
 
 def test_lockfile_covers_used_packages(r_session):
-    lock = json.loads((ROOT / "renv.lock").read_text())
+    lockfile = this_systems_lockfile(r_session)
+    lock = json.loads((ROOT / lockfile).read_text())
+    assert lock["R"]["Version"] == r_session('paste(R.version$major, R.version$minor, sep = ".")')[0]
     used = set(r_session('project_r_packages(".")'))
     assert {"reticulate", "knitr", "rmarkdown", "ggplot2", "pROC", "jsonlite"} <= used
     missing = used - set(lock["Packages"])
@@ -14,11 +25,23 @@ def test_lockfile_covers_used_packages(r_session):
     for name in used | set(r_session('with_dependencies(project_r_packages("."))')):
         assert name in lock["Packages"], f"dependency {name} missing from renv.lock"
         installed = r_session(f'utils::packageDescription("{name}")$Version')[0]
-        assert lock["Packages"][name]["Version"] == installed, name
+        assert lock["Packages"][name]["Version"] == installed, (lockfile, name)
 
 
-def test_lockfile_is_renv_format():
-    lock = json.loads((ROOT / "renv.lock").read_text())
+@pytest.mark.parametrize("release, lockfile", [
+    ('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debian\n', "renv-debian12.lock"),
+    ('PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nVERSION_ID="13"\nID=debian\n', "renv.lock"),
+    ('PRETTY_NAME="Ubuntu 24.04 LTS"\nVERSION_ID="24.04"\nID=ubuntu\n', "renv.lock"),
+])
+def test_each_system_writes_its_own_lockfile(r_session, tmp_path, release, lockfile):
+    (tmp_path / "os-release").write_text(release)
+    assert r_session(f'renv_lockfile_for_system("{tmp_path / "os-release"}")')[0] == lockfile
+
+
+@pytest.mark.parametrize("lockfile, r_version", [("renv.lock", "4.5"), ("renv-debian12.lock", "4.2")])
+def test_lockfile_is_renv_format(lockfile, r_version):
+    lock = json.loads((ROOT / lockfile).read_text())
+    assert lock["R"]["Version"].startswith(r_version + ".")
     assert lock["R"]["Version"].count(".") == 2
     assert lock["R"]["Repositories"][0]["Name"] == "CRAN"
     for name, record in lock["Packages"].items():

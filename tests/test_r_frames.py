@@ -1,0 +1,56 @@
+"""chestxray.support.r_frames: pandas objects handed to R with their text in object arrays, which every
+reticulate converts (pandas 3's own string arrays reach R as Python objects under reticulate 1.41).
+pandas 2 has the same string arrays under dtype "string", so these run on either."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chestxray.support.r_frames import text_to_object
+
+TEXT = pd.StringDtype()
+
+
+def frame_with_text():
+    return pd.DataFrame(
+        {"split": pd.array(["train", None, "test"], dtype=TEXT), "n": [1, 2, 3], "p": [0.5, np.nan, 2.0],
+         "panel": pd.Categorical(["b", "a", "b"], categories=pd.Index(["b", "a"], dtype=TEXT), ordered=True),
+         "note": pd.Series(["x", None, "z"], dtype=object)},
+        index=pd.Index(["r1", "r2", "r3"], dtype=TEXT))
+
+
+def test_text_columns_index_names_and_categories_become_objects_values_kept():
+    original = frame_with_text()
+    original.columns = pd.Index(original.columns, dtype=TEXT)
+    converted = text_to_object(original)
+    assert converted.dtypes["split"] == object and converted.dtypes["note"] == object
+    assert converted.dtypes["n"] == np.int64 and converted.dtypes["p"] == np.float64  # numbers untouched
+    assert converted.columns.dtype == object and converted.index.dtype == object
+    assert converted["split"].tolist()[0::2] == ["train", "test"] and pd.isna(converted["split"].iloc[1])
+    assert converted.index.tolist() == ["r1", "r2", "r3"] and converted.columns.tolist() == list(original.columns)
+    panel = converted["panel"]
+    assert panel.cat.categories.dtype == object and panel.cat.categories.tolist() == ["b", "a"]  # order kept
+    assert panel.cat.ordered and panel.tolist() == ["b", "a", "b"]
+    assert converted["p"].tolist()[0::2] == [0.5, 2.0] and np.isnan(converted["p"].iloc[1])
+    assert original.dtypes["split"] == TEXT  # the caller's frame is not changed
+
+
+def test_a_series_and_an_empty_frame():
+    series = pd.Series(pd.array(["a", "b"], dtype=TEXT), index=pd.Index(["x", "y"], dtype=TEXT), name="s")
+    converted = text_to_object(series)
+    assert converted.dtype == object and converted.index.dtype == object
+    assert converted.tolist() == ["a", "b"] and converted.name == "s"
+    empty = text_to_object(frame_with_text().iloc[:0])
+    assert list(empty.dtypes[["split", "note"]]) == [object, object] and len(empty) == 0
+    numbers = pd.Series([1.5, 2.5])
+    assert text_to_object(numbers).dtype == np.float64
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}),             # object text, as pandas 2 makes it
+    pd.DataFrame({"a": [True, False]}, index=pd.RangeIndex(2)),
+])
+def test_frames_without_string_arrays_are_unchanged(frame):
+    converted = text_to_object(frame)
+    pd.testing.assert_frame_equal(converted, frame)
+    assert list(converted.dtypes) == list(frame.dtypes)
