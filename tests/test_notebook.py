@@ -367,11 +367,11 @@ def test_colab_cell_clones_the_project_and_runs_the_report_on_colabs_python(tmp_
     packages), and Run All renders the report in the clone."""
     from nbclient import NotebookClient
 
-    mirror = tmp_path / "github.git"
-    subprocess.run(["git", "clone", "-q", "--bare", "--no-hardlinks", str(ROOT), str(mirror)], check=True)
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-    subprocess.run(["git", "-C", str(mirror), "branch", "-f", "colab-test", head], check=True)
+    mirror = copy_project(tmp_path / "github")  # the files as they are now, committed where GitHub would hold them
+    git = ["git", "-C", str(mirror), "-c", "user.name=test", "-c", "user.email=test@localhost"]
+    for command in (["init", "-q", "-b", "colab-test"], ["add", "-A"], ["commit", "-q", "-m", "the project"]):
+        subprocess.run(git + command, check=True)
+    head = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text(f'[url "file://{mirror}"]\n\tinsteadOf = https://github.com/someone/chestxray.git\n')
     source = make_notebook.report_source(TINY_PARAMS)

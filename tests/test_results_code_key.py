@@ -24,7 +24,8 @@ PRESENTATION = {"R/figures.R", "R/data_text.R", "R/report_tables.R", "R/teaching
 
 # Libraries training imports whose version cannot change a trained model's numbers.
 NOT_NUMERIC = {"pandas": "tables of file names, labels and splits", "tqdm": "progress bars",
-               "PyYAML": "reads the report's parameter ranges", "keras": "in the key by name, with its backend"}
+               "PyYAML": "reads the report's parameter ranges", "keras": "in the key by name, with its backend",
+               "filelock": "one process at a time builds an image cache"}
 
 
 def third_party_distributions(files: list[str]) -> set[str]:
