@@ -22,13 +22,13 @@ ENV USER=${NB_USER} \
 # Debian packages, as root, from scripts/setup.sh's list; copied alone, so that this long layer is
 # rebuilt only when the set-up changes.
 COPY scripts/setup.sh /tmp/setup/scripts/setup.sh
-COPY scripts/container-entrypoint.sh /usr/local/bin/chestxray-entrypoint
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends make \
  && bash /tmp/setup/scripts/setup.sh system \
  && rm -rf /var/lib/apt/lists/* /tmp/setup \
  && useradd --create-home --uid "${NB_UID}" --shell /bin/bash "${NB_USER}"
 
+COPY scripts/container-entrypoint.sh /usr/local/bin/chestxray-entrypoint
 COPY --chown=${NB_UID}:${NB_UID} . ${HOME}
 USER ${NB_USER}
 WORKDIR ${HOME}
@@ -38,6 +38,7 @@ RUN make setup \
  && .venv/bin/python scripts/make_notebook.py --no-execute \
  && chmod a+rwx "${HOME}" && mkdir -p data _output && chmod a+rwx data _output
 ENV PATH=${HOME}/.venv/bin:${PATH} \
+    PROJECT_DIR=${HOME} \
     LAB_IP=0.0.0.0
 
 # `docker run --user UID:GID` (a Linux host user whose uid is not 1000, so that the outputs are theirs):

@@ -32,7 +32,7 @@ LAB_IP ?= 127.0.0.1
 lab: setup
 	@test -f _output/report.ipynb || .venv/bin/python scripts/make_notebook.py --no-execute $(PARAMS)
 	.venv/bin/jupyter lab --no-browser --ip=$(LAB_IP) --port=8888 $(if $(filter 0,$(shell id -u)),--allow-root) \
-	  --ServerApp.default_url=/lab/tree/_output/report.ipynb
+	  --LabApp.default_url=/lab/tree/_output/report.ipynb
 
 # The published site (GitHub Pages): the HTML report as index.html (with a link that opens the notebook
 # twin on Binder, where the repository is known), the PDF and the

@@ -19,6 +19,13 @@ project_r_packages <- function(root = ".") {
   sort(setdiff(unique(unlist(found)), BASE_PACKAGES))
 }
 
+# R packages used from outside R code: the notebook's kernel and its display (scripts/setup.sh registers
+# IRkernel; scripts/make_notebook.py's cells call IRdisplay and repr).
+NOTEBOOK_R_PACKAGES <- c("IRkernel", "IRdisplay", "repr")
+
+# What the lockfiles record: the packages the code uses and the notebook's.
+locked_r_packages <- function(root = ".") sort(unique(c(project_r_packages(root), NOTEBOOK_R_PACKAGES)))
+
 direct_dependencies <- function(pkg) {
   fields <- utils::packageDescription(pkg)[c("Depends", "Imports", "LinkingTo")]
   deps <- unlist(lapply(fields[!vapply(fields, is.null, logical(1))], function(f) {
@@ -41,10 +48,11 @@ with_dependencies <- function(packages) {
   sort(seen)
 }
 
-# Which lockfile records this system's R packages: renv-debian12.lock on Debian 12 (R 4.2, reticulate
-# 1.28), renv.lock elsewhere (Debian 13 and today's versions).
+# Which lockfile records this system's R packages: renv.lock Debian 13's (R 4.5, today's versions),
+# renv-debian12.lock Debian 12's (R 4.2); NA on any other system, whose packages no lockfile records.
+RENV_LOCKFILES <- c("debian 13" = "renv.lock", "debian 12" = "renv-debian12.lock")
 renv_lockfile_for_system <- function(os_release = "/etc/os-release") {
-  fields <- if (file.exists(os_release)) readLines(os_release) else character()
-  debian12 <- any(fields == "ID=debian") && any(fields %in% c("VERSION_ID=\"12\"", "VERSION_ID=12"))
-  if (debian12) "renv-debian12.lock" else "renv.lock"
+  fields <- if (file.exists(os_release)) readLines(os_release, warn = FALSE) else character()
+  value <- function(key) gsub('"', "", sub(paste0("^", key, "="), "", grep(paste0("^", key, "="), fields, value = TRUE)[1]))
+  unname(RENV_LOCKFILES[paste(value("ID"), value("VERSION_ID"))])
 }

@@ -30,8 +30,9 @@ in_image() {  # in_image [buildah run options] -- COMMAND...: `docker run --rm [
   local options=() status=0  # container each time, through the image's entrypoint, as the image's user
   while [ "$1" != -- ]; do options+=("$1"); shift; done
   shift
+  [[ " ${options[*]} " == *" --user "* ]] || options=(--user 1000:1000 "${options[@]}")  # the image's USER
   container=$("${buildah[@]}" from "localhost/$IMAGE")
-  "${buildah[@]}" run --isolation chroot --user 1000:1000 "${options[@]}" "$container" -- chestxray-entrypoint "$@" ||
+  "${buildah[@]}" run --isolation chroot "${options[@]}" "$container" -- chestxray-entrypoint "$@" ||
     status=$?
   cleanup
   return "$status"
@@ -58,6 +59,18 @@ done
 echo "mounted _output: $(ls "$OUT/_output" | wc -l) files, owned by uid $(stat -c %u "$OUT/_output/report.html")" |
   tee -a "$TIMES"
 
+# docker run --user "$(id -u):$(id -g)" (a Linux host user whose uid is not 1000): the outputs are that user's.
+mkdir -p "$OUT/other" && chown 12345:12345 "$OUT/other"
+step "make report as uid 12345 (tiny parameters)" in_image --user 12345:12345 --volume "$OUT/other:/home/jovyan/_output" \
+  -- make report PARAMS="n_per_class=24 image_size=48 epochs=2"
+[ "$(stat -c %u "$OUT/other/report.html")" = 12345 ] || { echo "check_container: outputs not owned by 12345" >&2; exit 1; }
+# A folder Docker created as root: a clear message, nothing rendered.
+mkdir -p "$OUT/root-owned"
+if in_image --volume "$OUT/root-owned:/home/jovyan/_output" -- make report 2>"$OUT/root-owned.err"; then
+  echo "check_container: a root-owned _output was accepted" >&2; exit 1
+fi
+grep -q "is not writable by uid 1000" "$OUT/root-owned.err" && cat "$OUT/root-owned.err"
+
 step "make test" in_image -- make test PYTEST_ARGS="-p no:cacheprovider"
 
 # docker run --rm -p 127.0.0.1:8888:8888 chestxray-report make lab, then Run All in the browser: here the
@@ -70,9 +83,11 @@ for _ in range(90):
     try:
         urllib.request.urlopen(\"http://127.0.0.1:8888/api/status?token=$token\"); break
     except OSError:
-        time.sleep(2)'
+        time.sleep(2)
+else:
+    raise SystemExit(\"JupyterLab did not answer within 3 minutes\")'
 
-grep -m1 -o 'http://127.0.0.1:8888/lab?token=.*' /tmp/lab.log
+grep -m1 -o 'http://127.0.0.1:8888/lab[^ ]*token=.*' /tmp/lab.log
 .venv/bin/python scripts/run_notebook_on_server.py http://127.0.0.1:8888 $token _output/report.ipynb \
   n_per_class=24 image_size=48 epochs=2 seed=7
 .venv/bin/python -c 'import json; p = json.load(open(\"_output/metrics.json\"))[\"parameters\"]; assert (p[\"n_per_class\"], p[\"epochs\"]) == (24, 2), p'"

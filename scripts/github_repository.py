@@ -22,6 +22,10 @@ def github_repository(root: Path = ROOT) -> tuple[str, str]:
         done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root, capture_output=True, text=True)
         match = re.search(r"github\.com[:/]([^/]+/[^/]+?)(?:\.git)?$", done.stdout.strip())
         repository = match.group(1) if match else UNKNOWN
+    if not branch:  # the remote's default branch, as the clone recorded it
+        done = subprocess.run(["git", "symbolic-ref", "--short", "refs/remotes/origin/HEAD"], cwd=root,
+                              capture_output=True, text=True)
+        branch = done.stdout.strip().removeprefix("origin/") if done.returncode == 0 else ""
     return repository, branch or "main"
 
 

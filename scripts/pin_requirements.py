@@ -9,6 +9,7 @@ alone, is built on the user's machine (the set's own `--no-binary` line).
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,13 @@ def uv() -> str:
     if not found:
         raise SystemExit("pin_requirements: uv is missing: .venv/bin/pip install -r requirements-dev.txt")
     return found
+
+
+def inputs_line(pinned: PinnedSet) -> str:
+    """The unpinned inputs a set was resolved from, by digest: a test fails when one changed since."""
+    sources = [pinned.source] if pinned.source == "requirements.in" else [pinned.source, "requirements.in"]
+    digests = ", ".join(f"{name} {hashlib.sha256((ROOT / name).read_bytes()).hexdigest()[:16]}" for name in sources)
+    return f"# resolved from (SHA-256): {digests}\n"
 
 
 def build_options(pinned: PinnedSet) -> list[str]:
@@ -77,7 +85,7 @@ def pin(pinned: PinnedSet) -> None:
         # uv's two header lines, what the set is for, then pip's options in the order pip needs them: a later
         # `--only-binary :all:` would clear the exception (pip's FormatControl.handle_mutual_excludes).
         options = f"--only-binary :all:\n--no-binary {pinned.built_from_source}\n"
-        text = "".join(lines[:2]) + HEADERS[pinned.file] + "\n" + options + "".join(lines[2:])
+        text = "".join(lines[:2]) + HEADERS[pinned.file] + "\n" + inputs_line(pinned) + options + "".join(lines[2:])
         (ROOT / pinned.file).write_text(text)
     print(f"pin_requirements: wrote {pinned.file}")
 

@@ -13,10 +13,13 @@ Standard library only: it runs before the virtual environment exists.
 """
 from __future__ import annotations
 
+import platform
+import re
 import sys
 from dataclasses import dataclass
 
 NUMPY2_RETICULATE = (1, 38)
+VERSION = re.compile(r"^\d+(\.\d+)*$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class PinnedSet:
 CURRENT = PinnedSet("requirements.txt", "requirements.in", (3, 12), (3, 13), "rpy2-rinterface")
 NUMPY1 = PinnedSet("requirements-numpy1.txt", "requirements-numpy1.in", (3, 11), (3, 12), "rpy2")
 SETS = (CURRENT, NUMPY1)
+# requirements.txt has wheels for Linux x86-64 and arm64 (and macOS, Windows); the NumPy 1 set for x86-64 only.
+NUMPY1_MACHINES = ("x86_64", "amd64")
 
 
 class NoPinnedSet(ValueError):
@@ -38,24 +43,35 @@ class NoPinnedSet(ValueError):
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.strip().split(".")[:3])
-    except ValueError:
-        raise NoPinnedSet(f"not a version number: {text!r}") from None
+    if not VERSION.match(text.strip()):
+        raise NoPinnedSet(f"not a version number: {text!r}")
+    return tuple(int(part) for part in text.strip().split(".")[:3])
 
 
-def pinned_set(reticulate: str, python: str) -> PinnedSet:
-    """The set for this reticulate and Python: NumPy 2 where reticulate converts it."""
-    reticulate_version, python_version = version_tuple(reticulate), version_tuple(python)[:2]
+def pinned_set(reticulate: str, python: str, machine: str | None = None) -> PinnedSet:
+    """The set for this reticulate, Python and machine: NumPy 2 where reticulate converts it."""
+    reticulate_version, python_version = version_tuple(reticulate), version_tuple(python)
+    if len(python_version) < 2:
+        raise NoPinnedSet(f"not a Python version (major.minor): {python!r}")
+    python_version = python_version[:2]
     wanted = CURRENT if reticulate_version[:2] >= NUMPY2_RETICULATE else NUMPY1
     # NumPy 2 on an older Python (a CRAN reticulate on Debian 12): the NumPy 1 set, which every reticulate converts.
     if wanted is CURRENT and python_version < CURRENT.oldest_python:
         wanted = NUMPY1
+    if wanted is NUMPY1 and python_version > NUMPY1.newest_python:
+        raise NoPinnedSet(
+            f"reticulate {reticulate} cannot convert NumPy 2 arrays, and NumPy 1 has no wheels for Python {python}: "
+            f"install reticulate 1.38 or newer (CRAN's), or use the project's container")
     if not wanted.oldest_python <= python_version <= wanted.newest_python:
         raise NoPinnedSet(
             f"Python {python} with reticulate {reticulate}: {wanted.file} is pinned for Python "
             f"{'.'.join(map(str, wanted.oldest_python))} to {'.'.join(map(str, wanted.newest_python))}; "
             f"add this Python to scripts/requirements_set.py and run `make requirements`")
+    machine = (machine or platform.machine()).lower()
+    if wanted is NUMPY1 and machine not in NUMPY1_MACHINES:
+        raise NoPinnedSet(
+            f"reticulate {reticulate} needs the NumPy 1 set, pinned for x86-64 only (this machine: {machine}): "
+            f"install reticulate 1.38 or newer (CRAN's), or use the project's container")
     return wanted
 
 

@@ -30,7 +30,8 @@ def add_link(page: Path, repository: str, branch: str) -> bool:
     html = page.read_text(encoding="utf-8")
     if MARK in html:
         return False
-    body = re.search(r"<body[^>]*>", html)
+    head_end = html.find("</head>")  # the page's own <body>, not a string in the head's scripts
+    body = re.compile(r"<body[^>]*>").search(html, max(head_end, 0))
     if body is None:
         raise SystemExit(f"site_launch_link: {page} has no <body> tag")
     page.write_text(html[:body.end()] + launch_paragraph(repository, branch) + html[body.end():], encoding="utf-8")

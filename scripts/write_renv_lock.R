@@ -8,7 +8,12 @@
 
 source("R/r_dependencies.R")
 
-used <- project_r_packages(".")
+lockfile <- renv_lockfile_for_system()
+if (is.na(lockfile)) {
+  stop("this system's R packages have no lockfile: renv.lock records Debian 13's, renv-debian12.lock ",
+       "Debian 12's (R/r_dependencies.R, RENV_LOCKFILES)", call. = FALSE)
+}
+used <- locked_r_packages(".")
 packages <- with_dependencies(used)
 records <- lapply(packages, function(pkg) {
   description <- utils::packageDescription(pkg)
@@ -28,7 +33,6 @@ lock <- list(
   ),
   Packages = records
 )
-lockfile <- renv_lockfile_for_system()
 tmp <- paste0(lockfile, ".partial")
 jsonlite::write_json(lock, tmp, auto_unbox = TRUE, pretty = TRUE)
 invisible(file.rename(tmp, lockfile))

@@ -50,17 +50,26 @@ def pinned_version(requirement: Requirement) -> str:
     ("a new reticulate on Debian 12's Python", "1.43.0", "3.11", "requirements-numpy1.txt"),
 ])
 def test_the_set_follows_what_reticulate_converts(system, reticulate, python, expected):
-    assert rule.pinned_set(reticulate, python).file == expected, system
+    assert rule.pinned_set(reticulate, python, "x86_64").file == expected, system
+    if expected == "requirements.txt":  # its wheels exist for arm64 too (Docker on Apple silicon)
+        assert rule.pinned_set(reticulate, python, "aarch64").file == expected, system
 
 
-def test_a_python_no_set_is_pinned_for_stops_naming_the_remedy():
-    with pytest.raises(rule.NoPinnedSet, match=r"Python 3\.14 .*requirements\.txt is pinned for Python 3\.12 to "
-                                               r"3\.13; add this Python .*make requirements"):
-        rule.pinned_set("1.41", "3.14")
-    with pytest.raises(rule.NoPinnedSet, match="Python 3.10 .*requirements-numpy1.txt is pinned for Python 3.11"):
-        rule.pinned_set("1.28", "3.10")
-    with pytest.raises(rule.NoPinnedSet, match="not a version number"):
-        rule.pinned_set("", "3.11")
+@pytest.mark.parametrize("reticulate, python, machine, message", [
+    ("1.41", "3.14", "x86_64", r"Python 3\.14 .*requirements\.txt is pinned for Python 3\.12 to 3\.13; add this Python "
+                               r".*make requirements"),
+    ("1.28", "3.10", "x86_64", r"Python 3\.10 .*requirements-numpy1\.txt is pinned for Python 3\.11"),
+    ("1.28", "3.13", "x86_64", r"reticulate 1\.28 cannot convert NumPy 2 arrays, and NumPy 1 has no wheels for "
+                               r"Python 3\.13: install reticulate 1\.38 or newer"),
+    ("1.28", "3.11", "aarch64", r"NumPy 1 set, pinned for x86-64 only \(this machine: aarch64\): install reticulate"),
+    ("", "3.11", "x86_64", "not a version number: ''"),
+    ("1.3_8", "3.12", "x86_64", "not a version number: '1.3_8'"),
+    ("1.41.0-1", "3.13", "x86_64", "not a version number"),  # a Debian package's version, not reticulate's
+    ("1.41", "3", "x86_64", r"not a Python version \(major.minor\): '3'"),
+])
+def test_no_set_stops_naming_the_remedy(reticulate, python, machine, message):
+    with pytest.raises(rule.NoPinnedSet, match=message):
+        rule.pinned_set(reticulate, python, machine)
 
 
 def test_the_command_line_prints_the_file_and_says_why():
@@ -129,16 +138,25 @@ def test_this_environment_is_the_set_the_rule_chose():
     assert not wrong, f"installed vs {chosen.file}: {wrong}"
 
 
-def test_the_pinning_script_serves_the_rules_python_versions():
-    """make requirements resolves and checks wheels for exactly the Python versions the rule accepts."""
+@pytest.mark.parametrize("pinned", rule.SETS, ids=lambda s: s.file)
+def test_each_set_is_resolved_from_the_inputs_as_they_are(pinned):
+    """An edit to requirements.in (or requirements-numpy1.in) without `make requirements` leaves a stale set."""
+    import hashlib
+
+    sources = [pinned.source] if pinned.source == "requirements.in" else [pinned.source, "requirements.in"]
+    expected = ", ".join(f"{name} {hashlib.sha256((ROOT / name).read_bytes()).hexdigest()[:16]}" for name in sources)
+    header = [line for line in (ROOT / pinned.file).read_text().splitlines() if line.startswith("# resolved from")]
+    assert header == [f"# resolved from (SHA-256): {expected}"], "run `make requirements`"
+
+
+def test_the_pinning_script_checks_the_wheels_of_every_platform_each_set_serves():
     import pin_requirements
 
     for pinned in rule.SETS:
-        assert pinned.file in pin_requirements.PLATFORMS and pinned.file in pin_requirements.HEADERS
         header = (ROOT / pinned.file).read_text().splitlines()[2]
         assert header == pin_requirements.HEADERS[pinned.file].splitlines()[0]
-    assert "x86_64-manylinux_2_28" in pin_requirements.PLATFORMS[rule.CURRENT.file]
-    assert {"aarch64-manylinux_2_28", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"} <= set(
+    assert pin_requirements.PLATFORMS[rule.NUMPY1.file] == ("x86_64-manylinux_2_28",)  # as rule.NUMPY1_MACHINES
+    assert {"x86_64-manylinux_2_28", "aarch64-manylinux_2_28", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"} == set(
         pin_requirements.PLATFORMS[rule.CURRENT.file])
 
 

@@ -13,16 +13,25 @@ import pandas as pd
 def text_to_object(x):
     """A DataFrame or Series with every text array (values, categories, index, column names) as objects."""
     if x.ndim == 1:
-        return x.astype(_object_dtype(x.dtype)).set_axis(_index(x.index))
-    x = x.astype({name: _object_dtype(dtype) for name, dtype in x.dtypes.items()})
+        return _column(x).set_axis(_index(x.index))
+    x = x.copy()
+    for position in range(x.shape[1]):  # by position: column names may repeat or be numbers
+        x.isetitem(position, _column(x.iloc[:, position]))
     return x.set_axis(_index(x.columns), axis=1).set_axis(_index(x.index), axis=0)
 
 
-def _object_dtype(dtype):
-    if isinstance(dtype, pd.CategoricalDtype):
-        return pd.CategoricalDtype(_index(dtype.categories), dtype.ordered)
-    return object if isinstance(dtype, pd.StringDtype) else dtype
+def _column(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        # Not astype(CategoricalDtype(...)): categories equal in value count as the same dtype and stay text.
+        categorical = pd.Categorical.from_codes(values.cat.codes, categories=_index(values.cat.categories),
+                                                ordered=values.cat.ordered)
+        return pd.Series(categorical, index=values.index, name=values.name)
+    return values.astype(object) if _is_text(values.dtype) else values
 
 
 def _index(index: pd.Index) -> pd.Index:
-    return index.astype(object) if isinstance(index.dtype, pd.StringDtype) else index
+    return index.astype(object) if _is_text(index.dtype) else index
+
+
+def _is_text(dtype) -> bool:
+    return isinstance(dtype, pd.StringDtype)
