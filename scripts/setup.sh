@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
-  r-base-core r-base-dev
+  r-base-core
   r-cran-reticulate r-cran-knitr r-cran-rmarkdown r-cran-ggplot2 r-cran-jsonlite r-cran-yaml r-cran-proc
   r-cran-irkernel
   pandoc
@@ -51,7 +51,9 @@ install_debian_packages() {
 # The venv is built on Debian's python3: R loads Debian's libpython through
 # reticulate, so the interpreter and the packages must match it. Which pinned set
 # (NumPy 2 or NumPy 1) follows from the reticulate R has: scripts/requirements_set.py.
-# The sets install wheels only (their own --only-binary line), but for rpy2's compiled part.
+# Nothing is compiled: the sets install wheels only (their own --only-binary line) but for
+# rpy2's R interface, which PyPI ships as source alone and which is built in cffi's ABI
+# mode (RPY2_CFFI_MODE=ABI: it loads R's library at run time, with no C compiler or headers).
 setup_venv() {
   local stamp=.venv/.requirements-installed reticulate requirements
   reticulate=$(Rscript -e 'cat(format(packageVersion("reticulate")))') ||
@@ -62,7 +64,7 @@ setup_venv() {
   fi
   echo "setup: creating .venv from $requirements"
   [ -x .venv/bin/python ] || /usr/bin/python3 -m venv .venv
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  RPY2_CFFI_MODE=ABI .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e python
   cp "$requirements" "$stamp"
 }

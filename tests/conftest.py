@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+# rpy2 is installed in cffi's ABI mode (scripts/setup.sh: nothing compiled); asking for it here spares
+# rpy2 3.6 its try of the API mode, which it reports on stderr.
+os.environ.setdefault("RPY2_CFFI_MODE", "ABI")
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 NIH_IMAGES = FIXTURES / "nih" / "images"  # real NIH radiographs; labels.csv describes them

@@ -101,7 +101,7 @@ def test_each_set_pins_every_direct_dependency_to_one_version(pinned, numpy, pan
 
 
 @pytest.mark.parametrize("pinned", rule.SETS, ids=lambda s: s.file)
-def test_each_set_installs_wheels_only_but_rpy2s_compiled_part(pinned):
+def test_each_set_installs_wheels_only_but_rpy2s_r_interface(pinned):
     """pip reads the options in order, and a later `--only-binary :all:` clears the exception before it."""
     from pip._internal.models.format_control import FormatControl
 
@@ -158,6 +158,17 @@ def test_the_pinning_script_checks_the_wheels_of_every_platform_each_set_serves(
     assert pin_requirements.PLATFORMS[rule.NUMPY1.file] == ("x86_64-manylinux_2_28",)  # as rule.NUMPY1_MACHINES
     assert {"x86_64-manylinux_2_28", "aarch64-manylinux_2_28", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"} == set(
         pin_requirements.PLATFORMS[rule.CURRENT.file])
+
+
+def test_rpy2_was_built_without_compiling():
+    """rpy2's R interface, the one package built from source, in cffi's ABI mode: no C extension in the venv."""
+    import importlib.util
+
+    from rpy2.rinterface_lib import openrlib
+
+    assert openrlib._rinterface_cffi.__name__ == "_rinterface_cffi_abi"
+    assert importlib.util.find_spec("_rinterface_cffi_api") is None
+    assert 'RPY2_CFFI_MODE=ABI .venv/bin/python -m pip install' in (ROOT / "scripts" / "setup.sh").read_text()
 
 
 def test_the_setup_script_installs_the_rules_choice():
