@@ -6,6 +6,7 @@
 #   docker build -t chestxray-report .
 #   docker run --rm -v "$PWD/_output:/home/jovyan/_output" chestxray-report               # make report
 #   docker run --rm -v "$PWD/_output:/home/jovyan/_output" chestxray-report make pdf
+#   docker run --rm -v "$PWD/_output:/home/jovyan/_output" chestxray-report make notebook
 #   docker run --rm chestxray-report make test
 #   docker run --rm -p 127.0.0.1:8888:8888 chestxray-report make lab     # JupyterLab, with a token
 FROM debian:trixie
