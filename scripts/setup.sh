@@ -16,10 +16,12 @@ DEBIAN_PACKAGES=(
   r-cran-irkernel
   pandoc
   texlive-xetex texlive-latex-recommended texlive-fonts-recommended lmodern poppler-utils
-  chromium
+  chromium libatomic1
   python3 python3-venv python3-dev
   git
 )
+# chromium and libatomic1: the browser check of the HTML report (playwright's driver, a node binary,
+# needs libatomic). git: the notebook's Colab cell and its test clone the project.
 
 missing_packages() {
   local pkg
