@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from importlib import metadata
 from urllib.parse import unquote
 
@@ -100,6 +101,10 @@ def test_outputs_agree_with_each_other(html_render):
     assert metrics["versions"]["python_packages"]["keras"].startswith("3.")
     assert {name: metrics["versions"]["python_packages"][name] for name in ("numpy", "scipy", "pillow", "scikit-learn")} == {
         name: metadata.version(name) for name in ("numpy", "scipy", "pillow", "scikit-learn")}
+    # the TensorFlow build installed here (CPU-only on Linux x86-64, the regular one elsewhere), and no other
+    builds = {name for name in ("tensorflow-cpu", "tensorflow") if name in metrics["versions"]["python_packages"]}
+    assert [metrics["versions"]["python_packages"][name] for name in builds] == [metadata.version(name) for name in builds]
+    assert len(builds) == 1 and metrics["versions"]["python"] == "%d.%d" % sys.version_info[:2]
     assert (manifest.groupby("patient_id")["split"].nunique() == 1).all()
     for _, row in manifest.head(5).iterrows():  # the manifest carries each file's content hash
         assert row["content_sha256"] == hashlib.sha256(open(row["path"], "rb").read()).hexdigest()
