@@ -46,8 +46,7 @@ def uv() -> str:
 
 def inputs_line(pinned: PinnedSet) -> str:
     """The unpinned inputs a set was resolved from, by digest: a test fails when one changed since."""
-    sources = [pinned.source] if pinned.source == "requirements.in" else [pinned.source, "requirements.in"]
-    digests = ", ".join(f"{name} {hashlib.sha256((ROOT / name).read_bytes()).hexdigest()[:16]}" for name in sources)
+    digests = ", ".join(f"{name} {hashlib.sha256((ROOT / name).read_bytes()).hexdigest()[:16]}" for name in pinned.inputs)
     return f"# resolved from (SHA-256): {digests}\n"
 
 
@@ -60,7 +59,7 @@ def resolve(pinned: PinnedSet, output: Path) -> None:
               ["--python-version", dotted(pinned.oldest_python), "--python-platform", PLATFORMS[pinned.file][0]])
     subprocess.run([uv(), "pip", "compile", "--quiet", *target, *build_options(pinned),
                     "--custom-compile-command", "make requirements", "--output-file", str(output),
-                    pinned.source], cwd=ROOT, check=True)
+                    pinned.inputs[0]], cwd=ROOT, check=True)
 
 
 def check_wheels(pinned: PinnedSet, pins: Path) -> None:

@@ -2,8 +2,8 @@
 
 The report's R chunks receive NumPy arrays and pandas frames through reticulate, so the Python
 packages must be ones the installed reticulate can convert. reticulate converts NumPy 2 arrays
-from 1.38.0 on (its NEWS: "Internal updates for NumPy 2.0", #1621; 1.38 also converts NumPy's
-StringDType, which pandas 3 text columns hand over); older ones need NumPy 1 and pandas 2. The
+from 1.38.0 on (its NEWS: "Internal updates for NumPy 2.0", #1621); older ones need NumPy 1 and
+pandas 2. (pandas 3 frames need R/python_env.R's bridge even with 1.41: chestxray.support.r_frames.) The
 installed reticulate's own version is the signal, not the distribution's name: it is what does the
 converting, and it also covers a reticulate installed from CRAN on any system.
 
@@ -25,14 +25,14 @@ VERSION = re.compile(r"^\d+(\.\d+)*$")
 @dataclass(frozen=True)
 class PinnedSet:
     file: str                      # the pinned set, at the project's top level
-    source: str                    # its unpinned input (make requirements)
+    inputs: tuple[str, ...]        # its unpinned inputs, the first naming the others (make requirements)
     oldest_python: tuple[int, int]  # what the pins were resolved for (make requirements)
     newest_python: tuple[int, int]
-    built_from_source: str         # the one package PyPI ships as source only (rpy2's compiled part)
+    built_from_source: str         # the one package PyPI ships as source only (rpy2's R interface, built in ABI mode)
 
 
-CURRENT = PinnedSet("requirements.txt", "requirements.in", (3, 12), (3, 13), "rpy2-rinterface")
-NUMPY1 = PinnedSet("requirements-numpy1.txt", "requirements-numpy1.in", (3, 11), (3, 12), "rpy2")
+CURRENT = PinnedSet("requirements.txt", ("requirements.in",), (3, 12), (3, 13), "rpy2-rinterface")
+NUMPY1 = PinnedSet("requirements-numpy1.txt", ("requirements-numpy1.in", "requirements.in"), (3, 11), (3, 12), "rpy2")
 SETS = (CURRENT, NUMPY1)
 # requirements.txt has wheels for Linux x86-64 and arm64 (and macOS, Windows); the NumPy 1 set for x86-64 only.
 NUMPY1_MACHINES = ("x86_64", "amd64")
