@@ -1,6 +1,6 @@
 // The report's operating-point explorer: two sliders (threshold, prevalence of the
 // population where the model would be used) over the test split's confusion counts
-// at every distinct threshold, computed in R (R/operating_point.R) and embedded as
+// at every distinct threshold, computed in R (R/evaluate/operating_point.R) and embedded as
 // JSON. Nothing is fetched; every number shown carries its value in data-value.
 (function () {
   "use strict";

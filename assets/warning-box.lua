@@ -1,7 +1,7 @@
 -- PDF: a ::: {.warning-box} div becomes a framed block built from LaTeX's own
 -- \fbox and minipage, so no package beyond Debian's texlive-latex-recommended is
 -- needed (a Quarto callout would load fontawesome5, only in texlive-fonts-extra).
--- Used by both renderers: Quarto (_quarto.yml) and the knitr fallback (R/render_support.R).
+-- Used by both renderers: Quarto (_quarto.yml) and the knitr fallback (R/run/render.R).
 function Div(div)
   if not div.classes:includes("warning-box") or not FORMAT:match("latex") then
     return nil

@@ -5,10 +5,10 @@
 # Prints one line per step: STEP,<name>,<seconds>,<R heap peak MB>,<note>. The heap peak is
 # R's own ("max used" of gc(), reset before each step); Python's memory is measured apart.
 
-source("R/python_env.R")
-source("R/evaluate.R")
-source("R/figures.R")
-source("R/results_store.R")
+source("R/run/python_env.R")
+source("R/evaluate/metrics.R")
+source("R/display/figures.R")
+source("R/run/results_store.R")
 use_project_python()
 
 args <- commandArgs(trailingOnly = TRUE)

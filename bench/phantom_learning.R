@@ -7,7 +7,7 @@
 #   Rscript bench/phantom_learning.R [n_per_class] [image_size] [epochs] [seed] [model]
 #   -> bench/results/phantom_learning_<model>.json and one line per run
 
-for (f in list.files("R", pattern = "\\.R$", full.names = TRUE)) source(f)
+for (f in list.files("R", pattern = "\\.R$", full.names = TRUE, recursive = TRUE)) source(f)
 use_project_python()
 args <- commandArgs(trailingOnly = TRUE)
 defaults <- rmarkdown::yaml_front_matter("report.qmd")$params

@@ -6,7 +6,7 @@
 #   Rscript bench/training_throughput.R [n_per_class] [image_size] [epochs]
 #   (target: pipeline >= 0.90 x in-memory)
 
-for (f in list.files("R", pattern = "\\.R$", full.names = TRUE)) source(f)
+for (f in list.files("R", pattern = "\\.R$", full.names = TRUE, recursive = TRUE)) source(f)
 use_project_python()
 args <- as.integer(commandArgs(trailingOnly = TRUE))
 n_per_class <- if (length(args) >= 1) args[1] else 300L

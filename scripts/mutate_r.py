@@ -49,7 +49,7 @@ class Mutant:
 # the run stops at the first failure (-x). A file with no tests: its mutants are "no tests".
 R_FUNCTIONS = "tests/test_r_functions.py::"
 TESTS_BY_FILE = {
-    "R/evaluate.R": [
+    "R/evaluate/metrics.R": [
         "tests/test_report_helpers.py",
         R_FUNCTIONS + "test_metrics_agree_with_scikit_learn",
         R_FUNCTIONS + "test_threshold_is_youden_optimum",
@@ -59,14 +59,14 @@ TESTS_BY_FILE = {
         "tests/test_patient_bootstrap.py",
         "tests/test_statistics.py",
     ],
-    "R/train.R": [
+    "R/model/train.R": [
         R_FUNCTIONS + "test_class_weights_balance_the_loss",
         "tests/test_evaluated_epoch.py",
         R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
         "tests/test_input_size.py::test_r_training_stops_on_training_or_validation_batches_of_another_size",
         "tests/test_training_wiring.py",
     ],
-    "R/model.R": [
+    "R/model/build.R": [
         "tests/test_model_architecture.py",
         "tests/test_params.py::test_every_model_value_has_a_builder",
         R_FUNCTIONS + "test_cnn_shape_and_size",
@@ -76,27 +76,27 @@ TESTS_BY_FILE = {
         "tests/test_transfer_weights.py",
         R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
     ],
-    "R/operating_point.R": [
+    "R/evaluate/operating_point.R": [
         "tests/test_operating_point.py",
         R_FUNCTIONS + "test_pr_calibration_and_subgroups_agree_with_scikit_learn",
     ],
-    "R/outputs.R": [
+    "R/run/outputs.R": [
         "tests/test_report_text.py::test_write_atomically_leaves_nothing_behind_a_failed_writer",
         "tests/test_statistics.py",
     ],
-    "R/data_text.R": [
+    "R/text/data.R": [
         "tests/test_honest_data.py",
         "tests/test_statistics.py::test_data_text_gives_the_test_and_eligible_prevalence",
     ],
-    "R/teaching_notes.R": ["tests/test_operating_point.py"],
-    "R/report_text.R": ["tests/test_report_text.py"],
-    "R/params.R": ["tests/test_params.py"],
+    "R/text/teaching_notes.R": ["tests/test_operating_point.py"],
+    "R/text/report.R": ["tests/test_report_text.py"],
+    "R/run/params.R": ["tests/test_params.py"],
 }
 
-E, T, M, D, O = "R/evaluate.R", "R/train.R", "R/model.R", "R/data_text.R", "R/operating_point.R"
-OUT = "R/outputs.R"
+E, T, M, D, O = "R/evaluate/metrics.R", "R/model/train.R", "R/model/build.R", "R/text/data.R", "R/evaluate/operating_point.R"
+OUT = "R/run/outputs.R"
 MUTANTS = [
-    # R/evaluate.R: operating point
+    # R/evaluate/metrics.R: operating point
     Mutant("E01", E, 'if (rule == "youden") {', 'if (rule != "youden") {', "threshold rule: youden branch inverted"),
     Mutant("E02", E, "points$sensitivity >= target_sensitivity", "points$sensitivity > target_sensitivity",
            "target sensitivity: >= becomes >"),
@@ -180,7 +180,7 @@ MUTANTS = [
            "Grad-CAM false positives are true negatives"),
     Mutant("E40", OUT, 'sprintf(".%s.%d.partial", basename(path), Sys.getpid())', "basename(path)",
            "results written in place, not under a temporary name"),
-    # R/train.R
+    # R/model/train.R
     Mutant("T01", T, "sum(counts) / (2 * counts)", "counts / sum(counts)", "class weights proportional, not inverse"),
     Mutant("T02", T, 'as.numeric(sum(counts) / (2 * counts)), c("0", "1")',
            'as.numeric(sum(counts) / (2 * counts)), c("1", "0")', "class weights swapped between classes"),
@@ -211,7 +211,7 @@ MUTANTS = [
            "validation batches' image size no longer checked"),
     Mutant("T18", T, 'ReduceLROnPlateau(monitor = "val_auroc", mode = "max"', 'ReduceLROnPlateau(monitor = "val_auroc", mode = "min"',
            "learning rate halves while the AUROC rises"),
-    # R/model.R
+    # R/model/build.R
     Mutant("M01", M, "BatchNormalization(momentum = 0.9)", "BatchNormalization(momentum = 0.99)",
            "batch-norm momentum back to Keras' default"),
     Mutant("M02", M, "CNN_FILTERS <- c(8L, 16L, 32L, 64L)", "CNN_FILTERS <- c(8L, 16L, 32L)", "CNN loses its last block"),
@@ -229,7 +229,7 @@ MUTANTS = [
            "baseline = function(image_size, ...) build_cnn(image_size)", "baseline builds the CNN"),
     Mutant("M11", M, "identical(as.integer(model$output$shape[[2]]), 2L)",
            "identical(as.integer(model$output$shape[[2]]), 1L)", "two-class softmax detection inverted"),
-    # R/operating_point.R (the PR curve's counts too)
+    # R/evaluate/operating_point.R (the PR curve's counts too)
     Mutant("O01", O, "sort(unique(c(probabilities, also)), decreasing = TRUE)",
            "sort(unique(c(probabilities, also)), decreasing = FALSE)", "thresholds walked from the lowest"),
     Mutant("O02", O, "findInterval(thresholds, scores, left.open = TRUE)",
@@ -247,7 +247,7 @@ MUTANTS = [
            "operating points reached twice shown twice"),
     Mutant("O08", O, "validation_threshold = validation_threshold)\n  json", "validation_threshold = 0.5)\n  json",
            "explorer starts at 0.5, not the validation threshold"),
-    # R/data_text.R
+    # R/text/data.R
     Mutant("D01", D, "round(100 * c(train = 1 - sum(shares), shares))", "round(100 * c(train = sum(shares), shares))",
            "train share is the held-out share"),
     Mutant("D02", D, 'sprintf("%.1f %%", 100 * x)', 'sprintf("%.1f %%", 100 * (1 - x))', "prevalence printed as its complement"),
@@ -259,20 +259,20 @@ MUTANTS = [
            "official test list: a drifting training or validation part given no reason"),
     Mutant("D07", D, 'if (official && "test" %in% drifting)', 'if ("test" %in% drifting)',
            "the official list's reason given for a split the rule dealt out"),
-    # R/teaching_notes.R, R/report_text.R, R/params.R: sentences with this render's numbers
-    Mutant("N01", "R/teaching_notes.R", "rarer <- prevalence < test_prevalence", "rarer <- prevalence > test_prevalence",
+    # R/text/teaching_notes.R, R/text/report.R, R/run/params.R: sentences with this render's numbers
+    Mutant("N01", "R/text/teaching_notes.R", "rarer <- prevalence < test_prevalence", "rarer <- prevalence > test_prevalence",
            "PPV said to fall where the reference prevalence is above the test's"),
-    Mutant("N02", "R/teaching_notes.R", "predictive_values(chosen$sensitivity, chosen$specificity, prevalence)",
+    Mutant("N02", "R/text/teaching_notes.R", "predictive_values(chosen$sensitivity, chosen$specificity, prevalence)",
            "predictive_values(chosen$specificity, chosen$sensitivity, prevalence)",
            "PPV at the reference prevalence with sensitivity and specificity swapped"),
-    Mutant("X01", "R/report_text.R", "spanish_number(counts[[\"0\"]]), spanish_number(counts[[\"1\"]])",
+    Mutant("X01", "R/text/report.R", "spanish_number(counts[[\"0\"]]), spanish_number(counts[[\"1\"]])",
            "spanish_number(counts[[\"1\"]]), spanish_number(counts[[\"0\"]])", "class counts swapped in the class-weight sentence"),
-    Mutant("X02", "R/report_text.R", "runs <- split(numbers, cumsum(c(1, diff(numbers) != 1)))",
+    Mutant("X02", "R/text/report.R", "runs <- split(numbers, cumsum(c(1, diff(numbers) != 1)))",
            "runs <- split(numbers, cumsum(c(1, diff(numbers) != 0)))", "archive runs broken into single numbers"),
-    Mutant("X03", "R/report_text.R", 'sprintf("%d-%d", run[1], max(run))', 'sprintf("%d-%d", run[1], length(run))',
+    Mutant("X03", "R/text/report.R", 'sprintf("%d-%d", run[1], max(run))', 'sprintf("%d-%d", run[1], length(run))',
            "a run's end printed as its length"),
-    Mutant("P01", "R/params.R", "sort(unique(unlist(parts)))", "unlist(parts)", "selection numbers unsorted, repeated"),
-    Mutant("P02", "R/params.R", "if (low <= first && first <= last && last <= high) seq(first, last)",
+    Mutant("P01", "R/run/params.R", "sort(unique(unlist(parts)))", "unlist(parts)", "selection numbers unsorted, repeated"),
+    Mutant("P02", "R/run/params.R", "if (low <= first && first <= last && last <= high) seq(first, last)",
            "if (low <= first && first <= last && last <= high) first", "a range read as its first number"),
 ]
 

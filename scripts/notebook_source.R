@@ -10,9 +10,9 @@
 #
 #   Rscript scripts/notebook_source.R [key=value ...]
 
-source("R/params.R")
-source("R/render_support.R")
-source("R/r_dependencies.R")
+source("R/run/params.R")
+source("R/run/render.R")
+source("R/run/r_dependencies.R")
 
 overrides <- parse_overrides(commandArgs(trailingOnly = TRUE))
 params <- merge_params(rmarkdown::yaml_front_matter("report.qmd")$params, overrides)

@@ -8,9 +8,9 @@
 # definitions (python/chestxray/support/report_params.yml), and the data they name
 # against the disk (chestxray.sources.preflight), before anything runs.
 
-source("R/params.R")
-source("R/python_env.R")
-source("R/render_support.R")
+source("R/run/params.R")
+source("R/run/python_env.R")
+source("R/run/render.R")
 
 args <- commandArgs(trailingOnly = TRUE)
 to <- "html"

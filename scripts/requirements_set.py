@@ -3,7 +3,7 @@
 The report's R chunks receive NumPy arrays and pandas frames through reticulate, so the Python
 packages must be ones the installed reticulate can convert. reticulate converts NumPy 2 arrays
 from 1.38.0 on (its NEWS: "Internal updates for NumPy 2.0", #1621); older ones need NumPy 1 and
-pandas 2. (pandas 3 frames need R/python_env.R's bridge even with 1.41: chestxray.support.r_frames.) The
+pandas 2. (pandas 3 frames need R/run/python_env.R's bridge even with 1.41: chestxray.support.r_frames.) The
 installed reticulate's own version is the signal, not the distribution's name: it is what does the
 converting, and it also covers a reticulate installed from CRAN on any system.
 

@@ -7,7 +7,7 @@
 #   Rscript scripts/write_readme_params.R          # rewrite README.md (make readme-params)
 #   Rscript scripts/write_readme_params.R --check  # exit 1 when README.md is out of date
 
-source("R/params.R")
+source("R/run/params.R")
 
 # README lines with each marked table replaced by the one generated from the definitions.
 readme_with_param_tables <- function(lines, defaults) {

@@ -6,12 +6,12 @@
 #
 #   Rscript scripts/write_renv_lock.R        (or: make renv-lock)
 
-source("R/r_dependencies.R")
+source("R/run/r_dependencies.R")
 
 lockfile <- renv_lockfile_for_system()
 if (is.na(lockfile)) {
   stop("this system's R packages have no lockfile: renv.lock records Debian 13's, renv-debian12.lock ",
-       "Debian 12's (R/r_dependencies.R, RENV_LOCKFILES)", call. = FALSE)
+       "Debian 12's (R/run/r_dependencies.R, RENV_LOCKFILES)", call. = FALSE)
 }
 used <- locked_r_packages(".")
 packages <- with_dependencies(used)

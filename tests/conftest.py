@@ -84,7 +84,7 @@ def r_session():
 
     atexit.unregister(rinterface.endr)
     robjects.r(f'setwd("{ROOT}")')
-    robjects.r('for (f in list.files("R", pattern = "\\\\.R$", full.names = TRUE)) source(f)')
+    robjects.r('for (f in list.files("R", pattern = "\\\\.R$", full.names = TRUE, recursive = TRUE)) source(f)')
     return robjects.r
 
 
@@ -92,7 +92,7 @@ def run_r(code: str, timeout: int = 600) -> dict:
     """Run R code in a fresh Rscript with the project's functions and Python;
     the code's last value is returned through JSON."""
     script = (
-        'for (f in list.files("R", pattern = "\\\\.R$", full.names = TRUE)) source(f)\n'
+        'for (f in list.files("R", pattern = "\\\\.R$", full.names = TRUE, recursive = TRUE)) source(f)\n'
         "use_project_python()\n"
         f"result <- local({{\n{code}\n}})\n"
         'cat("\\n<<JSON>>", jsonlite::toJSON(result, auto_unbox = TRUE, digits = NA), sep = "")\n'

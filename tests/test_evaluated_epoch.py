@@ -1,5 +1,5 @@
 """One rule for the evaluated epoch (chestxray.model.training.BestEpoch, used by
-R/train.R): the checkpoint, the model after training and the reported
+R/model/train.R): the checkpoint, the model after training and the reported
 metrics are the weights of the epoch with the highest validation AUROC.
 The same rule through R's training run is in tests/test_training_wiring.py."""
 
@@ -47,7 +47,7 @@ def test_best_epoch_is_checkpointed_and_restored(tmp_path, val_aurocs, expected)
 
 
 def test_without_a_validation_auroc_no_epoch_is_chosen_and_the_weights_stay(tmp_path):
-    """R stops with its own message when best_epoch is still None (R/train.R): an epoch
+    """R stops with its own message when best_epoch is still None (R/model/train.R): an epoch
     whose logs lack val_auroc is never chosen, and the model keeps its last weights."""
     model = tiny_model()
     callback = BestEpoch(str(tmp_path / "best.keras"))

@@ -73,7 +73,7 @@ def test_computed_captions_are_numbered_like_written_ones(r_session):
 
 
 def test_the_title_is_evaluated_for_the_parameters(r_session):
-    lines = ["---", "title: \"A: `r source('R/findings.R'); finding_in_title(params$finding)` y B\"", "---", "`r 1`"]
+    lines = ["---", "title: \"A: `r source('R/text/findings.R'); finding_in_title(params$finding)` y B\"", "---", "`r 1`"]
     r_session.assign("lines", r_session("c")(*lines))
     evaluated = list(r_session('evaluate_title(lines, list(finding = "Effusion"))'))
     assert evaluated == ["---", 'title: "A: derrame pleural y B"', "---", "`r 1`"]  # the body is knitr's, later

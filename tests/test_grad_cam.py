@@ -90,7 +90,7 @@ def test_frame_pairs_each_panel_with_its_own_image_and_map(tmp_path, model):
 
 
 def test_an_image_at_the_threshold_is_shown_as_a_predicted_positive(r_session):
-    """grad_cam_cases (R/evaluate.R) labels the figure's cases as the confusion matrix
+    """grad_cam_cases (R/evaluate/metrics.R) labels the figure's cases as the confusion matrix
     counts them: a probability equal to the threshold is a predicted positive."""
     cases = r_session("grad_cam_cases(c(1, 0, 1), c(0.5, 0.5, 0.2), 0.5)")
     outcomes = dict(zip(r_session["as.integer"](cases.rx2("index")), cases.rx2("outcome")))

@@ -11,7 +11,7 @@ from conftest import run_r
 def cnn_block(filters):
     return [{"class": "Conv2D", "filters": filters, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same",
              "use_bias": False, "activation": "linear"},
-            {"class": "BatchNormalization", "momentum": 0.9, "scale": True},  # not Keras' 0.99 (see R/model.R)
+            {"class": "BatchNormalization", "momentum": 0.9, "scale": True},  # not Keras' 0.99 (see R/model/build.R)
             {"class": "Activation", "activation": "relu"},
             {"class": "Conv2D", "filters": filters, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same",
              "use_bias": True, "activation": "relu"},

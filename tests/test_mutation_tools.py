@@ -13,7 +13,7 @@ mutate_r = importlib.util.module_from_spec(spec)
 sys.modules["mutate_r"] = mutate_r  # dataclasses look their module up
 spec.loader.exec_module(mutate_r)
 
-FLIP = mutate_r.Mutant("X01", "R/evaluate.R", "a >= b", "a > b", "comparison flipped")
+FLIP = mutate_r.Mutant("X01", "R/evaluate/metrics.R", "a >= b", "a > b", "comparison flipped")
 
 
 def test_an_edit_found_once_is_made_there_only():
@@ -22,12 +22,12 @@ def test_an_edit_found_once_is_made_there_only():
 
 @pytest.mark.parametrize("text, times", [("keep <- a > b\n", 0), ("x <- a >= b; y <- a >= b\n", 2)])
 def test_an_edit_not_found_exactly_once_is_refused(text, times):
-    with pytest.raises(mutate_r.StaleMutant, match=f"X01: old text found {times} times in R/evaluate.R"):
+    with pytest.raises(mutate_r.StaleMutant, match=f"X01: old text found {times} times in R/evaluate/metrics.R"):
         mutate_r.apply_mutant(text, FLIP)
 
 
 def test_a_stale_edit_stops_the_run_before_any_test(tmp_path):
-    (tmp_path / "R").mkdir()
-    (tmp_path / "R" / "evaluate.R").write_text("nothing to flip\n")
+    (tmp_path / "R" / "evaluate").mkdir(parents=True)
+    (tmp_path / "R" / "evaluate" / "metrics.R").write_text("nothing to flip\n")
     with pytest.raises(SystemExit, match="these edits do not apply; update them:\n  X01: old text found 0 times"):
         mutate_r.check_mutants([FLIP], tmp_path)

@@ -1,5 +1,5 @@
 """The numbers behind the operating-point explorer, its static table and the teaching
-notes (R/operating_point.R, R/teaching_notes.R), against counts done in the test."""
+notes (R/evaluate/operating_point.R, R/text/teaching_notes.R), against counts done in the test."""
 
 import numpy as np
 import pytest

@@ -59,7 +59,7 @@ def test_check_params_takes_its_rules_from_the_definitions_file(tmp_path):
     project = copy_project(tmp_path / "project")
     definitions_file = project / "python" / "chestxray" / "support" / "report_params.yml"
     definitions_file.write_text(definitions_file.read_text().replace("  min: 32\n  max: 512\n", "  min: 32\n  max: 256\n"))
-    done = subprocess.run(["Rscript", "-e", 'source("R/params.R"); check_param("image_size", "300")'],
+    done = subprocess.run(["Rscript", "-e", 'source("R/run/params.R"); check_param("image_size", "300")'],
                           cwd=project, capture_output=True, text=True)
     assert done.returncode != 0
     assert "parameter 'image_size' is '300' but must be an integer from 32 to 256" in done.stderr

@@ -1,4 +1,4 @@
-"""Patient-level (cluster) bootstrap intervals (R/evaluate.R), checked against
+"""Patient-level (cluster) bootstrap intervals (R/evaluate/metrics.R), checked against
 scikit-learn, an independent numpy bootstrap, and the same statistics recomputed
 with numpy on base R's draws of patients (which must give the published numbers exactly)."""
 

@@ -1,5 +1,5 @@
-"""The report's sentences and tables built from the render's parameters and results (R/report_text.R,
-R/report_tables.R): each branch a chunk can take, checked without rendering. The metrics table and the
+"""The report's sentences and tables built from the render's parameters and results (R/text/report.R,
+R/display/tables.R): each branch a chunk can take, checked without rendering. The metrics table and the
 conclusions' numbers are checked against independent computations in test_statistics.py."""
 
 import json

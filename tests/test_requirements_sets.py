@@ -178,8 +178,8 @@ def test_the_setup_script_installs_the_rules_choice():
 
 
 def r_python_discovery(root: Path, configured: str | None) -> subprocess.CompletedProcess:
-    """R/python_env.R's project_python() for a project folder, with RETICULATE_PYTHON as given."""
-    script = f'source("{ROOT}/R/python_env.R"); cat(project_python("{root}"))'
+    """R/run/python_env.R's project_python() for a project folder, with RETICULATE_PYTHON as given."""
+    script = f'source("{ROOT}/R/run/python_env.R"); cat(project_python("{root}"))'
     env = {k: v for k, v in __import__("os").environ.items() if k != "RETICULATE_PYTHON"}
     if configured is not None:
         env["RETICULATE_PYTHON"] = configured

@@ -1,4 +1,4 @@
-"""What code enters a stored result's key is derived (R/results_store.R: training_code, evaluation_code;
+"""What code enters a stored result's key is derived (R/run/results_store.R: training_code, evaluation_code;
 chestxray.results.module_files), so a helper or module that training starts to use cannot be missed."""
 
 import ast
@@ -12,13 +12,13 @@ from chestxray.results import NUMERIC_LIBRARIES, library_versions, module_files
 from conftest import ROOT, copy_project, run_r
 
 EXPECTED_TRAINING = {
-    "R/model.R", "R/train.R", "R/transfer_weights.R", "R/python_env.R",
+    "R/model/build.R", "R/model/train.R", "R/model/transfer_weights.R", "R/run/python_env.R",
     "python/chestxray/model/training.py", "python/chestxray/model/batches.py", "python/chestxray/model/augment.py",
     "python/chestxray/model/backend.py", "python/chestxray/model/transfer_weights.py",
     "python/chestxray/preparation/dataset.py", "python/chestxray/preparation/cache.py",
     "python/chestxray/preparation/images.py", "python/chestxray/__init__.py", "python/chestxray/model/__init__.py",
 }
-PRESENTATION = {"R/figures.R", "R/data_text.R", "R/report_tables.R", "R/teaching_notes.R", "R/evaluate.R",
+PRESENTATION = {"R/display/figures.R", "R/text/data.R", "R/display/tables.R", "R/text/teaching_notes.R", "R/evaluate/metrics.R",
                 "python/chestxray/model/explain.py", "python/chestxray/model/predict.py", "python/chestxray/cli.py"}
 
 
@@ -80,17 +80,17 @@ def test_the_keys_code_is_what_training_and_evaluation_call_and_grows_with_it(tm
     before = run_r(f'list(training = training_code("{project}"), evaluation = evaluation_code("{project}"))')
     training = set(before["training"])
     assert training >= EXPECTED_TRAINING and not training & PRESENTATION, sorted(training)
-    assert before["evaluation"] == ["R/evaluate.R", "R/operating_point.R"]  # pr_points counts with threshold_counts
+    assert before["evaluation"] == ["R/evaluate/metrics.R", "R/evaluate/operating_point.R"]  # pr_points counts with threshold_counts
 
     # A new R helper in a new file, called by training, and a new Python module imported inside a function.
-    write(project / "R" / "warmup_helper.R", "warmup_share <- function() 0.5\n")
-    train = project / "R" / "train.R"
+    write(project / "R" / "model" / "warmup_helper.R", "warmup_share <- function() 0.5\n")
+    train = project / "R" / "model" / "train.R"
     train.write_text(train.read_text().replace("set_training_seed(p$seed)\n", "set_training_seed(p$seed)\n  warmup_share()\n", 1))
     write(project / "python" / "chestxray" / "model" / "schedule.py", "SHARE = 0.5\n")
     training_py = project / "python" / "chestxray" / "model" / "training.py"
     training_py.write_text(training_py.read_text() + "\n\ndef share():\n    from chestxray.model.schedule import SHARE\n    return SHARE\n")
     after = run_r(f'list(training = training_code("{project}"), evaluation = evaluation_code("{project}"))')
-    assert set(after["training"]) == training | {"R/warmup_helper.R", "python/chestxray/model/schedule.py"}
+    assert set(after["training"]) == training | {"R/model/warmup_helper.R", "python/chestxray/model/schedule.py"}
     assert after["evaluation"] == before["evaluation"]
 
 
@@ -121,7 +121,7 @@ def test_training_and_evaluation_run_only_code_inside_their_keys(tmp_path):
            evaluation_code = evaluation_code("."))
     """)
     key_training, key_evaluation = set(observed["training_code"]), set(observed["evaluation_code"])
-    assert {"R/train.R", "R/model.R"} <= set(observed["training"]["files"]) <= key_training
+    assert {"R/model/train.R", "R/model/build.R"} <= set(observed["training"]["files"]) <= key_training
     modules = observed["training"]["modules"]
     assert "chestxray.model.training" in modules
     for module in modules:
@@ -129,4 +129,4 @@ def test_training_and_evaluation_run_only_code_inside_their_keys(tmp_path):
         assert f"{path}.py" in key_training or f"{path}/__init__.py" in key_training, module
     evaluation = observed["evaluation"]
     evaluation = {evaluation} if isinstance(evaluation, str) else set(evaluation)  # JSON unboxes one file
-    assert "R/evaluate.R" in evaluation and evaluation <= key_evaluation
+    assert "R/evaluate/metrics.R" in evaluation and evaluation <= key_evaluation

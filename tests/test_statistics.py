@@ -1,4 +1,4 @@
-"""Every number the report publishes (R/evaluate.R, metrics.json, the report's tables),
+"""Every number the report publishes (R/evaluate/metrics.R, metrics.json, the report's tables),
 checked against an answer computed here: by hand on small fixtures, or with
 scikit-learn, numpy and scipy. The DeLong interval is checked against the fast
 DeLong algorithm (Sun & Xu, IEEE Signal Process. Lett. 2014) written below."""

@@ -1,4 +1,4 @@
-"""Results stored by content (R/results_store.R, chestxray.results) and the file-hash
+"""Results stored by content (R/run/results_store.R, chestxray.results) and the file-hash
 memo of data preparation: what enters the keys, and renders that reuse exactly
 what did not change."""
 
@@ -22,12 +22,12 @@ COLUMNS = ["image", "label", "split", "content_sha256"]
 
 
 def test_key_is_canonical_and_follows_every_value():
-    inputs = {"model": "cnn", "epochs": 2, "code": {"R/train.R": "x", "R/model.R": "y"}}
-    reordered = {"code": {"R/model.R": "y", "R/train.R": "x"}, "epochs": 2, "model": "cnn"}
+    inputs = {"model": "cnn", "epochs": 2, "code": {"R/model/train.R": "x", "R/model/build.R": "y"}}
+    reordered = {"code": {"R/model/build.R": "y", "R/model/train.R": "x"}, "epochs": 2, "model": "cnn"}
     assert key_of(inputs) == key_of(reordered)
     assert len(key_of(inputs)) == 16
     assert key_of({**inputs, "epochs": 3}) != key_of(inputs)
-    assert key_of({**inputs, "code": {"R/train.R": "x", "R/model.R": "z"}}) != key_of(inputs)
+    assert key_of({**inputs, "code": {"R/model/train.R": "x", "R/model/build.R": "z"}}) != key_of(inputs)
 
 
 def test_table_digest_follows_labels_content_and_row_order_only_in_its_columns():
@@ -76,7 +76,7 @@ def test_content_hashes_reuse_the_memo_until_a_file_changes(tmp_path, capfd):
 
 
 def test_keys_follow_data_code_and_parameters_but_not_the_prose(tmp_path):
-    """R's key inputs (R/results_store.R) on a project copy: each change moves exactly the keys it should."""
+    """R's key inputs (R/run/results_store.R) on a project copy: each change moves exactly the keys it should."""
     project = copy_project(tmp_path / "project")
     weights = [tmp_path / "w1.h5", tmp_path / "w2.h5"]
     weights[0].write_bytes(b"weights one")
@@ -108,9 +108,9 @@ def test_keys_follow_data_code_and_parameters_but_not_the_prose(tmp_path):
       )
       cat("\\nSome new prose.\\n", file = file.path(root, "report.qmd"), append = TRUE)
       out$prose <- keys()
-      cat("# a comment\\n", file = file.path(root, "R", "evaluate.R"), append = TRUE)
+      cat("# a comment\\n", file = file.path(root, "R", "evaluate", "metrics.R"), append = TRUE)
       out$evaluation_code <- keys()
-      cat("# a comment\\n", file = file.path(root, "R", "train.R"), append = TRUE)
+      cat("# a comment\\n", file = file.path(root, "R", "model", "train.R"), append = TRUE)
       out$training_code <- keys()
       damaged <- file.path(root, "data", "results", "cnn-0123456789abcdef")
       dir.create(damaged, recursive = TRUE)

@@ -1,4 +1,4 @@
-"""Every training option reaches Keras (R/train.R): class weights, early stopping
+"""Every training option reaches Keras (R/model/train.R): class weights, early stopping
 after its warm-up, the learning-rate schedule, the evaluated epoch, augmentation
 of training batches only, and the seed. Each is observed in what Keras did (the
 loss it reported, the epochs it ran, the learning rate in the optimizer, the

@@ -1,6 +1,6 @@
 """Keys for stored results: a short hash of everything a result depends on.
 
-R/results_store.R decides what goes into a key (parameters, data, code,
+R/run/results_store.R decides what goes into a key (parameters, data, code,
 versions); this module turns those inputs into digests that are the same in
 any process, on any machine, whatever the order of a dict's entries.
 """

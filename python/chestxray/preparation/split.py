@@ -26,7 +26,7 @@ SPLITS = ("train", "validation", "test")
 VALIDATION_SHARE = 0.15
 TEST_SHARE = 0.15
 # A part whose image-level prevalence differs from the data's by more than this
-# fraction of it is reported as drifting (R/data_text.R says so in the report).
+# fraction of it is reported as drifting (R/text/data.R says so in the report).
 PREVALENCE_DRIFT_TOLERANCE = 0.2
 # Patients are dealt into this many equal folds; a part takes whole folds, so
 # shares count in steps of 5 % (0.15 is 3 folds).

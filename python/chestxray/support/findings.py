@@ -1,7 +1,7 @@
 """The 14 findings NIH mined from the reports, one table (``findings.csv``): NIH's
 label, its Spanish name and description for the report, and how many images of
 Data_Entry_2017_v2020.csv carry it (among their labels, or alone). R reads the
-same table (R/findings.R), and it is the `finding` parameter's list of values.
+same table (R/text/findings.R), and it is the `finding` parameter's list of values.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 pandas 3 keeps text in its own string arrays (dtype 'str') where pandas 2 kept object arrays, and
 reticulate before it learned pandas 3 (Debian 13's 1.41) hands such columns, indexes and categories
-back to R as Python objects. R/python_env.R passes every frame and series through ``text_to_object``
+back to R as Python objects. R/run/python_env.R passes every frame and series through ``text_to_object``
 before reticulate's own converters; under pandas 2 it changes nothing.
 """
 from __future__ import annotations

@@ -46,7 +46,7 @@ write_model_card <- function(result, p, path) {
 # NULL fields would become {} in JSON; NA becomes null.
 json_record <- function(record) lapply(record, function(value) if (is.null(value)) NA else value)
 
-# Per model: trained in this render or reused, the store folder and keys (R/results_store.R);
+# Per model: trained in this render or reused, the store folder and keys (R/run/results_store.R);
 # absent for results computed without the store.
 stored_results_record <- function(results) {
   stored <- Filter(Negate(is.null), lapply(results, `[[`, "store"))

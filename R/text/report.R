@@ -1,7 +1,7 @@
 # The report's sentences that depend on the render's parameters, data and results
 # (Spanish, like the report): each chunk of report.qmd calls one of these, so they
 # are tested without rendering (tests/test_report_text.py). Tables are in
-# R/report_tables.R, the data's sentences in R/data_text.R.
+# R/display/tables.R, the data's sentences in R/text/data.R.
 
 # The box at the top: which data these results come from and what they can say.
 data_warning_text <- function(p, label_noise) {
@@ -69,7 +69,7 @@ data_summary_text <- function(table, unreadable, finding_lower) {
                                      unreadable))
 }
 
-# The main model in words (the `model` parameter; CNN_FILTERS, R/model.R).
+# The main model in words (the `model` parameter; CNN_FILTERS, R/model/build.R).
 model_description_text <- function(model, finding_lower) {
   switch(model,
     cnn = paste(
@@ -114,7 +114,7 @@ training_summary_lines <- function(results, max_epochs) {
   }, "", USE.NAMES = FALSE)
 }
 
-# The class weights training gives the loss (class_weights, R/train.R) with the training counts they come from;
+# The class weights training gives the loss (class_weights, R/model/train.R) with the training counts they come from;
 # NIH's imbalance is quoted for context, since the per-class cap can balance training and leave both weights at 1.
 class_weight_text <- function(train_labels, finding) {
   counts <- table(factor(train_labels, levels = c(0, 1)))
@@ -126,12 +126,12 @@ class_weight_text <- function(train_labels, finding) {
     spanish_number(round(NIH_NO_FINDING_IMAGES / finding$nih_images)), finding$es_lower)
 }
 
-# What the learning-rate schedule does on a plateau (PLATEAU_FACTOR, R/train.R).
+# What the learning-rate schedule does on a plateau (PLATEAU_FACTOR, R/model/train.R).
 plateau_text <- function(factor) {
   if (factor == 0.5) "se reduce a la mitad" else sprintf("se multiplica por %s", spanish_number(factor))
 }
 
-# The threshold rule (choose_threshold, R/evaluate.R, applies it) in words: Spanish for
+# The threshold rule (choose_threshold, R/evaluate/metrics.R, applies it) in words: Spanish for
 # the report, English for metrics.json.
 threshold_rule_text <- function(operating_point, target_sensitivity, language = "es") {
   youden <- operating_point == "youden"

@@ -1,13 +1,13 @@
 # Evaluation statistics: an operating point chosen on validation, test metrics
 # with pROC, the patient bootstrap, calibration, subgroups and agreement with
-# radiologists. Pure computations: the files are written by R/outputs.R.
+# radiologists. Pure computations: the files are written by R/run/outputs.R.
 
 # Patient-bootstrap replicates. Measured on one core: 0.2 s for the default demo's
 # test split (90 images), 3 s for 3,000 test images, 8 s for 10,000.
 BOOTSTRAP_REPLICATES <- 2000L
 
 # The evaluation of a trained model's predictions: the operating point chosen on
-# validation, then the test metrics at it (R/results_store.R stores exactly this).
+# validation, then the test metrics at it (R/run/results_store.R stores exactly this).
 evaluate_predictions <- function(trained, prepared, p) {
   threshold <- choose_threshold(prepared$labels("validation"), trained$validation_probabilities,
                                 p$operating_point, p$target_sensitivity)

@@ -36,7 +36,7 @@ comparison_kable <- function(comparison) {
                caption = "Modelos entrenados sobre la misma partición por paciente, con la misma regla de umbral.")
 }
 
-# The operating points of R/operating_point.R, seven short columns.
+# The operating points of R/evaluate/operating_point.R, seven short columns.
 operating_point_kable <- function(table, prevalence, test_prevalence) {
   knitr::kable(
     data.frame(

@@ -1,8 +1,8 @@
 # One model, start to finish: build, train, choose the operating point on
 # validation, evaluate on test, on the same split for every model. The report
-# runs it through the results store (stored_fit_and_evaluate, R/results_store.R),
+# runs it through the results store (stored_fit_and_evaluate, R/run/results_store.R),
 # which reuses what its keys say is unchanged; fit_and_evaluate is the same
-# without the store (R/learning_check.R).
+# without the store (R/evaluate/learning_check.R).
 
 # The images' folder for the chosen data source (the demo's per draw: chestxray.sources.phantoms.demo_folder).
 data_folder <- function(p) {

@@ -1,7 +1,7 @@
 # Training: seeds, class weights, callbacks; returns the history as a data frame.
 
 # One model built, trained and run on validation and test: everything that
-# depends on training (R/results_store.R stores exactly this). The model then
+# depends on training (R/run/results_store.R stores exactly this). The model then
 # holds the evaluated epoch's weights (train_model's one rule).
 train_and_predict <- function(name, prepared, p, output_dir) {
   set_training_seed(p$seed)

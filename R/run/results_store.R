@@ -46,7 +46,7 @@ code_files <- function(entry, modules, root) {
 # builders or a learning rate): its file and its definition.
 project_definitions <- function(root = ".") {
   defined <- list()
-  for (file in sort(list.files(file.path(root, "R"), pattern = "\\.R$"))) {
+  for (file in sort(list.files(file.path(root, "R"), pattern = "\\.R$", recursive = TRUE))) {
     for (expr in as.list(parse(file.path(root, "R", file), keep.source = FALSE))) {
       if (is.call(expr) && identical(expr[[1]], as.name("<-")) && is.name(expr[[2]])) {
         defined[[as.character(expr[[2]])]] <- list(file = file.path("R", file), definition = expr[[3]])
