@@ -29,15 +29,6 @@ finding_in_title <- function(finding) {
 
 lower_first <- function(text) paste0(tolower(substr(text, 1, 1)), substring(text, 2))
 
-# A count of epochs or images in words, as Spanish prose writes small numbers ("seis épocas").
-spanish_count <- function(n) {
-  words <- c("una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez")
-  if (n %in% seq_along(words)) words[n] else spanish_number(n)
-}
-
-# 60361 -> "60.361", as the Spanish narrative writes numbers.
-spanish_number <- function(n) format(n, big.mark = ".", decimal.mark = ",", scientific = FALSE)
-
 # The negative class's name in NIH's metadata, as chestxray.NEGATIVE_CLASS names it for
 # Python (a test holds the two equal; R reads it without starting Python).
 NEGATIVE_CLASS <- "No Finding"

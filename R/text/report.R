@@ -122,13 +122,13 @@ class_weight_text <- function(train_labels, finding) {
   sprintf(paste(
     "en este entrenamiento, %s radiografías sin hallazgos y %s con %s dan pesos de %s y %s (en todos los datos",
     "del NIH hay unas %s sin hallazgos por cada una con %s)"),
-    spanish_number(counts[["0"]]), spanish_number(counts[["1"]]), finding$es_lower, weights[1], weights[2],
-    spanish_number(round(NIH_NO_FINDING_IMAGES / finding$nih_images)), finding$es_lower)
+    es_number(counts[["0"]]), es_number(counts[["1"]]), finding$es_lower, weights[1], weights[2],
+    es_number(round(NIH_NO_FINDING_IMAGES / finding$nih_images)), finding$es_lower)
 }
 
 # What the learning-rate schedule does on a plateau (PLATEAU_FACTOR, R/model/train.R).
 plateau_text <- function(factor) {
-  if (factor == 0.5) "se reduce a la mitad" else sprintf("se multiplica por %s", spanish_number(factor))
+  if (factor == 0.5) "se reduce a la mitad" else sprintf("se multiplica por %s", es_number(factor))
 }
 
 # The threshold rule (choose_threshold, R/evaluate/metrics.R, applies it) in words: Spanish for
