@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -46,6 +45,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from github_repository import github_repository  # noqa: E402
+
+from chestxray.support.atomic import atomic_path  # noqa: E402
+from chestxray.support.console import duration  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = {"name": "ir", "display_name": "R", "language": "R"}
@@ -376,11 +378,6 @@ def report_source(overrides: list[str]) -> dict:
     return json.loads(done.stdout)
 
 
-def duration(seconds: float) -> str:
-    seconds = round(seconds)
-    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"
-
-
 def execute(notebook, root: Path) -> None:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     from nbclient import NotebookClient
@@ -405,13 +402,8 @@ def execute(notebook, root: Path) -> None:
 
 def write_atomically(notebook, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            nbformat.write(notebook, handle)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_path(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        nbformat.write(notebook, handle)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,8 @@
 
 source("R/run/params.R")
 source("R/run/python_env.R")
+source("R/run/console.R")
+source("R/run/inputs.R")
 source("R/run/render.R")
 
 args <- commandArgs(trailingOnly = TRUE)

@@ -4,6 +4,7 @@ against the generator's truth, side by side, from adjudicated_agreement."""
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
+from spanish import es_number
 
 
 def test_demo_truth_paragraph_gives_both_aurocs_computed_independently(r_session, tmp_path):
@@ -16,7 +17,9 @@ def test_demo_truth_paragraph_gives_both_aurocs_computed_independently(r_session
     truth_csv = tmp_path / "truth.csv"
     pd.DataFrame({"Image Index": images, "Pneumothorax": ["YES" if t else "NO" for t in truth]}).to_csv(truth_csv, index=False)
     table = robjects.DataFrame({"image": robjects.StrVector(images), "label": robjects.IntVector(recorded)})
-    agreement = r_session["adjudicated_agreement"](table, robjects.FloatVector(scores), 0.5, str(truth_csv), "Pneumothorax")
+    agreement = r_session["adjudicated_agreement"](table, robjects.FloatVector(scores), 0.5,
+                                                   r_session["read_adjudicated_labels"](str(truth_csv), "Pneumothorax"))
     text = r_session["demo_truth_text"](agreement, 0.08)[0]
-    assert f"AUROC de {roc_auc_score(recorded, scores):.3f} frente a ellas y de {roc_auc_score(truth, scores):.3f} frente a la verdad" in text
-    assert "un 8 % de ellas" in text and "En las 10 imágenes de test" in text and "en el 80.0 %" in text
+    assert (f"AUROC de {es_number(roc_auc_score(recorded, scores), 3)} frente a ellas y de "
+            f"{es_number(roc_auc_score(truth, scores), 3)} frente a la verdad") in text
+    assert "un 8\u00a0% de ellas" in text and "En las 10 imágenes de test" in text and "en el 80,0\u00a0%" in text

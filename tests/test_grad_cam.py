@@ -94,7 +94,7 @@ def test_an_image_at_the_threshold_is_shown_as_a_predicted_positive(r_session):
     counts them: a probability equal to the threshold is a predicted positive."""
     cases = r_session("grad_cam_cases(c(1, 0, 1), c(0.5, 0.5, 0.2), 0.5)")
     outcomes = dict(zip(r_session["as.integer"](cases.rx2("index")), cases.rx2("outcome")))
-    assert outcomes == {1: "verdadero positivo", 2: "falso positivo", 3: "falso negativo"}
+    assert outcomes == {1: "true_positive", 2: "false_positive", 3: "false_negative"}
 
 
 def hand_built_softmax():

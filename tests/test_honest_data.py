@@ -88,22 +88,22 @@ def prevalence_sentence(r_session, drifting: list[str], official_test: bool) -> 
 
 def test_the_report_states_each_splits_prevalence(r_session):
     text = prevalence_sentence(r_session, [], False)
-    assert ("Prevalencia de neumotórax por parte, antes del límite por clase: entrenamiento 7.4 %, validación 7.4 %, "
-            "test 3.7 %; en los datos elegibles, 6.4 %.") in text
-    assert "Ninguna parte se aparta más de un 20 % de la de los datos." in text
+    assert ("Prevalencia de neumotórax por parte, antes del límite por clase: entrenamiento 7,4\u00a0%, validación 7,4\u00a0%, "
+            "test 3,7\u00a0%; en los datos elegibles, 6,4\u00a0%.") in text
+    assert "Ninguna parte se aparta más de un 20\u00a0% de la de los datos." in text
 
 
 def test_the_report_says_when_a_split_drifts_and_why(r_session):
     text = prevalence_sentence(r_session, ["test"], False)
-    assert "**La prevalencia de test se aparta más de un 20 % de la de los datos**" in text
+    assert "**La prevalencia de test se aparta más de un 20\u00a0% de la de los datos**" in text
     assert "algunos reúnen muchas imágenes de una misma clase" in text and "lista oficial" not in text
 
 
 def test_with_nihs_official_test_list_the_report_names_the_pool_the_parts_are_compared_with(r_session):
     text = prevalence_sentence(r_session, ["test"], True)
     assert ("Entrenamiento y validación se reparten, por paciente, las imágenes que no están en la lista oficial de "
-            "test del NIH (prevalencia 7.4 %), y cada parte se compara con esa cifra.") in text
-    assert ("**La prevalencia de test se aparta más de un 20 % de la de entrenamiento y validación juntos**: la lista "
+            "test del NIH (prevalencia 7,4\u00a0%), y cada parte se compara con esa cifra.") in text
+    assert ("**La prevalencia de test se aparta más de un 20\u00a0% de la de entrenamiento y validación juntos**: la lista "
             "oficial de test del NIH se conserva tal cual, con su propia prevalencia.") in text
     assert "algunos reúnen muchas imágenes" not in text  # the rule's parts do not drift: no patient reason
     both = prevalence_sentence(r_session, ["validation", "test"], True)
@@ -132,9 +132,11 @@ def test_the_report_says_how_many_images_have_no_known_patient(r_session, unknow
 
 
 def test_the_report_quotes_the_split_rules_shares():
-    from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE
+    from chestxray.preparation.split import FOLDS, TEST_SHARE, VALIDATION_SHARE
     from conftest import run_r
 
-    shares = run_r("as.list(split_percentages())")
-    assert shares == {"train": round(100 * (1 - VALIDATION_SHARE - TEST_SHARE)),
-                      "validation": round(100 * VALIDATION_SHARE), "test": round(100 * TEST_SHARE)}
+    quoted = run_r('list(shares = as.list(split_shares()), percent = es_percent(split_shares()[["test"]], 0), '
+                   'folds = split_folds())')
+    assert quoted["shares"] == pytest.approx({"train": 1 - VALIDATION_SHARE - TEST_SHARE,
+                                              "validation": VALIDATION_SHARE, "test": TEST_SHARE})
+    assert quoted["percent"] == f"{round(100 * TEST_SHARE)}\u00a0%" and quoted["folds"] == FOLDS

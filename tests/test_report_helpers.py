@@ -17,7 +17,7 @@ def test_grad_cam_cases_are_the_most_confident_of_each_outcome(r_session):
     cases = r_json(r_session, "grad_cam_cases(labels, scores, 0.5)")
     # true positives 7 (0.99) then 1 (0.9); false positives 4 (0.8) then 5 (0.55); false negative 3 (0.2)
     assert [c["index"] for c in cases] == [7, 1, 4, 5, 3]
-    assert [c["outcome"] for c in cases] == ["verdadero positivo"] * 2 + ["falso positivo"] * 2 + ["falso negativo"]
+    assert [c["outcome"] for c in cases] == ["true_positive"] * 2 + ["false_positive"] * 2 + ["false_negative"]
     assert r_json(r_session, "nrow(grad_cam_cases(c(0, 0), c(0.1, 0.2), 0.5))") == 0  # nothing to show
 
 

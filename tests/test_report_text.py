@@ -25,7 +25,7 @@ def params(**values):
 
 def test_the_data_warning_names_each_source_and_the_demos_label_noise(r_session):
     demo = r_text(r_session, f"data_warning_text({params()}, 0.08)")
-    assert demo.startswith("**Datos de demostración.**") and "cambia la clase de un 8 % de las imágenes" in demo
+    assert demo.startswith("**Datos de demostración.**") and "cambia la clase de un 8\u00a0% de las imágenes" in demo
     assert "no dicen nada sobre el rendimiento clínico" in demo
     nih = r_text(r_session, f'data_warning_text({params(data="nih")}, 0.08)')
     assert nih.startswith("**Datos reales del NIH (archivos 1-2 de 12).**") and "8 %" not in nih
@@ -42,7 +42,7 @@ def test_the_class_weight_sentence_quotes_the_training_counts_and_their_weights(
     expected = compute_class_weight("balanced", classes=np.array([0, 1]), y=np.array([0] * 1960 + [1] * 100))
     imbalanced = r_text(r_session, f"class_weight_text(c(rep(0, 1960), rep(1, 100)), {finding})")
     decimal = [f"{w:.2f}".replace(".", ",") for w in expected]  # 0,53 and 10,30
-    assert f"1.960 radiografías sin hallazgos y 100 con neumotórax dan pesos de {decimal[0]} y {decimal[1]}" in imbalanced
+    assert f"1960 radiografías sin hallazgos y 100 con neumotórax dan pesos de {decimal[0]} y {decimal[1]}" in imbalanced
 
 
 @pytest.mark.parametrize("selection, shown", [("1-2", "1-2"), ("all", "1-12"), ("3,1,2,7", "1-3, 7"),
@@ -101,12 +101,12 @@ def test_each_model_gets_one_training_line_with_its_evaluated_epoch(r_session):
     lines = r_text(r_session, """training_summary_lines(list(
       list(name = "cnn", parameters = 73889, seconds = 4.6, evaluated_epoch = 2L,
            history = data.frame(epoch = 1:3, val_auroc = c(0.5, 0.75, 0.6), evaluated = c(FALSE, TRUE, FALSE)))), 15L)""")
-    assert lines == "- `cnn`: 73.889 parámetros, 3 épocas (máximo 15) en 5 segundos; se evalúa la **época 2** (AUROC de validación 0.750).\n"
+    assert lines == "- `cnn`: 73\u00a0889 parámetros, 3 épocas (máximo 15) en 5 segundos; se evalúa la **época 2** (AUROC de validación 0,750).\n"
 
 
 def test_the_threshold_rule_reads_the_same_in_both_languages(r_session):
     assert r_text(r_session, 'threshold_rule_text("youden", 0.9)').startswith("el índice de Youden")
-    assert r_text(r_session, 'threshold_rule_text("sensitivity", 0.85)') == "el umbral más alto que alcanza una sensibilidad del 85 %"
+    assert r_text(r_session, 'threshold_rule_text("sensitivity", 0.85)') == "el umbral más alto que alcanza una sensibilidad del 85\u00a0%"
     assert r_text(r_session, 'threshold_rule_text("youden", 0.9, "en")') == "Youden index on the validation split"
     assert r_text(r_session, 'threshold_rule_text("sensitivity", 0.85, "en")') == (
         "highest threshold with sensitivity >= 0.85 on the validation split")
@@ -115,20 +115,20 @@ def test_the_threshold_rule_reads_the_same_in_both_languages(r_session):
 def test_the_bootstrap_text_says_how_many_replicates_lacked_a_class(r_session):
     b = "list(images = 40L, patients = 31L, replicates = 2000L, seed = 7L, replicates_without_both_classes = {}, replicates_used = {})"
     complete = r_text(r_session, f"bootstrap_text({b.format(0, 2000)})")
-    assert "(aquí, 40 imágenes de 31 pacientes)" in complete and "(2.000 réplicas con la semilla 7," in complete
+    assert "(aquí, 40 imágenes de 31 pacientes)" in complete and "(2000 réplicas con la semilla 7," in complete
     assert complete.endswith("validación. Todas las réplicas contenían las dos clases.")
     partial = r_text(r_session, f"bootstrap_text({b.format(12, 1988)})")
-    assert partial.endswith("En 12 de las 2.000 réplicas el remuestreo no contenía las dos clases; en ellas no se pueden "
+    assert partial.endswith("En 12 de las 2000 réplicas el remuestreo no contenía las dos clases; en ellas no se pueden "
                             "calcular el AUROC, la sensibilidad ni la especificidad, así que los intervalos se basan en "
-                            "las 1.988 réplicas restantes.")
+                            "las 1988 réplicas restantes.")
 
 
 def test_the_adjudicated_paragraph_quotes_the_agreement_or_says_how_to_get_it(r_session):
     agreement = ("list(images = 120L, expert_positives = 10L, nih_positives = 14L, label_agreement = 0.9, "
                  "auroc_vs_expert = 0.81234, auroc_vs_nih = NA, sensitivity_vs_expert = 0.7, specificity_vs_expert = NA)")
     text = r_text(r_session, f'adjudicated_text({agreement}, "Pneumothorax", "neumotórax")')
-    assert "cubren 120 imágenes de test de este informe: ven neumotórax en 10, frente a 14 según la etiqueta del NIH (acuerdo del 90 %)" in text
-    assert "un AUROC de 0.812 (frente a – con la etiqueta del NIH), con sensibilidad 70.0 % y especificidad –" in text
+    assert "cubren 120 imágenes de test de este informe: ven neumotórax en 10, frente a 14 según la etiqueta del NIH (acuerdo del 90\u00a0%)" in text
+    assert "un AUROC de 0,812 (frente a – con la etiqueta del NIH), con sensibilidad 70,0\u00a0% y especificidad –" in text
     hint = r_text(r_session, 'adjudicated_text(NULL, "Edema", "edema")')
     assert hint.startswith("Con el parámetro `adjudicated_labels`") and "`Edema`, como las de Majkowska" in hint
 
@@ -149,8 +149,8 @@ def test_the_conclusions_warn_of_random_weights_and_of_phantoms(r_session):
                            specificity_ci95_patient_bootstrap = c(0.5, 0.7), patient_bootstrap = list(patients = 9L))""")
     r_session("base <- list(auroc = 0.55, auroc_ci95_patient_bootstrap = c(0.4, 0.7))")
     plain = r_text(r_session, 'conclusions_text(list(metrics = m, evaluated_epoch = 3L, weights_loaded = list(source = "file")), base, 12L, "mobilenetv2", FALSE)')
-    assert "Con 12 imágenes de test de 9 pacientes" in plain and "sensibilidad del 75 % (IC 95 % por paciente: –)" in plain
-    assert "especificidad del 60 % (50.0 %–70.0 %)" in plain and plain.endswith("AUROC de 0.550 (0.400–0.700 por paciente). ")
+    assert "Con 12 imágenes de test de 9 pacientes" in plain and "sensibilidad del 75\u00a0% (IC 95\u00a0% por paciente: –)" in plain
+    assert "especificidad del 60\u00a0% (50,0\u00a0%–70,0\u00a0%)" in plain and plain.endswith("AUROC de 0,550 (0,400–0,700 por paciente). ")
     warned = r_text(r_session, 'conclusions_text(list(metrics = m, evaluated_epoch = 3L, weights_loaded = list(source = "random")), base, 12L, "mobilenetv2", TRUE)')
     assert "**La red `mobilenetv2` se entrenó sin los pesos preentrenados que se pidieron**" in warned
     assert warned.endswith("porque los fantomas son mucho más simples que una radiografía real.")
@@ -188,7 +188,7 @@ def test_subgroups_table_shows_missing_values_as_dashes_or_nothing_without_subgr
     r_session("""sg <- data.frame(variable = "proyección", group = c("AP", "PA"), images = c(10L, 12L), positives = c(0L, 4L),
                                   auroc = c(NA, 0.75), ci_low = c(NA, 0.5), ci_high = c(NA, 1))""")
     rows = [line for line in r_text(r_session, 'as.character(subgroups_kable(sg, "edema"))') if line.startswith("|")]
-    assert "Con edema" in rows[0] and rows[2].split("|")[5].strip() == "–" and rows[3].split("|")[6].strip() == "0.500–1.000"
+    assert "Con edema" in rows[0] and rows[2].split("|")[5].strip() == "–" and rows[3].split("|")[6].strip() == "0,500–1,000"
     assert r_text(r_session, 'is.null(subgroups_kable(NULL, "edema"))') is True
 
 

@@ -16,6 +16,7 @@ from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
 
 from chestxray.preparation.split import prevalence_by_split
 from conftest import ROOT
+from spanish import es_interval, es_number, es_percent
 from test_patient_bootstrap import replayed_patient_bootstrap
 
 
@@ -353,10 +354,10 @@ def test_subgroup_aurocs_and_intervals_are_each_groups_own(r_session):
     assign(r_session, **{name: values for name, values in table.items() if name != "score"}, score=table["score"])
     rows = r_json(r_session, "subgroup_auroc(data.frame(label = label, view_position = view_position, "
                              "patient_sex = patient_sex, patient_age = patient_age), score)")
-    groups = {"Proyección": table["view_position"], "Sexo": table["patient_sex"],
-              "Edad": np.array([age_band(a) for a in table["patient_age"]])}
-    expected_order = [("Proyección", "AP"), ("Proyección", "LL"), ("Proyección", "PA"), ("Sexo", "F"), ("Sexo", "M"),
-                      ("Edad", "<40"), ("Edad", "40-59"), ("Edad", ">=60")]
+    groups = {"view": table["view_position"], "sex": table["patient_sex"],
+              "age": np.array([age_band(a) for a in table["patient_age"]])}
+    expected_order = [("view", "AP"), ("view", "LL"), ("view", "PA"), ("sex", "F"), ("sex", "M"),
+                      ("age", "<40"), ("age", "40-59"), ("age", ">=60")]
     assert [(row["variable"], row["group"]) for row in rows] == expected_order
     for row in rows:
         members = groups[row["variable"]] == row["group"]
@@ -394,7 +395,8 @@ def adjudicated(r_session, tmp_path):
     r_session.assign("images", StrVector(ADJUDICATED_TEST["image"]))
     assign(r_session, nih=ADJUDICATED_TEST["label"], probability=ADJUDICATED_TEST["probability"])
     return lambda finding="Pneumothorax": r_json(
-        r_session, f'adjudicated_agreement(data.frame(image = images, label = nih), probability, 0.5, "{path}", "{finding}")')
+        r_session, f'adjudicated_agreement(data.frame(image = images, label = nih), probability, 0.5, '
+                   f'read_adjudicated_labels("{path}", "{finding}"))')
 
 
 def test_radiologist_agreement_on_the_images_they_read(adjudicated):
@@ -453,7 +455,7 @@ def report_text(r_session):
            comparison = as.character(eval(parse(text = comparison_code))),
            conclusions = conclusions_text(main, results$baseline$metrics, length(test_labels), "cnn", FALSE))
     })""")
-    return (kable_rows(out["table"]), " ".join(out["table"]), " ".join(out["conclusions"].split()),
+    return (kable_rows(out["table"]), " ".join(out["table"]), re.sub(r"[ \n]+", " ", out["conclusions"]),
             kable_rows(out["comparison"]))
 
 
@@ -467,12 +469,12 @@ def kable_rows(lines):
     return rows
 
 
-def interval_text(interval, fmt="{:.3f}"):
-    return f"{fmt.format(interval[0])}–{fmt.format(interval[1])}"
+def interval_text(interval):
+    return es_interval(interval[0], interval[1])
 
 
 def percent_text(interval):
-    return interval_text(100 * np.asarray(interval), "{:.1f} %")
+    return f"{es_percent(interval[0])}–{es_percent(interval[1])}"
 
 
 def test_report_table_shows_each_measure_with_its_counts_and_intervals(report_text, r_session):
@@ -482,15 +484,15 @@ def test_report_table_shows_each_measure_with_its_counts_and_intervals(report_te
                                       VALIDATION_YOUDEN_THRESHOLD, 2000, SEED)
     assert rows == {
         "Medida": ["Valor", "IC 95 % DeLong (imágenes independientes)", "IC 95 % bootstrap por paciente"],
-        "AUROC": [f"{auroc:.3f}", interval_text(delong), interval_text(boot["auroc"])],
-        "Exactitud": ["54.5 %", "–", "–"],
-        "Sensibilidad": ["40.0 % (2/5)", "–", percent_text(boot["sensitivity"])],
-        "Especificidad": ["66.7 % (4/6)", "–", percent_text(boot["specificity"])],
-        "Prevalencia de neumotórax en test": ["45.5 % (5/11)", "–", "–"],
-        "Valor predictivo positivo": ["50.0 % (2/4)", "–", "–"],
-        "Valor predictivo negativo": ["57.1 % (4/7)", "–", "–"],
-        "Brier": [f"{brier_score_loss(TEST_LABELS, TEST_SCORES):.3f}", "–", "–"],
-        "Umbral (de validación)": ["0.575", "–", "–"],
+        "AUROC": [es_number(auroc, 3), interval_text(delong), interval_text(boot["auroc"])],
+        "Exactitud": ["54,5\u00a0%", "–", "–"],
+        "Sensibilidad": ["40,0\u00a0% (2/5)", "–", percent_text(boot["sensitivity"])],
+        "Especificidad": ["66,7\u00a0% (4/6)", "–", percent_text(boot["specificity"])],
+        "Prevalencia de neumotórax en test": ["45,5\u00a0% (5/11)", "–", "–"],
+        "Valor predictivo positivo": ["50,0\u00a0% (2/4)", "–", "–"],
+        "Valor predictivo negativo": ["57,1\u00a0% (4/7)", "–", "–"],
+        "Brier": [es_number(brier_score_loss(TEST_LABELS, TEST_SCORES), 3), "–", "–"],
+        "Umbral (de validación)": ["0,575", "–", "–"],
     }
 
 
@@ -507,11 +509,11 @@ def test_conclusions_quote_the_auroc_both_intervals_and_the_rates(report_text, r
     baseline = replayed_patient_bootstrap(r_session, TEST_LABELS, BASELINE_TEST_SCORES, TEST_PATIENTS, 0.425, 2000, SEED)
     assert conclusions.startswith(
         f"Con 11 imágenes de test de 7 pacientes que el modelo nunca vio, el modelo `cnn` (pesos de la época 2) "
-        f"alcanza un AUROC de **{auroc:.3f}** (IC 95 %: {interval_text(boot['auroc'])} por bootstrap por paciente; "
-        f"{interval_text(delong)} por DeLong) y, con el umbral fijado en validación, una sensibilidad del 40 % "
-        f"(IC 95 % por paciente: {percent_text(boot['sensitivity'])}) y una especificidad del 67 % "
+        f"alcanza un AUROC de **{es_number(auroc, 3)}** (IC 95\u00a0%: {interval_text(boot['auroc'])} por bootstrap por "
+        f"paciente; {interval_text(delong)} por DeLong) y, con el umbral fijado en validación, una sensibilidad del "
+        f"40\u00a0% (IC 95\u00a0% por paciente: {percent_text(boot['sensitivity'])}) y una especificidad del 67\u00a0% "
         f"({percent_text(boot['specificity'])}); la red densa del original, entrenada igual y sobre la misma "
-        f"partición, se queda en un AUROC de {roc_auc_score(TEST_LABELS, BASELINE_TEST_SCORES):.3f} "
+        f"partición, se queda en un AUROC de {es_number(roc_auc_score(TEST_LABELS, BASELINE_TEST_SCORES), 3)} "
         f"({interval_text(baseline['auroc'])} por paciente)."), conclusions
 
 
@@ -531,8 +533,8 @@ def test_data_text_gives_the_test_and_eligible_prevalence(r_session):
     assert text.startswith(  # 30/70 = 42.86 %, 5/15 = 33.33 %, 6/16 = 37.5 %, 41/101 = 40.59 %
         "El límite de 400 imágenes por clase solo se aplica a entrenamiento y validación: el test conserva todas sus "
         "imágenes, 6 de 16 con neumotórax. Prevalencia de neumotórax por parte, antes del límite por clase: "
-        "entrenamiento 42.9 %, validación 33.3 %, test 37.5 %; en los datos elegibles, 40.6 %. "
-        "Ninguna parte se aparta más de un 20 % de la de los datos."), text
+        "entrenamiento 42,9\u00a0%, validación 33,3\u00a0%, test 37,5\u00a0%; en los datos elegibles, 40,6\u00a0%. "
+        "Ninguna parte se aparta más de un 20\u00a0% de la de los datos."), text
 
 
 def test_report_comparison_table_shows_each_models_numbers(report_text, r_session):
@@ -541,14 +543,14 @@ def test_report_comparison_table_shows_each_models_numbers(report_text, r_sessio
                           "IC 95 % DeLong", "IC 95 % bootstrap por paciente", "Sensibilidad", "Especificidad",
                           "VPP", "VPN", "Brier"]
     assert rows["Medida"] == ["cnn", "baseline"]
-    for column, (scores, threshold, parameters) in enumerate(((TEST_SCORES, VALIDATION_YOUDEN_THRESHOLD, "123.456"),
-                                                              (BASELINE_TEST_SCORES, 0.425, "7.890.123"))):
+    for column, (scores, threshold, parameters) in enumerate(((TEST_SCORES, VALIDATION_YOUDEN_THRESHOLD, "123\u00a0456"),
+                                                              (BASELINE_TEST_SCORES, 0.425, "7\u00a0890\u00a0123"))):
         auroc, delong = fast_delong(TEST_LABELS, scores)
         boot = replayed_patient_bootstrap(r_session, TEST_LABELS, scores, TEST_PATIENTS, threshold, 2000, SEED)
         tn, fp, fn, tp = confusion_matrix(TEST_LABELS, np.array(scores) >= threshold).ravel()
-        rates = [f"{100 * a / (a + b):.1f} %" for a, b in ((tp, fn), (tn, fp), (tp, fp), (tn, fn))]
-        expected = [parameters, "3 (2)", "12", f"{auroc:.3f}", interval_text(delong), interval_text(boot["auroc"]),
-                    *rates, f"{brier_score_loss(TEST_LABELS, scores):.3f}"]
+        rates = [es_percent(a / (a + b)) for a, b in ((tp, fn), (tn, fp), (tp, fp), (tn, fn))]
+        expected = [parameters, "3 (2)", "12", es_number(auroc, 3), interval_text(delong), interval_text(boot["auroc"]),
+                    *rates, es_number(brier_score_loss(TEST_LABELS, scores), 3)]
         assert [cells[column] for measure, cells in rows.items() if measure != "Medida"] == expected, column
 
 

@@ -18,9 +18,9 @@ plot_training_history <- function(histories) {
 
 # interval: DeLong's; bootstrap, when given: the patient-level bootstrap interval.
 plot_roc_curve <- function(points, auroc, interval, bootstrap = NULL) {
-  label <- sprintf("AUROC %.3f\nIC 95%% DeLong: %.3f-%.3f", auroc, interval[1], interval[2])
+  label <- paste0("AUROC ", es_number(auroc, 3), "\nIC 95 % DeLong: ", es_interval(interval[1], interval[2], digits = 3))
   if (!is.null(bootstrap)) {
-    label <- sprintf("%s\nIC 95%% bootstrap por paciente: %.3f-%.3f", label, bootstrap[1], bootstrap[2])
+    label <- paste0(label, "\nIC 95 % bootstrap por paciente: ", es_interval(bootstrap[1], bootstrap[2], digits = 3))
   }
   ggplot2::ggplot(points[order(1 - points$specificity, points$sensitivity), ],
                   ggplot2::aes(1 - specificity, sensitivity)) +
@@ -71,11 +71,21 @@ plot_calibration <- function(bins, brier) {
     ggplot2::geom_abline(linetype = "dashed", colour = "grey60") +
     ggplot2::geom_line(colour = "#0b5394") +
     ggplot2::geom_point(ggplot2::aes(size = n), colour = "#0b5394") +
-    ggplot2::annotate("text", x = 0.25, y = 0.9, label = sprintf("Brier %.3f", brier)) +
+    ggplot2::annotate("text", x = 0.25, y = 0.9, label = paste("Brier", es_number(brier, 3))) +
     ggplot2::coord_equal(xlim = c(0, 1), ylim = c(0, 1)) +
     ggplot2::labs(x = "probabilidad predicha (media del intervalo)", y = "proporción observada de positivos",
                   size = "imágenes") +
     ggplot2::theme_minimal(base_size = 11)
+}
+
+# The Grad-CAM figure's panels for the chosen test cases (grad_cam_cases): each titled by its outcome,
+# file and probability (chestxray.model.explain.grad_cam_frame computes the maps).
+grad_cam_panels <- function(main, prepared, test_table, cases) {
+  picks <- cases$index
+  titles <- paste0(OUTCOME_NAMES_ES[cases$outcome], "\n", test_table$image[picks], ", p = ",
+                   es_number(main$test_probabilities[picks], 2))
+  import_chestxray("model.explain")$grad_cam_frame(main$model, prepared$cache_path,
+                                                   as.integer(test_table$cache_row[picks]), titles)
 }
 
 # Radiographs with their Grad-CAM heat map overlaid; panels titled by outcome.

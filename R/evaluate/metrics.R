@@ -1,6 +1,6 @@
 # Evaluation statistics: an operating point chosen on validation, test metrics
 # with pROC, the patient bootstrap, calibration, subgroups and agreement with
-# radiologists. Pure computations: the files are written by R/run/outputs.R.
+# radiologists. Pure computations: files are read by R/run/inputs.R and written by R/run/outputs.R.
 
 # Patient-bootstrap replicates. Measured on one core: 0.2 s for the default demo's
 # test split (90 images), 3 s for 3,000 test images, 8 s for 10,000.
@@ -78,16 +78,6 @@ rank_auroc <- function(labels, probabilities) {
   (sum(rank(probabilities)[positives]) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 }
 
-# Evaluate `code` with R's generator seeded, leaving the caller's stream as it was.
-with_seed <- function(seed, code) {
-  had_seed <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
-  if (had_seed) saved <- get(".Random.seed", envir = globalenv())
-  on.exit(if (had_seed) assign(".Random.seed", saved, envir = globalenv())
-          else rm(".Random.seed", envir = globalenv()))
-  set.seed(seed)
-  code
-}
-
 # 95% percentile intervals for AUROC, sensitivity and specificity from a
 # patient-level (cluster) bootstrap: patients are drawn with replacement and
 # bring all their images, because films of one patient are correlated. The
@@ -96,7 +86,7 @@ with_seed <- function(seed, code) {
 patient_bootstrap <- function(labels, probabilities, patients, threshold, replicates = BOOTSTRAP_REPLICATES, seed = 42L) {
   images_of <- unname(split(seq_along(labels), as.character(patients)))
   predicted <- probabilities >= threshold
-  draws <- with_seed(seed, lapply(seq_len(replicates), function(r) {
+  draws <- withr::with_seed(seed, lapply(seq_len(replicates), function(r) {
     sample.int(length(images_of), length(images_of), replace = TRUE)
   }))
   estimates <- vapply(draws, function(drawn) {
@@ -155,9 +145,9 @@ age_band <- function(age) {
 # AUROC per subgroup (view, sex, age band) with counts; NA where a group lacks a class.
 subgroup_auroc <- function(table, probabilities) {
   groupings <- list(
-    "Proyección" = table$view_position,
-    "Sexo" = table$patient_sex,
-    "Edad" = if (!is.null(table$patient_age)) age_band(table$patient_age) else NULL
+    view = table$view_position,
+    sex = table$patient_sex,
+    age = if (!is.null(table$patient_age)) age_band(table$patient_age) else NULL
   )
   groupings <- groupings[!vapply(groupings, function(g) is.null(g) || all(is.na(g)), logical(1))]
   rows <- list()
@@ -183,16 +173,12 @@ subgroup_auroc <- function(table, probabilities) {
 
 # Test images also read by radiologists (e.g. Majkowska et al., Radiology 2019, for
 # Pneumothorax): agreement of NIH's mined label with theirs, and the model against both.
-# Their CSV has 'Image Index' and a column named after the finding, YES for positive.
-adjudicated_agreement <- function(test_table, probabilities, threshold, labels_path, finding = "Pneumothorax") {
-  adjudicated <- utils::read.csv(labels_path, check.names = FALSE, stringsAsFactors = FALSE)
-  if (!all(c("Image Index", finding) %in% names(adjudicated))) {
-    stop(sprintf("'%s' lacks the 'Image Index' and '%s' columns", labels_path, finding), call. = FALSE)
-  }
-  matched <- match(test_table$image, adjudicated[["Image Index"]])
+# expert: read_adjudicated_labels' table (image, label: 1 where they saw the finding).
+adjudicated_agreement <- function(test_table, probabilities, threshold, expert_labels) {
+  matched <- match(test_table$image, expert_labels$image)
   covered <- which(!is.na(matched))
   if (!length(covered)) return(NULL)
-  expert <- as.integer(adjudicated[[finding]][matched[covered]] == "YES")
+  expert <- expert_labels$label[matched[covered]]
   nih <- test_table$label[covered]
   p <- probabilities[covered]
   both <- function(labels) length(unique(labels)) == 2
@@ -208,13 +194,13 @@ adjudicated_agreement <- function(test_table, probabilities, threshold, labels_p
 
 # Test images for the Grad-CAM figure: up to `per_outcome` true positives, false
 # positives and false negatives (in that order), each the most confident of its
-# kind (farthest from the threshold). Returns row indices and outcome labels.
+# kind (farthest from the threshold). Returns row indices and outcomes (OUTCOME_NAMES_ES's names).
 grad_cam_cases <- function(labels, probabilities, threshold, per_outcome = 2L) {
   predicted <- probabilities >= threshold
-  outcome <- ifelse(predicted & labels == 1, "verdadero positivo",
-             ifelse(predicted & labels == 0, "falso positivo",
-             ifelse(!predicted & labels == 1, "falso negativo", NA)))
-  kinds <- c("verdadero positivo", "falso positivo", "falso negativo")
+  outcome <- ifelse(predicted & labels == 1, "true_positive",
+             ifelse(predicted & labels == 0, "false_positive",
+             ifelse(!predicted & labels == 1, "false_negative", NA)))
+  kinds <- c("true_positive", "false_positive", "false_negative")
   index <- unlist(lapply(kinds, function(kind) {
     i <- which(outcome == kind)
     i[order(-abs(probabilities[i] - threshold))][seq_len(min(per_outcome, length(i)))]

@@ -13,34 +13,20 @@ data_folder <- function(p) {
   )
 }
 
+# The model against other labels of its test images: radiologists' (data = nih with adjudicated_labels)
+# and, on the demo, the generator's truth; NULL where a kind does not apply.
+expert_agreement <- function(p, test_table, main, data_root) {
+  against <- function(labels_path) {
+    adjudicated_agreement(test_table, main$test_probabilities, main$threshold,
+                          read_adjudicated_labels(labels_path, p$finding))
+  }
+  list(adjudicated = if (p$data == "nih" && nzchar(p$adjudicated_labels)) against(p$adjudicated_labels),
+       demo_truth = if (p$data == "demo") against(file.path(data_root, demo_truth_file())))
+}
+
 fit_and_evaluate <- function(name, prepared, p, output_dir) {
   trained <- train_and_predict(name, prepared, p, output_dir)
   result <- c(trained, evaluate_predictions(trained, prepared, p))
   say_result(result)
   result
 }
-
-say_result <- function(result) {
-  metrics <- result$metrics
-  console_step(paste("%s: %d epochs in %.0f s; test AUROC %.3f (95%% CI DeLong %.3f-%.3f, patient bootstrap",
-                     "%.3f-%.3f) at the evaluated epoch %d"),
-               result$name, nrow(result$history), result$seconds, metrics$auroc, metrics$auroc_ci95_delong[1],
-               metrics$auroc_ci95_delong[2], metrics$auroc_ci95_patient_bootstrap[1],
-               metrics$auroc_ci95_patient_bootstrap[2], result$evaluated_epoch)
-}
-
-# Rows for the comparison table: same split, same operating-point rule.
-comparison_table <- function(results) {
-  rows <- do.call(rbind, lapply(results, function(r) {
-    m <- r$metrics
-    data.frame(
-      model = r$name, parameters = r$parameters, epochs = nrow(r$history), evaluated_epoch = r$evaluated_epoch,
-      seconds = round(r$seconds), auroc = m$auroc, ci_low = m$auroc_ci95_delong[1], ci_high = m$auroc_ci95_delong[2],
-      boot_low = m$auroc_ci95_patient_bootstrap[1], boot_high = m$auroc_ci95_patient_bootstrap[2],
-      sensitivity = m$sensitivity, specificity = m$specificity, ppv = m$ppv, npv = m$npv, brier = m$brier
-    )
-  }))
-  rownames(rows) <- NULL
-  rows
-}
-

@@ -69,21 +69,6 @@ pandas_text_as_object <- function(converter) {
 import_keras <- function() import_chestxray("model.backend")$import_keras()
 import_chestxray <- function(module) reticulate::import(paste0("chestxray.", module))
 
-# One progress line on the console (never in the report), timed from the start.
-console_step <- function(format, ...) {
-  import_chestxray("support.console")$step(sprintf(format, ...))
-  invisible(NULL)
-}
-
-# Data inputs that can be checked before any download or training (archive numbers,
-# metadata file and its columns, folders, the demo's one finding): chestxray.sources.preflight,
-# stopping with the parameter's name.
-check_inputs <- function(p) {
-  preflight <- import_chestxray("sources.preflight")
-  tryCatch(
-    preflight$check_report_inputs(p$data, p$data_dir, p$nih_archives, p$nih_metadata, p$adjudicated_labels,
-                                  p$finding),
-    error = function(e) stop(sub("^.*InputError: ", "", conditionMessage(e)), call. = FALSE)
-  )
-  invisible(p)
-}
+# The demo's label noise and its truth file, owned by the phantom generator (chestxray.sources.phantoms).
+demo_label_noise <- function() import_chestxray("sources.phantoms")$LABEL_NOISE
+demo_truth_file <- function() import_chestxray("sources.phantoms")$TRUTH_FILE

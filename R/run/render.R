@@ -22,15 +22,12 @@ merge_params <- function(defaults, overrides) {
   check_params(defaults)
 }
 
-# "3 min 45 s" for the console.
-format_duration <- function(elapsed) {
-  seconds <- round(as.numeric(elapsed, units = "secs"))
-  if (seconds < 60) return(sprintf("%d s", seconds))
-  sprintf("%d min %d s", seconds %/% 60, seconds %% 60)
-}
-
 # Where every render writes (also _quarto.yml's output-dir, checked by a test).
 OUTPUT_DIR <- "_output"
+
+# The render options, for both renderers: Quarto reads them itself, the knitr fallback from here.
+QUARTO_CONFIG <- "_quarto.yml"
+quarto_config <- function(path = QUARTO_CONFIG) yaml::read_yaml(path)
 
 render_report <- function(to, params, overrides, input = "report.qmd", output_dir = OUTPUT_DIR) {
   if (nzchar(Sys.which("quarto")) && Sys.getenv("REPORT_RENDERER") != "knitr") {
@@ -91,20 +88,36 @@ prefix_caption <- function(line, n) {
   sub("fig-cap:\\s*\"", sprintf("fig-cap: \"Figura %d: ", n), line)
 }
 
-fallback_format <- function(to) {
-  if (to == "html") {
+# rmarkdown's format with _quarto.yml's options for `to` (format: html or pdf), its language,
+# and its chunk options (execute: and knitr: opts_chunk:).
+fallback_format <- function(to, config = quarto_config()) {
+  options <- config$format[[to]]
+  language <- c("--metadata", paste0("lang=", config$lang))
+  format <- if (to == "html") {
     # No MathJax: the report has no equations, and rmarkdown would load it from the
     # web (Quarto adds it only to pages with math), breaking the offline promise.
-    return(rmarkdown::html_document(
-      toc = TRUE, toc_depth = 2, number_sections = TRUE, self_contained = TRUE, mathjax = NULL,
-      fig_caption = TRUE, css = normalizePath("assets/report.css")
-    ))
+    rmarkdown::html_document(
+      toc = options$toc, toc_depth = options[["toc-depth"]], number_sections = options[["number-sections"]],
+      self_contained = options[["embed-resources"]], mathjax = NULL, fig_caption = TRUE,
+      css = normalizePath(options$css), pandoc_args = language
+    )
+  } else {
+    rmarkdown::pdf_document(
+      toc = options$toc, number_sections = options[["number-sections"]], fig_caption = TRUE,
+      latex_engine = options[["pdf-engine"]],
+      pandoc_args = c(language, "-V", paste0("papersize=", options$papersize),
+                      "-V", paste0("geometry=", options$geometry),
+                      unlist(lapply(options$filters, function(f) c("--lua-filter", normalizePath(f)))))
+    )
   }
-  rmarkdown::pdf_document(
-    toc = TRUE, number_sections = TRUE, fig_caption = TRUE, latex_engine = "xelatex",
-    pandoc_args = c("-V", "papersize=a4", "-V", "geometry=margin=2.5cm",
-                    "--lua-filter", normalizePath("assets/warning-box.lua"))
-  )
+  format$knitr$opts_chunk <- utils::modifyList(as.list(format$knitr$opts_chunk), quarto_chunk_options(config))
+  format
+}
+
+# The chunk options Quarto applies from _quarto.yml: execute's, named as knitr names them, and knitr's own.
+quarto_chunk_options <- function(config = quarto_config()) {
+  c(config$execute[intersect(names(config$execute), c("echo", "warning", "message", "error", "eval"))],
+    config$knitr$opts_chunk)
 }
 
 render_with_knitr <- function(to, params, input, output_dir) {

@@ -205,27 +205,3 @@ write_training <- function(trained, inputs, folder) {
   if (!file.rename(tmp, folder)) stop(sprintf("could not move %s to %s", tmp, folder), call. = FALSE)
   invisible(folder)
 }
-
-# One sentence per model for the report (Spanish): trained in this render or
-# reused, with its key.
-stored_results_text <- function(results) {
-  describe <- function(r) {
-    s <- r$store
-    if (identical(s$training, "reused")) {
-      sprintf("el resultado de `%s` se ha reutilizado (entrenado el %s; `%s`)", r$name, s$trained_at, s$folder)
-    } else {
-      sprintf("`%s` se ha entrenado en esta ejecución y se ha guardado en `%s`", r$name, s$folder)
-    }
-  }
-  paste0(
-    "**Resultados guardados.** El entrenamiento y la evaluación de cada modelo se guardan en `", RESULTS_DIR,
-    "/` con una clave calculada a partir de todo lo que los determina: los parámetros de entrenamiento y ",
-    "evaluación, el contenido de las imágenes y de la partición, el código que entrena y evalúa, y las ",
-    "versiones de Keras y de su *backend*. Si nada de eso cambia, volver a generar el informe (por ejemplo, ",
-    "tras corregir el texto) reutiliza los resultados en lugar de repetir el entrenamiento; si algo cambia, ",
-    "se recalcula solo lo afectado. En esta ejecución, ", paste(vapply(results, describe, ""), collapse = "; "),
-    ". Las cifras de un resultado reutilizado, incluidos los segundos de entrenamiento, son las del ",
-    "entrenamiento original. Con la variable de entorno `REPORT_RETRAIN=1`, o borrando `", RESULTS_DIR,
-    "/`, se entrena todo de nuevo.\n"
-  )
-}

@@ -7,39 +7,44 @@ PATIENT_SOURCE_NAMES <- c(metadata = "metadatos", nih_file_name = "nombre de arc
 # chestxray.preparation.split.prevalence_by_split(eligible, official_test).
 split_integrity_text <- function(eligible, integrity, n_per_class, finding_es, prevalence) {
   test <- eligible$test
-  cap <- sprintf(paste(
-    "El límite de %d imágenes por clase solo se aplica a entrenamiento y validación: el test conserva todas sus",
-    "imágenes, %d de %d con %s."), n_per_class, test$positives, test$images, finding_es)
+  cap <- sentence(
+    "El límite de {es_number(n_per_class)} imágenes por clase solo se aplica a entrenamiento y validación: el test",
+    "conserva todas sus imágenes, {es_number(test$positives)} de {es_number(test$images)} con {finding_es}.")
   paste(cap, prevalence_text(prevalence, finding_es), patient_text(integrity), identical_text(integrity))
 }
 
 # The split names (chestxray.preparation.split.SPLITS, in its order; a test holds them equal) in Spanish.
 SPLIT_NAMES_ES <- c(train = "entrenamiento", validation = "validación", test = "test")
+# The outcomes of grad_cam_cases (R/evaluate/metrics.R) in Spanish.
+OUTCOME_NAMES_ES <- c(true_positive = "verdadero positivo", false_positive = "falso positivo",
+                      false_negative = "falso negativo")
+# The subgroups of subgroup_auroc (R/evaluate/metrics.R) in Spanish.
+SUBGROUP_NAMES_ES <- c(view = "Proyección", sex = "Sexo", age = "Edad")
 
 # Prevalence of each split before the cap against the reference prevalence_by_split measured drift from (the
 # data's, or training and validation's together when the test split is NIH's official list); says where one drifts.
 prevalence_text <- function(prevalence, finding_es) {
-  percent <- function(x) sprintf("%.1f %%", 100 * x)
   splits <- unlist(prevalence$splits)
-  each <- paste(sprintf("%s %s", SPLIT_NAMES_ES[names(splits)], vapply(splits, percent, "")), collapse = ", ")
-  stated <- sprintf("Prevalencia de %s por parte, antes del límite por clase: %s; en los datos elegibles, %s.",
-                    finding_es, each, percent(prevalence$data))
+  each <- paste(SPLIT_NAMES_ES[names(splits)], es_percent(splits), collapse = ", ")
+  stated <- sentence("Prevalencia de {finding_es} por parte, antes del límite por clase: {each}; en los datos",
+                     "elegibles, {es_percent(prevalence$data)}.")
   reference <- "la de los datos"
   if (isTRUE(prevalence$official_test)) {
-    stated <- paste(stated, sprintf(paste(
+    stated <- paste(stated, sentence(
       "Entrenamiento y validación se reparten, por paciente, las imágenes que no están en la lista oficial de test",
-      "del NIH (prevalencia %s), y cada parte se compara con esa cifra."), percent(prevalence$reference)))
+      "del NIH (prevalencia {es_percent(prevalence$reference)}), y cada parte se compara con esa cifra."))
     reference <- "la de entrenamiento y validación juntos"
   }
-  tolerance <- round(100 * prevalence$tolerance)
+  tolerance <- es_percent(prevalence$tolerance, 0)
   drifting <- unlist(prevalence$drifting)
   if (length(drifting) == 0) {
-    return(paste(stated, sprintf("Ninguna parte se aparta más de un %d %% de %s.", tolerance, reference)))
+    return(paste(stated, sentence("Ninguna parte se aparta más de un {tolerance} de {reference}.")))
   }
-  paste(stated, sprintf(paste(
-    "**La prevalencia de %s se aparta más de un %d %% de %s**: %s. La exactitud, los valores",
-    "predictivos y la calibración de test describen la prevalencia de test."),
-    paste(SPLIT_NAMES_ES[drifting], collapse = " y "), tolerance, reference, drift_reasons(drifting, prevalence)))
+  parts <- spanish_list(SPLIT_NAMES_ES[drifting])
+  paste(stated, sentence(
+    "**La prevalencia de {parts} se aparta más de un {tolerance} de {reference}**:",
+    "{drift_reasons(drifting, prevalence)}. La exactitud, los valores predictivos y la calibración de test",
+    "describen la prevalencia de test."))
 }
 
 # Why the drifting splits drift: the official test list keeps its own prevalence; parts the rule deals out drift
@@ -62,36 +67,40 @@ patient_text <- function(integrity) {
           "un paciente con otras imágenes, podría estar en otra parte que ellas, y para ella la separación por",
           "paciente no está garantizada.")
   } else if (unknown > 1) {
-    sprintf(paste(
-      "**%d imágenes no tienen paciente conocido**", nowhere, "y",
-      "cuentan cada una como un paciente distinto: si varias fueran del mismo paciente, podrían estar en partes",
-      "distintas, y para ellas la separación por paciente no está garantizada."), unknown)
+    sentence(
+      "**{es_number(unknown)} imágenes no tienen paciente conocido** {nowhere} y cuentan cada una como un",
+      "paciente distinto: si varias fueran del mismo paciente, podrían estar en partes distintas, y para ellas la",
+      "separación por paciente no está garantizada.")
   } else {
-    sprintf("El paciente de cada imagen se conoce (fuente: %s), así que ningún paciente aparece en dos partes.",
-            paste(unname(PATIENT_SOURCE_NAMES[names(sources)]), collapse = ", "))
+    named <- paste(unname(PATIENT_SOURCE_NAMES[names(sources)]), collapse = ", ")
+    sentence("El paciente de cada imagen se conoce (fuente: {named}), así que ningún paciente aparece en dos partes.")
   }
 }
 
 identical_text <- function(integrity) {
   groups <- integrity$identical_images_across_splits
   if (length(groups) > 0) {
-    listed <- vapply(utils::head(groups, 5), function(g) sprintf("%s (%s)", paste(g$images, collapse = " = "),
-                                                                 paste(g$splits, collapse = " y ")), "")
-    sprintf(paste("**Atención: %d grupos de imágenes idénticas (mismo contenido, SHA-256) están en partes distintas**:",
-                  "%s%s. Es una fuga que los identificadores de paciente no muestran."),
-            length(groups), paste(listed, collapse = "; "), if (length(groups) > 5) "…" else "")
+    listed <- vapply(utils::head(groups, 5), function(g) {
+      paste0(paste(g$images, collapse = " = "), " (", spanish_list(SPLIT_NAMES_ES[unlist(g$splits)]), ")")
+    }, "")
+    more <- if (length(groups) > 5) "…" else ""
+    sentence("**Atención: {es_number(length(groups))} grupos de imágenes idénticas (mismo contenido, SHA-256) están",
+             "en partes distintas**: {paste(listed, collapse = '; ')}{more}. Es una fuga que los identificadores de",
+             "paciente no muestran.")
   } else {
     "Ningún archivo con el mismo contenido (SHA-256) aparece en dos partes."
   }
 }
 
-# The split rule's shares of each class's images, whole patients at a time (chestxray.preparation.split), in whole
-# percentages, for the narrative.
-split_percentages <- function() {
+# The split rule's shares of each class's images, whole patients at a time (chestxray.preparation.split).
+split_shares <- function() {
   split <- import_chestxray("preparation.split")
   shares <- c(validation = split$VALIDATION_SHARE, test = split$TEST_SHARE)
-  round(100 * c(train = 1 - sum(shares), shares))
+  c(train = 1 - sum(shares), shares)
 }
+
+# How many groups of whole patients the split rule deals out (chestxray.preparation.split.FOLDS).
+split_folds <- function() import_chestxray("preparation.split")$FOLDS
 
 # Where data=nih's metadata and official test list come from (chestxray.sources.nih.metadata_source's fields).
 nih_metadata_text <- function(packaged, metadata, nih_sha1, test_list_packaged) {
@@ -100,12 +109,12 @@ nih_metadata_text <- function(packaged, metadata, nih_sha1, test_list_packaged) 
       "Los metadatos (`Data_Entry_2017_v2020.csv`) y las listas oficiales de partición (`train_val_list.txt`,",
       "`test_list.txt`) vienen con el paquete, en `python/chestxray/sources/nih_metadata/`, y se comprueban al cargarlos:",
       "las listas son byte a byte las del NIH (SHA-1) y los metadatos, la copia que distribuye torchxrayvision",
-      "1.5.7, con las mismas 112.120 filas de 30.805 pacientes que el archivo del NIH (reescrita por pandas, por",
+      "1.5.7, con las mismas 112\u00a0120 filas de 30\u00a0805 pacientes que el archivo del NIH (reescrita por pandas, por",
       "eso su SHA-1 difiere; su `PROVENANCE.md` lo detalla)."))
   }
-  sprintf("Los metadatos son la copia indicada en `nih_metadata` (`%s`), %s; la lista oficial de test es %s.",
-          metadata,
-          if (nih_sha1) "byte a byte el archivo del NIH (SHA-1 comprobado)" else
-            "que no es byte a byte el archivo del NIH (su SHA-1 difiere) y se usa tal cual",
-          if (test_list_packaged) "la del NIH que viene con el paquete" else "la que acompaña a esa copia")
+  copy <- if (nih_sha1) "byte a byte el archivo del NIH (SHA-1 comprobado)" else
+    "que no es byte a byte el archivo del NIH (su SHA-1 difiere) y se usa tal cual"
+  test_list <- if (test_list_packaged) "la del NIH que viene con el paquete" else "la que acompaña a esa copia"
+  sentence("Los metadatos son la copia indicada en `nih_metadata` (`{metadata}`), {copy}; la lista oficial de test",
+           "es {test_list}.")
 }

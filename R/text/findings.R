@@ -14,7 +14,7 @@ finding_names <- function(finding) {
   table <- utils::read.csv(FINDINGS_FILE, stringsAsFactors = FALSE, encoding = "UTF-8")
   row <- table[table$finding == finding, ]
   if (nrow(row) != 1) {
-    stop(sprintf("unknown finding '%s'; findings: %s", finding, paste(table$finding, collapse = ", ")), call. = FALSE)
+    stop("unknown finding '", finding, "'; findings: ", paste(table$finding, collapse = ", "), call. = FALSE)
   }
   list(label = finding, es = row$spanish, es_lower = lower_first(row$spanish),
        description = row$description_es, nih_images = row$nih_images, nih_images_only = row$nih_images_only,

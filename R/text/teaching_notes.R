@@ -4,7 +4,7 @@
 
 
 
-false_alarms <- function(n) if (n == 1) "1 falsa alarma" else sprintf("%d falsas alarmas", n)
+false_alarms <- function(n) if (n == 1) "1 falsa alarma" else sentence("{es_number(n)} falsas alarmas")
 
 # The validation threshold against one other operating point of the static
 # table: the most sensitive one when it lies below the validation threshold,
@@ -17,15 +17,15 @@ threshold_note <- function(table, finding_es) {
   other <- if (nrow(lower)) lower[which.min(lower$threshold), ] else others[which.max(others$threshold), ]
   direction <- if (other$threshold < chosen$threshold) "Bajarlo" else "Subirlo"
   shown <- threshold_text(c(chosen$threshold, other$threshold))
-  sprintf(paste(
-    "**Qué cambia el umbral.** Con el umbral elegido en validación (%s) el modelo señala %d de las %d",
-    "radiografías de test con %s (sensibilidad %s) y da %s entre las %d sin hallazgos",
-    "(especificidad %s). %s a %s, el umbral más alto que detecta en test al menos el %.0f %% de los casos,",
-    "señalaría %d y daría %s: cada punto de la curva ROC cambia casos detectados por falsas",
-    "alarmas, y dónde quedarse depende del coste de cada error, no del modelo."),
-    shown[1], chosen$tp, chosen$tp + chosen$fn, finding_es, percent_cell(chosen$sensitivity), false_alarms(chosen$fp),
-    chosen$fp + chosen$tn, percent_cell(chosen$specificity), direction, shown[2], 100 * other$target_sensitivity,
-    other$tp, false_alarms(other$fp))
+  sentence(
+    "**Qué cambia el umbral.** Con el umbral elegido en validación ({shown[1]}) el modelo señala",
+    "{es_number(chosen$tp)} de las {es_number(chosen$tp + chosen$fn)} radiografías de test con {finding_es}",
+    "(sensibilidad {es_percent(chosen$sensitivity)}) y da {false_alarms(chosen$fp)} entre las",
+    "{es_number(chosen$fp + chosen$tn)} sin hallazgos (especificidad {es_percent(chosen$specificity)}).",
+    "{direction} a {shown[2]}, el umbral más alto que detecta en test al menos el",
+    "{es_percent(other$target_sensitivity, 0)} de los casos, señalaría {es_number(other$tp)} y daría",
+    "{false_alarms(other$fp)}: cada punto de la curva ROC cambia casos detectados por falsas alarmas, y dónde",
+    "quedarse depende del coste de cada error, no del modelo.")
 }
 
 # PPV at the test split's prevalence against PPV at `prevalence`, with the
@@ -40,15 +40,16 @@ prevalence_note <- function(table, test_prevalence, prevalence, finding_es) {
                  "ninguna radiografía de test, así que aquí no hay valor predictivo positivo que comparar."))
   }
   rarer <- prevalence < test_prevalence
-  sprintf(paste(
-    heading, "La sensibilidad y la especificidad no dependen de cuántos casos",
-    "haya; el valor predictivo positivo, sí. Con las de este modelo, el VPP es %s con la prevalencia del test",
-    "(%s) y %s a %s donde %sel %s de las radiografías tuviera %s%s: de cada 100 radiografías señaladas,",
-    "unas %.0f serían falsas alarmas. El VPN, en cambio, pasaría de %s a %s."),
-    percent_cell(chosen$ppv), percent_cell(test_prevalence), if (rarer) "caería" else "subiría",
-    percent_cell(elsewhere$ppv), if (rarer) "solo " else "", percent_cell(prevalence),
-    finding_es, if (rarer) "" else ", más que en este test", 100 * (1 - elsewhere$ppv),
-    percent_cell(chosen$npv), percent_cell(elsewhere$npv))
+  moves <- if (rarer) "caería" else "subiría"
+  only <- if (rarer) "solo " else ""
+  than_test <- if (rarer) "" else ", más que en este test"
+  sentence(
+    heading, "La sensibilidad y la especificidad no dependen de cuántos casos haya; el valor predictivo",
+    "positivo, sí. Con las de este modelo, el VPP es {es_percent(chosen$ppv)} con la prevalencia del test",
+    "({es_percent(test_prevalence)}) y {moves} a {es_percent(elsewhere$ppv)} donde {only}el",
+    "{es_percent(prevalence)} de las radiografías tuviera {finding_es}{than_test}: de cada 100 radiografías",
+    "señaladas, unas {es_number(100 * (1 - elsewhere$ppv), 0)} serían falsas alarmas. El VPN, en cambio, pasaría",
+    "de {es_percent(chosen$npv)} a {es_percent(elsewhere$npv)}.")
 }
 
 # The calibration bin (of at least `min_images` images) farthest from the
@@ -57,11 +58,11 @@ calibration_note <- function(bins, brier, prevalence, finding_es, min_images = 5
   usable <- bins[bins$n >= min_images, , drop = FALSE]
   if (!nrow(usable)) return("")
   worst <- usable[which.max(abs(usable$observed - usable$predicted)), ]
-  sprintf(paste(
+  sentence(
     "**Cómo leer la calibración.** Cada punto es un intervalo de probabilidad predicha: si el modelo estuviera",
-    "bien calibrado, caería sobre la diagonal. El más alejado aquí es el de %d radiografías con probabilidad",
-    "media %.2f, de las que tenían %s el %s. Un modelo puede ordenar bien los casos (AUROC alto) y aun así",
-    "dar probabilidades que no se deben leer como riesgos; su Brier es %.3f, frente a %.3f de una predicción",
-    "constante igual a la prevalencia."),
-    worst$n, worst$predicted, finding_es, percent_cell(worst$observed), brier, prevalence * (1 - prevalence))
+    "bien calibrado, caería sobre la diagonal. El más alejado aquí es el de {es_number(worst$n)} radiografías con",
+    "probabilidad media {es_number(worst$predicted, 2)}, de las que tenían {finding_es} el",
+    "{es_percent(worst$observed)}. Un modelo puede ordenar bien los casos (AUROC alto) y aun así dar",
+    "probabilidades que no se deben leer como riesgos; su Brier es {es_number(brier, 3)}, frente a",
+    "{es_number(prevalence * (1 - prevalence), 3)} de una predicción constante igual a la prevalencia.")
 }
