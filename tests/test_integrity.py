@@ -32,6 +32,11 @@ def change_middle_byte(path) -> None:
     path.write_bytes(bytes(data))
 
 
+def strip_check(path) -> None:
+    """Checked JSON rewritten as its bare content: the SHA-256 it carried is gone."""
+    path.write_text(json.dumps(read_checked_json(path)))
+
+
 # --- Checked JSON --------------------------------------------------------------------------------------------
 
 def test_checked_json_reads_back_what_was_written_as_plain_json(tmp_path):
@@ -62,7 +67,8 @@ def test_every_truncation_and_every_changed_byte_of_checked_json_is_detected(tmp
 
 def test_json_without_its_sha256_is_damaged_and_an_absent_file_is_only_absent(tmp_path):
     path = tmp_path / "record.json"
-    path.write_text(json.dumps(CONTENT))  # as an older version wrote it, or with its check removed
+    write_checked_json(path, CONTENT)
+    strip_check(path)  # as an older version wrote it
     with pytest.raises(DamagedFileError, match="does not carry the SHA-256 of its content"):
         read_checked_json(path)
     with pytest.raises(FileNotFoundError):
@@ -142,14 +148,10 @@ def damage_memo_hash(memo) -> None:
     memo.write_text(text[:position] + ("0" if text[position] != "0" else "1") + text[position + 1:])
 
 
-def strip_memo_check(memo) -> None:
-    memo.write_text(json.dumps(read_checked_json(memo)))
-
-
 @pytest.mark.parametrize("damage, problem", [
     (truncate, "does not carry the SHA-256"),
     (damage_memo_hash, "does not match the SHA-256 it carries"),
-    (strip_memo_check, "does not carry the SHA-256"),
+    (strip_check, "does not carry the SHA-256"),
 ])
 def test_a_damaged_memo_is_said_recomputed_and_rewritten(tmp_path, capfd, damage, problem):
     files = [tmp_path / f"{i}.png" for i in range(5)]
@@ -190,15 +192,11 @@ def edit_recorded_sha1(record) -> None:
     record.write_text(record.read_text().replace(stored["content"]["sha1"], "0" * 40))
 
 
-def strip_record_check(record) -> None:
-    record.write_text(json.dumps(read_checked_json(record)))
-
-
 @pytest.mark.parametrize("damage, problem", [
     (truncate, "does not carry the SHA-256"),
     (change_middle_byte, "SHA-256"),
     (edit_recorded_sha1, "does not match the SHA-256 it carries"),
-    (strip_record_check, "does not carry the SHA-256"),
+    (strip_check, "does not carry the SHA-256"),
     (lambda record: record.unlink(), None),  # no record: verified again, nothing to say
 ])
 def test_a_damaged_verification_record_is_said_ignored_and_the_file_verified_again(
