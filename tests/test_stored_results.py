@@ -14,6 +14,7 @@ import pytest
 
 from chestxray.preparation.dataset import content_hashes
 from chestxray.results import key_of, source_digests, table_digest
+from chestxray.support.integrity import read_checked_json, write_checked_json
 from conftest import ROOT, TINY_PARAMS, copy_project, render, run_r
 
 TABLE = pd.DataFrame({"image": ["a.png", "b.png", "c.png"], "label": [1, 0, 1], "split": ["train", "test", "test"],
@@ -60,17 +61,18 @@ def test_content_hashes_reuse_the_memo_until_a_file_changes(tmp_path, capfd):
     truth = [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]
     assert content_hashes(paths, memo_path=memo) == truth
     assert "0 reused" in capfd.readouterr().err
-    # A memo entry is trusted while the file's size and mtime are unchanged: prove it by planting a wrong one.
-    planted = json.loads(memo.read_text())
+    # A memo entry is trusted while the file's size and mtime are unchanged: prove it by planting a wrong one
+    # (in a whole memo, carrying its own SHA-256: a memo merely edited is damaged, tests/test_integrity.py).
+    planted = read_checked_json(memo)
     planted[paths[0]][-1] = "planted"
-    memo.write_text(json.dumps(planted))
+    write_checked_json(memo, planted)
     assert content_hashes(paths, memo_path=memo)[0] == "planted"
     assert "3 reused" in capfd.readouterr().err
     files[0].write_bytes(b"repaired image")  # new size and mtime: hashed again
     assert content_hashes(paths, memo_path=memo) == [hashlib.sha256(b"repaired image").hexdigest(), *truth[1:]]
     console = capfd.readouterr().err
     assert "2 reused from" in console and "1 computed" in console
-    assert json.loads(memo.read_text())[paths[0]][-1] == hashlib.sha256(b"repaired image").hexdigest()
+    assert read_checked_json(memo)[paths[0]][-1] == hashlib.sha256(b"repaired image").hexdigest()
     memo.write_text("{not json")  # a damaged memo only costs the hashing
     assert content_hashes(paths, memo_path=memo)[1:] == truth[1:]
 

@@ -10,6 +10,11 @@ replacing them: their rows are marked invalid and left out downstream.
 A cache file is named by a hash of the decoder version, the size and every
 file's path, byte size and modification time, so a replaced or repaired image
 is decoded again. Builds of one cache file take turns under a lock file.
+
+A finished cache is recorded last in ``<key>.manifest.json`` (size and SHA-256 of
+its files, chestxray.support.integrity); each open checks the files against it,
+and a cache found truncated, changed or without its manifest is named on the
+console and built again, never read as if whole.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ import numpy as np
 from filelock import FileLock, Timeout
 from chestxray.support.console import progress_bar
 from chestxray.support.atomic import atomic_path
+from chestxray.support.integrity import (
+    DamagedFileError, announce_damage, damaged_files, read_checked_json, write_checked_json, write_manifest,
+)
 from chestxray.preparation.images import DECODER_VERSION, ImageReadError, check_image_size, load_grey
 
 log = logging.getLogger(__name__)
@@ -148,19 +156,42 @@ def build_cache(paths: list[str], size: int, cache_dir: str | os.PathLike, worke
     folder = Path(cache_dir) / str(size)
     key = cache_key(paths, size)
     target, status_file = folder / f"{key}.npy", folder / f"{key}.status.json"
-    if target.exists() and status_file.exists():
+    if not _damage(folder, key):
         return _load_status(target, status_file, paths)
     folder.mkdir(parents=True, exist_ok=True)
     with _exclusive(folder / f".{key}.lock"):
-        if not (target.exists() and status_file.exists()):  # unless built while we waited
+        damage = _damage(folder, key)  # checked again: another process may have built it while we waited
+        if damage:
+            if _started(folder, key):
+                announce_damage(f"image cache '{target}'", damage, "building it again")
+            (folder / _manifest_name(key)).unlink(missing_ok=True)  # no stale record over the new files
             _build(paths, size, folder, key, workers or os.cpu_count() or 1)
     return _load_status(target, status_file, paths)
+
+
+def _manifest_name(key: str) -> str:
+    return f"{key}.manifest.json"
+
+
+def _cache_files(key: str) -> list[str]:
+    return [f"{key}.npy", f"{key}.status.json", f"{key}.failed.csv"]
+
+
+def _damage(folder: Path, key: str) -> dict[str, str]:
+    """What is wrong with a cache's files (empty when whole): reads every byte of the
+    cache once, the price of never training on a damaged one."""
+    return damaged_files(folder, _manifest_name(key))
+
+
+def _started(folder: Path, key: str) -> bool:
+    """Any file of a finished cache is there (otherwise there is nothing to call damaged)."""
+    return any((folder / name).exists() for name in [*_cache_files(key), _manifest_name(key)])
 
 
 def _build(paths: list[str], size: int, folder: Path, key: str, workers: int) -> None:
     target, status_file = folder / f"{key}.npy", folder / f"{key}.status.json"
     partial, progress_file = folder / f".{key}.npy.partial", folder / f".{key}.progress.json"
-    progress = json.loads(progress_file.read_text()) if partial.exists() and progress_file.exists() else {"done": [], "errors": []}
+    progress = _read_progress(progress_file) if partial.exists() else {"done": [], "errors": []}
     offset = _header(partial, (len(paths), size, size))
     row_bytes = size * size
     done = set(progress["done"])
@@ -180,7 +211,7 @@ def _build(paths: list[str], size: int, folder: Path, key: str, workers: int) ->
                 progress["done"].append(start)
                 if len(progress["done"]) % 16 == 0:
                     out.flush()
-                    _write_json(progress_file, progress)
+                    write_checked_json(progress_file, progress)
 
         if workers > 1 and len(jobs) > 1:
             _decode_in_pool(jobs, workers, store)
@@ -188,9 +219,22 @@ def _build(paths: list[str], size: int, folder: Path, key: str, workers: int) ->
             store(map(_decode_chunk, jobs))
     failed = [(paths[row], reason) for row, reason in progress["errors"]]
     write_failed(failed, failed_csv_path(target))
-    _write_json(status_file, {"rows": len(paths), "size": size, "invalid": [[r, m] for r, m in progress["errors"]]})
+    write_checked_json(status_file, {"rows": len(paths), "size": size, "invalid": [[r, m] for r, m in progress["errors"]]})
     os.replace(partial, target)
+    write_manifest(folder, _cache_files(key), _manifest_name(key))  # last: the cache is whole from here on
     progress_file.unlink(missing_ok=True)
+
+
+def _read_progress(progress_file: Path) -> dict:
+    """Chunks already decoded into the ``.partial`` file; none when the record is absent or damaged."""
+    try:
+        return read_checked_json(progress_file)
+    except FileNotFoundError:
+        pass
+    except DamagedFileError as error:
+        announce_damage("the progress record of an interrupted cache build", {str(progress_file): error.problem},
+                        "decoding every image again")
+    return {"done": [], "errors": []}
 
 
 def _decode_in_pool(jobs: list, workers: int, store) -> None:
@@ -209,18 +253,13 @@ def _decode_in_pool(jobs: list, workers: int, store) -> None:
 
 
 def _load_status(target: Path, status_file: Path, paths: list[str]) -> Cache:
-    status = json.loads(status_file.read_text())
+    status = read_checked_json(status_file)
     valid = np.ones(status["rows"], dtype=bool)
     failed = []
     for row, reason in status["invalid"]:
         valid[row] = False
         failed.append((paths[row], reason))
     return Cache(target, valid, failed)
-
-
-def _write_json(path: Path, value) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(value))
 
 
 def write_failed(failed: list[tuple[str, str]], path: str | Path) -> None:
@@ -244,6 +283,10 @@ class CacheReader:
             self.offset = f.tell()
         self.shape = shape
         self.row_bytes = int(np.prod(shape[1:]))
+        expected = self.offset + shape[0] * self.row_bytes
+        if os.path.getsize(self.path) != expected:  # cheap: rows past a truncation would read as empty bytes
+            raise DamagedFileError(self.path, f"{os.path.getsize(self.path)} bytes where its header "
+                                              f"promises {expected}; build the cache again")
         self._fd = None
 
     def __len__(self) -> int:

@@ -7,7 +7,6 @@ batches of each split (this layer never imports Keras).
 
 from __future__ import annotations
 
-import json
 import os
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +22,7 @@ from chestxray.preparation.cache import build_cache, open_cache
 from chestxray.support.console import progress_bar
 from chestxray.support.console import step
 from chestxray.support.files import sha256_of
+from chestxray.support.integrity import DamagedFileError, announce_damage, read_checked_json, write_checked_json
 from chestxray.sources.folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders
 from chestxray.preparation.images import load_grey
 from chestxray.sources.phantoms import write_demo_dataset
@@ -124,7 +124,7 @@ def content_hashes(paths: list[str], workers: int = 8, memo_path: str | os.PathL
     if memo_path:
         step(f"File hashes (SHA-256): {len(paths) - len(todo)} reused from {memo_path}, {len(todo)} computed")
         if fresh:  # merged with the file as it is now: another render may have added entries meanwhile
-            _write_hash_memo({**_read_hash_memo(memo_path), **fresh}, Path(memo_path))
+            _write_hash_memo({**_read_hash_memo(memo_path, quiet=True), **fresh}, Path(memo_path))
     return [memo[p][-1] for p in paths]
 
 
@@ -133,18 +133,22 @@ def _file_identity(path: str) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _read_hash_memo(path: str | os.PathLike) -> dict:
-    """path -> [bytes, mtime_ns, sha256]; an unreadable memo is only a slower render."""
+def _read_hash_memo(path: str | os.PathLike, quiet: bool = False) -> dict:
+    """path -> [bytes, mtime_ns, sha256]; an absent or damaged memo (said on the console unless
+    ``quiet``) is only a slower render: every hash is computed again and the memo rewritten."""
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return {}
+        return read_checked_json(path)
+    except DamagedFileError as error:
+        if not quiet:
+            announce_damage("the content-hash memo", {error.path: error.problem}, "computing every file's SHA-256 again")
+    except OSError:
+        pass
+    return {}
 
 
 def _write_hash_memo(memo: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(memo))
+    write_checked_json(path, memo)
 
 
 def identical_across_splits(table: pd.DataFrame) -> list[dict]:

@@ -8,8 +8,9 @@ archive, NIH's metadata header, a list of image names) and its SHA-1 is
 compared with NIH's (shipped in ``nih_archives.csv``): a mismatch is an error
 for a file from NIH's own URL and a warning for a mirror's copy. A file that
 fails is kept aside as ``<name>.corrupt``, never under its final name. A
-finished file is recorded (``.verified-<name>.json``: size, time, SHA-1) and
-not fetched or read again while it stays unchanged.
+finished file is recorded (``.verified-<name>.json``: size, time, SHA-1, and
+the SHA-256 of the record itself) and not fetched or read again while it stays
+unchanged; a damaged record is named on the console and the file verified again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import errno
 import gzip
 import hashlib
 import io
-import json
 import os
 import re
 import shutil
@@ -39,8 +39,8 @@ from typing import BinaryIO, Callable
 from tqdm.auto import tqdm
 
 from chestxray.support import console
-from chestxray.support.atomic import atomic_path
 from chestxray.support.files import BLOCK_BYTES
+from chestxray.support.integrity import DamagedFileError, damage_message, read_checked_json, write_checked_json
 from chestxray.sources.folders import NIH_NAME
 from chestxray.sources.metadata import REQUIRED
 from chestxray.support.report_params import definitions
@@ -236,9 +236,17 @@ def _record_path(target: Path) -> Path:
 
 
 def _recorded_sha1(target: Path) -> str | None:
-    """The SHA-1 recorded when ``target`` was verified, if the file has not changed since."""
+    """The SHA-1 recorded when ``target`` was verified, if the file has not changed since
+    (and the record is whole: a damaged one is never trusted)."""
     try:
-        record = json.loads(_record_path(target).read_text())
+        record = read_checked_json(_record_path(target))
+    except DamagedFileError as error:
+        _say(damage_message(f"the verification record of {target.name}", {error.path: error.problem},
+                            f"ignoring it and verifying {target.name} again"))
+        return None
+    except OSError:
+        return None
+    try:
         stat = target.stat()
         unchanged = record["size"] == stat.st_size and record["mtime_ns"] == stat.st_mtime_ns
         return record["sha1"] if unchanged else None
@@ -249,9 +257,8 @@ def _recorded_sha1(target: Path) -> str | None:
 def _record(target: Path, digest: str) -> None:
     stat = target.stat()
     try:
-        with atomic_path(_record_path(target)) as tmp:
-            tmp.write_text(json.dumps({"file": target.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                                       "sha1": digest}))
+        write_checked_json(_record_path(target), {"file": target.name, "size": stat.st_size,
+                                                  "mtime_ns": stat.st_mtime_ns, "sha1": digest})
     except OSError:
         pass  # only a shortcut: without it the file is verified again next time
 
