@@ -14,7 +14,7 @@
 # (or deleting data/results) recomputes it all; make clean deletes data/results.
 
 RESULTS_DIR <- file.path("data", "results")
-STORE_FORMAT <- 1L  # bump when the stored files change shape: older results are then not read
+STORE_FORMAT <- 2L  # bump when the stored files change shape: older results are then not read
 
 # The code whose text enters the keys is derived, not listed: the R files defining every
 # project function reachable from an entry point, and the Python files of every chestxray
@@ -148,16 +148,15 @@ stored_training <- function(name, prepared, p, output_dir, store, retrain) {
 
 stored_evaluation <- function(trained, prepared, p, retrain) {
   key <- result_key(evaluation_inputs(trained$store$key, p, prepared))
-  path <- file.path(trained$store$folder, sprintf("evaluation-%s.rds", key))
-  # A damaged file reads as NULL: evaluated again.
-  evaluation <- if (!retrain && file.exists(path)) tryCatch(readRDS(path), error = function(e) NULL)
+  path <- file.path(trained$store$folder, paste0("evaluation-", key, ".rds"))
+  evaluation <- if (!retrain && file.exists(path)) read_checked_rds(path, "evaluating again")
   reuse <- !is.null(evaluation)
   if (!reuse) {
     if (identical(trained$store$training, "reused")) {
       console_step("Evaluating %s again: its evaluation inputs changed (%s)", trained$name, basename(path))
     }
     evaluation <- evaluate_predictions(trained, prepared, p)
-    write_atomically(path, function(tmp) saveRDS(evaluation, tmp))
+    write_checked_rds(evaluation, path)
   }
   # The store record travels with the result (metrics.json and the report say it).
   list(threshold = evaluation$threshold, metrics = evaluation$metrics,
@@ -168,9 +167,14 @@ is_stored_training <- function(folder) {
   all(file.exists(file.path(folder, c("model.keras", "training.rds"))))
 }
 
-# NULL, with a console line, when the stored files cannot be read (damaged on
-# disk): the model is then trained again and the folder replaced.
+# NULL, with a console line, when the stored files are not as written (their manifest,
+# chestxray.support.integrity) or cannot be read: the model is then trained again and the folder replaced.
 read_training <- function(folder) {
+  problems <- integrity()$damaged_files(folder)
+  if (length(problems) > 0) {
+    integrity()$announce_damage(paste("the stored result in", folder), problems, "training again")
+    return(NULL)
+  }
   tryCatch({
     trained <- readRDS(file.path(folder, "training.rds"))
     trained$model <- import_keras()$saving$load_model(file.path(folder, "model.keras"))
@@ -201,7 +205,27 @@ write_training <- function(trained, inputs, folder) {
   saveRDS(trained[setdiff(names(trained), "model")], file.path(tmp, "training.rds"))
   write_json_file(list(key = trained$store$key, trained_at = trained$store$trained_at, inputs = inputs),
                   file.path(tmp, "training-key.json"))
+  integrity()$write_manifest(tmp, c("model.keras", "training.rds", "training-key.json"))
   unlink(folder, recursive = TRUE)  # an older result under this key (REPORT_RETRAIN)
   if (!file.rename(tmp, folder)) stop(sprintf("could not move %s to %s", tmp, folder), call. = FALSE)
   invisible(folder)
 }
+
+# An R object stored with its own manifest (<file>.manifest.json) and read back only when whole;
+# NULL, with a console line saying what is done instead, when it is not.
+write_checked_rds <- function(object, path) {
+  write_atomically(path, function(tmp) saveRDS(object, tmp))
+  integrity()$write_manifest(dirname(path), basename(path), manifest = paste0(basename(path), ".manifest.json"))
+}
+
+read_checked_rds <- function(path, action) {
+  problems <- integrity()$damaged_files(dirname(path), manifest = paste0(basename(path), ".manifest.json"))
+  if (length(problems) > 0) {
+    integrity()$announce_damage(paste("the stored", basename(path)), problems, action)
+    return(NULL)
+  }
+  readRDS(path)
+}
+
+integrity <- function() import_chestxray("support.integrity")
+
