@@ -84,7 +84,7 @@ def test_the_data_side_and_the_command_line_import_no_deep_learning_library():
 def test_the_readmes_layout_names_every_file_of_the_package_r_and_scripts():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     layout = readme[readme.index("## Layout"):readme.index("## Tests")]
-    files = [*PACKAGE.rglob("*"), *(ROOT / "R").iterdir(), *(ROOT / "scripts").iterdir(), *(ROOT / "assets").iterdir(),
+    files = [*PACKAGE.rglob("*"), *(ROOT / "R").rglob("*.R"), *(ROOT / "scripts").iterdir(), *(ROOT / "assets").iterdir(),
              *(path for path in (ROOT / "tests").iterdir() if path.suffix == ".py" and not path.name.startswith("test_"))]
     unnamed = sorted(
         str(path.relative_to(ROOT)) for path in files
