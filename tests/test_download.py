@@ -7,6 +7,7 @@ import tarfile
 
 import numpy as np
 import pytest
+from tqdm import tqdm
 from PIL import Image
 
 from chestxray.sources.download import (
@@ -141,7 +142,7 @@ def test_not_enough_disk_space_stops_before_downloading(archives, tmp_path, monk
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 100, 100))
     with FaultyServer(archives) as server:
-        with pytest.raises(DownloadError, match=r"need \d+\.\d kB in .* but only 100 B are free"):
+        with pytest.raises(DownloadError, match=r"need \d+\.\dkB in .* but only 100B are free"):
             download_all(remote_files([1], server.url, False), tmp_path, show_progress=False)
         assert not any(method == "GET" for method, _, _ in server.requests)
 
@@ -366,7 +367,7 @@ def test_no_space_left_fails_at_once_naming_file_folder_and_size(archives, tmp_p
     monkeypatch.setattr(download, "open", disk_full_open(), raising=False)
     with FaultyServer(archives) as server:
         with pytest.raises(DownloadError, match=f"no space left on device writing {name} in '{tmp_path}': "
-                                                f"{download.human_size(len(archives[name]))} more needed"):
+                                                f"{tqdm.format_sizeof(len(archives[name]), 'B', 1000)} more needed"):
             fetch(server, name, tmp_path, retries=3)
         assert sum(1 for m, n, _ in server.requests if m == "GET") == 1  # not retried
 
@@ -382,10 +383,10 @@ def test_a_partial_file_longer_than_the_remote_one_starts_again_from_zero(archiv
     assert ranges == [f"bytes={len(data) + 30}-", None]
 
 
-@pytest.mark.parametrize("size, text", [(0, "0 B"), (100, "100 B"), (1_500, "1.5 kB"), (23_400_000, "23.4 MB"),
-                                        (45_100_000_000, "45.1 GB"), (3_000_000_000_000, "3.0 TB")])
+@pytest.mark.parametrize("size, text", [(100, "100B"), (1_500, "1.50kB"), (23_400_000, "23.4MB"),
+                                        (45_100_000_000, "45.1GB"), (3_000_000_000_000, "3.00TB")])
 def test_human_size(size, text):
-    from chestxray.sources.download import human_size
+    from chestxray.support.console import human_size
 
     assert human_size(size) == text
 
@@ -425,4 +426,4 @@ def test_cli_download_failures_exit_2_with_a_message(mirror, tmp_path, capsys, m
         usage = namedtuple("usage", "total used free")
         monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 100, 100))
         status, err = run_download(capsys, "--dest", str(tmp_path / "d"), "--archives", "2")
-        assert status == 2 and err.startswith("error: need ") and "only 100 B are free" in err
+        assert status == 2 and err.startswith("error: need ") and "only 100B are free" in err

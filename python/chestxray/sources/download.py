@@ -107,16 +107,6 @@ def remote_files(archives: list[int], base_url: str | None, with_metadata: bool)
     return [Remote(name, f"{base}/{name}", _nih_table()[name]["sha1"]) for name in names]
 
 
-def human_size(n: float) -> str:
-    """Bytes for people: '100 B', '1.5 kB', '23.4 MB', '45.1 GB' (decimal units, as tqdm shows them)."""
-    if n < 1000:
-        return f"{int(n)} B"
-    for unit in ("kB", "MB", "GB", "TB"):
-        n /= 1000
-        if round(n, 1) < 1000 or unit == "TB":
-            return f"{n:.1f} {unit}"
-    raise AssertionError("unreachable")
-
 
 def _content_range_total(header: str | None) -> int | None:
     match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", header or "")
@@ -295,9 +285,9 @@ class _Transient(Exception):
 
 def _disk_full(part: Path, name: str, total: int | None) -> DownloadError:
     size = part.stat().st_size if part.exists() else 0
-    needed = f"{human_size(total - size)} more needed" if total is not None else "the size still needed is unknown"
+    needed = f"{console.human_size(total - size)} more needed" if total is not None else "the size still needed is unknown"
     return DownloadError(f"no space left on device writing {name} in '{part.parent}': {needed} "
-                         f"({human_size(size)} written to '{part.name}'); free some space and re-run to resume")
+                         f"({console.human_size(size)} written to '{part.name}'); free some space and re-run to resume")
 
 
 def _fetch_once(remote: Remote, part: Path, timeout: float, progress: Callable[[int], None]) -> None:
@@ -385,7 +375,7 @@ def check_free_space(dest_dir: Path, remotes: list[Remote], timeout: float = 30)
         needed += max(0, size - (part.stat().st_size if part.exists() else 0))
     free = shutil.disk_usage(dest_dir).free
     if needed > free:
-        raise DownloadError(f"need {human_size(needed)} in '{dest_dir}' but only {human_size(free)} are free")
+        raise DownloadError(f"need {console.human_size(needed)} in '{dest_dir}' but only {console.human_size(free)} are free")
     return needed
 
 

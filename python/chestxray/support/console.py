@@ -35,7 +35,12 @@ def progress_bar(total: int, unit: str, desc: str, initial: int = 0, scale: bool
     logs or tests), redrawn at most every 2 s, cleared when done (a step line follows).
     ``scale``: counts are bytes, shown as kB, MB, GB."""
     return tqdm(total=total, initial=initial, unit=unit, desc=desc, file=stream(), disable=None,
-                mininterval=2, leave=False, unit_scale=scale, unit_divisor=1024 if scale else 1000)
+                mininterval=2, leave=False, unit_scale=scale, unit_divisor=1000)
+
+
+def human_size(n: float) -> str:
+    """Bytes for people, as the progress bars show them (tqdm's own formatter, decimal units): '1.50kB', '45.1GB'."""
+    return tqdm.format_sizeof(n, "B", 1000)
 
 
 def duration(seconds: float) -> str:
