@@ -32,7 +32,8 @@ function(labels, probabilities, validation, i, prevalence) {
   for (d in 3:7) if (!any(es_number(neighbours, d) == es_number(t, d))) { digits <- d; break }
   op <- operating_point(labels, probabilities, t, prevalence)
   at_test <- predictive_values(op$sensitivity, op$specificity, mean(labels == 1))
-  stopifnot(isTRUE(all.equal(c(at_test$ppv, at_test$npv), c(op$ppv, op$npv))) || anyNA(c(op$ppv, op$npv)))
+  if (!anyNA(c(op$sensitivity, op$specificity)))  # Bayes' rule at the test prevalence gives the test's PPV, NPV
+    stopifnot(isTRUE(all.equal(c(at_test$ppv, at_test$npv), c(op$ppv, op$npv))))
   per_1000 <- list(found_per_1000 = op$sensitivity * prevalence,
                    missed_per_1000 = (1 - op$sensitivity) * prevalence,
                    false_alarms_per_1000 = (1 - op$specificity) * (1 - prevalence))
@@ -73,7 +74,8 @@ def expected_states(r_session, labels, probabilities, validation, moves):
     thresholds = sorted(set(probabilities) | {validation}, reverse=True)
     last = len(thresholds) - 1
     validation_position = last - thresholds.index(validation)
-    test_per_mille = math.floor(1000 * sum(labels) / len(labels) + 0.5)  # Math.round
+    # Math.round, within the slider's range (1 to 990 per mille: the browser keeps it there)
+    test_per_mille = min(max(math.floor(1000 * sum(labels) / len(labels) + 0.5), 1), 990)
     position, per_mille = validation_position, test_per_mille
     expected_of = r_session(EXPECTED_STATE_R)
     vectors = robjects.FloatVector(labels), robjects.FloatVector(probabilities)
@@ -108,10 +110,12 @@ def assert_state_is_rs(seen, expected, where):
             assert seen["values"][measure] == pytest.approx(value, rel=1e-12, abs=1e-12), (where, measure)
     assert seen["texts"] == expected["texts"], where
     # SVG coordinates are written with two decimals (toFixed): within half a hundredth
-    assert [float(c) for c in seen["point"]] == pytest.approx(expected["point"], abs=0.0051), (where, "point")
+    point = np.array(expected["point"], dtype=float)  # R's NA (null) is NaN, as the page writes it
+    assert np.allclose([float(c) for c in seen["point"]], point, rtol=0, atol=0.0051, equal_nan=True), (where, "point")
     curve = [[float(c) for c in p.split(",")] for p in seen["curve"].split(" ")]
     assert curve[0] == [0, 100]
-    assert np.allclose(curve[1:], expected["curve"], rtol=0, atol=0.0051), (where, "curve")
+    assert np.allclose(curve[1:], np.array(expected["curve"], dtype=float), rtol=0, atol=0.0051, equal_nan=True), \
+        (where, "curve")
 
 
 def drive(r_session, tmp_path, labels, probabilities, validation, moves):
@@ -222,3 +226,25 @@ def test_texts_use_a_decimal_comma_and_non_breaking_spaces(large):
     crowd = [state["texts"]["threshold"] for state in large["states"][6:11]]
     # each with the fewest decimals that tell it from both neighbours (0.99991251's are 0.9999125 and none)
     assert crowd == ["0,99990", "0,999910", "0,9999120", "0,99991250", "0,999913"]
+
+
+@pytest.mark.parametrize("validation, found", [(0.05, 4), (0.95, 0)])
+def test_a_validation_threshold_beyond_every_probability_is_where_it_starts(r_session, tmp_path, validation, found):
+    """Below the lowest probability (the slider's first position: all positive) or above the
+    highest (its last: none positive), the explorer starts there and its button comes back there."""
+    moves = [("threshold", 3), ("click", "validation-threshold")]
+    seen = drive_and_compare(r_session, tmp_path, HAND_LABELS, HAND_PROBABILITIES, validation, moves)
+    start = seen["initial"]["values"]
+    assert start["threshold"] == validation and start["tp"] == found
+    assert seen["states"][-1]["values"] == start
+
+
+def test_a_split_without_the_finding_shows_dashes_where_nothing_can_be_computed(r_session, tmp_path):
+    """No image with the finding: sensitivity, NPV and what depends on them cannot be computed;
+    the page writes a dash (and an empty data-value) for each, as R's es_number/es_percent do."""
+    seen = drive_and_compare(r_session, tmp_path, [0] * 6, [0.9, 0.7, 0.5, 0.3, 0.2, 0.1], 0.4,
+                             [("prevalence", 100), ("threshold", 0)])
+    for state in [seen["initial"]] + seen["states"]:
+        texts = state["texts"]
+        assert texts["sensitivity"] == texts["found_per_1000"] == texts["missed_per_1000"] == "–"
+        assert state["values"]["sensitivity"] is None
