@@ -66,6 +66,7 @@ mutation: setup
 	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	nice -n 10 .venv/bin/python scripts/mutate_py.py
 	nice -n 10 .venv/bin/python scripts/mutate_r.py
+	nice -n 10 .venv/bin/python scripts/mutate_js.py
 
 # The pinned Python sets (requirements.txt: NumPy 2; requirements-numpy1.txt: NumPy 1), resolved
 # by uv from requirements.in (and requirements-numpy1.in) with wheels checked for every platform

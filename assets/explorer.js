@@ -5,8 +5,32 @@
 (function () {
   "use strict";
 
+  // Numbers as R/text/numbers.R writes them (es_number, es_percent), held to R in
+  // tests/test_explorer_browser.py: a decimal comma; the whole part grouped in threes by a
+  // non-breaking space only beyond four digits (2024, 60 361); a non-breaking space before
+  // %; a dash for a missing value. Only the text: data-value keeps the machine number.
+  var NBSP = "\u00a0", MISSING = "–";
+
+  // |x| with `digits` decimals (dot), rounded as C's printf (R's formatC): a value exactly
+  // halfway goes to the even digit (6.25 -> 6.2), where toFixed would go up.
+  function fixed(x, digits) {
+    var shown = x.toFixed(digits), exact = x.toFixed(100);
+    var cut = exact.indexOf(".") + (digits > 0 ? digits + 1 : 0);
+    var halfway = /^\.?50*$/.test(exact.slice(cut));
+    var kept = exact.slice(0, cut);
+    return halfway && Number(kept.slice(-1)) % 2 === 0 ? kept : shown;
+  }
+
+  function esNumber(x, digits) {
+    if (!isFinite(x)) return MISSING;
+    var parts = fixed(Math.abs(x), digits).split(".");
+    var whole = parts[0].length > 4 ? parts[0].replace(/\B(?=(\d{3})+$)/g, NBSP) : parts[0];
+    var sign = x < 0 && /[1-9]/.test(parts.join("")) ? "-" : "";  // never "-0,0"
+    return sign + whole + (parts.length > 1 ? "," + parts[1] : "");
+  }
+
   function percent(x) {
-    return isFinite(x) ? (100 * x).toFixed(1) + " %" : "–";
+    return isFinite(x) ? esNumber(100 * x, 1) + NBSP + "%" : MISSING;
   }
 
   function share(a, b) {
@@ -23,12 +47,12 @@
   // the demo's probabilities crowd near 0 and 1.
   function thresholdText(thresholds, i) {
     for (var digits = 3; digits < 8; digits++) {
-      var shown = thresholds[i].toFixed(digits);
-      var before = i > 0 && thresholds[i - 1].toFixed(digits) === shown;
-      var after = i < thresholds.length - 1 && thresholds[i + 1].toFixed(digits) === shown;
+      var shown = esNumber(thresholds[i], digits);
+      var before = i > 0 && esNumber(thresholds[i - 1], digits) === shown;
+      var after = i < thresholds.length - 1 && esNumber(thresholds[i + 1], digits) === shown;
       if (!before && !after) return shown;
     }
-    return thresholds[i].toFixed(8);
+    return esNumber(thresholds[i], 8);
   }
 
   function closestIndex(thresholds, value) {
@@ -60,17 +84,17 @@
     var npvElsewhere = share(specificity * (1 - prevalence), (1 - sensitivity) * prevalence);
     setOutput(root, "threshold", data.thresholds[i], thresholdText(data.thresholds, i));
     setOutput(root, "prevalence", prevalence, percent(prevalence));
-    setOutput(root, "tp", tp, String(tp));
-    setOutput(root, "fp", fp, String(fp));
-    setOutput(root, "fn", fn, String(fn));
-    setOutput(root, "tn", tn, String(tn));
+    setOutput(root, "tp", tp, esNumber(tp, 0));
+    setOutput(root, "fp", fp, esNumber(fp, 0));
+    setOutput(root, "fn", fn, esNumber(fn, 0));
+    setOutput(root, "tn", tn, esNumber(tn, 0));
     setOutput(root, "sensitivity", sensitivity);
     setOutput(root, "specificity", specificity);
     setOutput(root, "ppv", share(tp, fp));
     setOutput(root, "npv", share(tn, fn));
     setOutput(root, "ppv_at_prevalence", ppvElsewhere);
     setOutput(root, "npv_at_prevalence", npvElsewhere);
-    var per1000 = function (x) { return isFinite(x) ? String(Math.round(1000 * x)) : "–"; };
+    var per1000 = function (x) { return esNumber(1000 * x, 0); };
     setOutput(root, "found_per_1000", sensitivity * prevalence, per1000(sensitivity * prevalence));
     setOutput(root, "missed_per_1000", (1 - sensitivity) * prevalence, per1000((1 - sensitivity) * prevalence));
     setOutput(root, "false_alarms_per_1000", (1 - specificity) * (1 - prevalence),

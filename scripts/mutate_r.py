@@ -289,13 +289,14 @@ def apply_mutant(text: str, mutant: Mutant) -> str:
     return text.replace(mutant.old, mutant.new)
 
 
-def check_mutants(mutants: list[Mutant], root: Path) -> None:
+def check_mutants(mutants: list[Mutant], root: Path, tests_by_file: dict | None = None, tool: str = "mutate_r") -> None:
     """Stop before running anything if any edit no longer applies exactly once."""
+    tests_by_file = TESTS_BY_FILE if tests_by_file is None else tests_by_file
     problems = []
     ids = Counter(m.id for m in mutants)
     problems += [f"{i}: id used {n} times" for i, n in ids.items() if n > 1]
     for mutant in mutants:
-        if mutant.file not in TESTS_BY_FILE:
+        if mutant.file not in tests_by_file:
             problems.append(f"{mutant.id}: {mutant.file} has no entry in TESTS_BY_FILE")
             continue
         try:
@@ -303,7 +304,7 @@ def check_mutants(mutants: list[Mutant], root: Path) -> None:
         except StaleMutant as error:
             problems.append(str(error))
     if problems:
-        raise SystemExit("mutate_r: these edits do not apply; update them:\n  " + "\n  ".join(problems))
+        raise SystemExit(f"{tool}: these edits do not apply; update them:\n  " + "\n  ".join(problems))
 
 
 def copy_project(root: Path, dest: Path) -> Path:
@@ -339,18 +340,20 @@ def run_tests(project: Path, tests: list[str], timeout: int) -> tuple[str, str, 
     return "failed", failed.group(1), seconds
 
 
-def run_mutants(mutants: list[Mutant], timeout: int, keep: bool) -> list[dict]:
-    work = Path(tempfile.mkdtemp(prefix="mutate-r-"))
+def run_mutants(mutants: list[Mutant], timeout: int, keep: bool, tests_by_file: dict | None = None,
+                tool: str = "mutate_r") -> list[dict]:
+    tests_by_file = TESTS_BY_FILE if tests_by_file is None else tests_by_file
+    work = Path(tempfile.mkdtemp(prefix=tool.replace("_", "-") + "-"))
     project = copy_project(ROOT, work / "project")
     rows = []
     try:
         for file in sorted({m.file for m in mutants}):
-            tests = TESTS_BY_FILE[file]
+            tests = tests_by_file[file]
             if tests:  # the copy must pass before its mutants mean anything
                 status, failed, seconds = run_tests(project, tests, timeout)
                 print(f"{file}: unmutated tests {status} in {seconds:.0f} s {failed}", flush=True)
                 if status != "passed":
-                    raise SystemExit(f"mutate_r: the tests for unmutated {file} do not pass: {failed}")
+                    raise SystemExit(f"{tool}: the tests for unmutated {file} do not pass: {failed}")
             original = (project / file).read_text(encoding="utf-8")
             for mutant in (m for m in mutants if m.file == file):
                 rows.append(run_one(project, mutant, original, tests, timeout))
@@ -402,21 +405,23 @@ def write_csv(rows: list[dict], path: Path) -> None:
     partial.replace(path)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, all_mutants: list[Mutant] = MUTANTS, tests_by_file: dict = TESTS_BY_FILE,
+         default_csv: Path = DEFAULT_CSV, tool: str = "mutate_r", doc: str = __doc__) -> int:
+    """The command line; mutate_js.py passes its own edits, tests, CSV, name and help."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only check that every edit applies exactly once")
     parser.add_argument("--only", action="append", default=[], help="ids or files containing this text (repeatable)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per mutant's test run (default 900)")
-    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help=f"results (default {DEFAULT_CSV.relative_to(ROOT)})")
+    parser.add_argument("--csv", type=Path, default=default_csv, help=f"results (default {default_csv.relative_to(ROOT)})")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project copy")
     args = parser.parse_args(argv)
-    mutants = [m for m in MUTANTS if not args.only or any(o in m.id or o in m.file for o in args.only)]
-    check_mutants(mutants, ROOT)
+    mutants = [m for m in all_mutants if not args.only or any(o in m.id or o in m.file for o in args.only)]
+    check_mutants(mutants, ROOT, tests_by_file, tool)
     if args.check:
-        print(f"mutate_r: all {len(mutants)} edits apply exactly once")
+        print(f"{tool}: all {len(mutants)} edits apply exactly once")
         return 0
     started = time.monotonic()
-    rows = run_mutants(mutants, args.timeout, args.keep)
+    rows = run_mutants(mutants, args.timeout, args.keep, tests_by_file, tool)
     write_csv(rows, args.csv)
     print(summary_table(rows))
     print(f"{len(rows)} mutants in {(time.monotonic() - started) / 60:.1f} min; results in {args.csv}")

@@ -4,6 +4,7 @@ and collect what a reader's browser would show: console errors, requests, figure
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -50,6 +51,18 @@ MISALIGNED_HEADERS = """() => {
 EXPLORER_READING = """() => Object.fromEntries([...document.querySelectorAll('.operating-point-explorer [data-measure]')]
   .map(node => [node.dataset.measure, node.dataset.value === '' ? null : Number(node.dataset.value)]))"""
 
+# Everything the explorer shows: each output's data-value and visible text, the ROC marker's
+# coordinates and the curve's points (SVG attributes, as written).
+EXPLORER_STATE = """() => {
+  const root = document.querySelector('.operating-point-explorer');
+  const nodes = [...root.querySelectorAll('[data-measure]')];
+  const point = root.querySelector('.explorer-point');
+  return {values: (""" + EXPLORER_READING + """)(),
+          texts: Object.fromEntries(nodes.map(node => [node.dataset.measure, node.textContent])),
+          point: [point.getAttribute('cx'), point.getAttribute('cy')],
+          curve: root.querySelector('.explorer-curve').getAttribute('points')};
+}"""
+
 
 def chromium_path() -> str:
     for name in CHROMIUM_NAMES:
@@ -87,14 +100,8 @@ def inspect_report(html: Path) -> dict:
 def drive_explorer(html: Path, threshold_positions: list[int], prevalences_per_mille: list[int]) -> dict:
     """Move the operating-point explorer's sliders as a reader would (keyboard on the
     slider, then the value set directly) and read every number it shows after each move."""
-    from playwright.sync_api import sync_playwright
-
     readings = {"initial": None, "thresholds": [], "prevalences": [], "errors": []}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
-        page = browser.new_context(offline=True).new_page()
-        page.on("pageerror", lambda error: readings["errors"].append(str(error)))
-        page.goto(html.resolve().as_uri(), wait_until="load")
+    with offline_page(html, readings["errors"]) as page:
         readings["initial"] = page.evaluate(EXPLORER_READING)
         threshold = page.locator('.operating-point-explorer input[name="threshold"]')
         threshold.focus()
@@ -110,5 +117,42 @@ def drive_explorer(html: Path, threshold_positions: list[int], prevalences_per_m
             readings["prevalences"].append(page.evaluate(EXPLORER_READING))
         page.click('.operating-point-explorer button[name="validation-threshold"]')
         readings["back_to_validation"] = page.evaluate(EXPLORER_READING)
-        browser.close()
     return readings
+
+
+@contextmanager
+def offline_page(html: Path, errors: list):
+    """``html`` loaded in headless Chromium with the network off; page errors go to ``errors``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
+        page = browser.new_context(offline=True).new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(html.resolve().as_uri(), wait_until="load")
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def explorer_states(html: Path, moves: list[tuple[str, int | str]]) -> dict:
+    """The explorer as it starts, then after each move: ("threshold", slider position) or
+    ("prevalence", per mille) sets that slider as a reader would (fill: the value, then the
+    input event); ("key", key) presses a key on the threshold slider; ("click", button name)
+    presses a button. Each state: EXPLORER_STATE."""
+    seen = {"errors": [], "states": []}
+    with offline_page(html, seen["errors"]) as page:
+        seen["initial"] = page.evaluate(EXPLORER_STATE)
+        threshold = page.locator('.operating-point-explorer input[name="threshold"]')
+        seen["slider_max"] = int(threshold.get_attribute("max"))
+        for kind, value in moves:
+            if kind == "click":
+                page.click(f'.operating-point-explorer button[name="{value}"]')
+            elif kind == "key":
+                threshold.focus()
+                page.keyboard.press(value)
+            else:
+                page.locator(f'.operating-point-explorer input[name="{kind}"]').fill(str(value))
+            seen["states"].append(page.evaluate(EXPLORER_STATE))
+    return seen
