@@ -1,14 +1,34 @@
 # Model definitions, built layer by layer from R through reticulate. Every model
 # takes (size, size, 1) images in [0, 1].
 
+# The transfer-learning models, one entry each: keras.applications builder, preprocessing and
+# ImageNet weights file. The one list of them, read by Python too (chestxray.model.transfer_models).
+TRANSFER_MODELS_FILE <- file.path("python", "chestxray", "model", "transfer_models.yml")
+TRANSFER_MODEL_TABLE <- yaml::read_yaml(TRANSFER_MODELS_FILE)
+TRANSFER_MODELS <- names(TRANSFER_MODEL_TABLE)
+
 # One builder per value of the `model` parameter (python/chestxray/support/report_params.yml;
-# a test checks both name the same models).
-MODEL_BUILDERS <- list(
-  cnn = function(image_size, ...) build_cnn(image_size),
-  baseline = function(image_size, ...) build_baseline(image_size),
-  densenet121 = function(image_size, ...) build_transfer("densenet121", image_size, ...),
-  mobilenetv2 = function(image_size, ...) build_transfer("mobilenetv2", image_size, ...)
+# a test checks both name the same models): the two networks written here, then one per transfer model.
+MODEL_BUILDERS <- c(
+  list(
+    cnn = function(image_size, ...) build_cnn(image_size),
+    baseline = function(image_size, ...) build_baseline(image_size)
+  ),
+  lapply(setNames(nm = TRANSFER_MODELS), function(name) {
+    force(name)
+    function(image_size, ...) build_transfer(name, image_size, ...)
+  })
 )
+
+# A transfer model's entry in TRANSFER_MODEL_TABLE; an unknown name stops, naming the known ones.
+transfer_model <- function(name) {
+  entry <- TRANSFER_MODEL_TABLE[[name]]
+  if (is.null(entry)) {
+    stop(sprintf("unknown transfer model '%s'; transfer models: %s", name, paste(TRANSFER_MODELS, collapse = ", ")),
+         call. = FALSE)
+  }
+  entry
+}
 
 # The side in pixels of the square images a built model takes (its input's shape), as its card says.
 model_image_size <- function(model) as.integer(model$input_shape[[2]])
@@ -67,15 +87,26 @@ build_cnn <- function(image_size, filters = CNN_FILTERS, dropout = 0.3) {
 }
 
 # keras.applications networks expect 3 channels with their own input scaling;
-# both are done with layers so the saved model carries them.
+# both are done with layers so the saved model carries them. One scaling per
+# keras.applications module a transfer model names as its preprocessing: what that
+# module's preprocess_input does to 0-255 pixels, done to our [0, 1] (a test compares them).
+IMAGENET_SCALING <- list(
+  densenet = function(layers) {  # ImageNet's mean and standard deviation per channel
+    layers$Normalization(mean = c(0.485, 0.456, 0.406), variance = c(0.229, 0.224, 0.225)^2, name = "imagenet_scaling")
+  },
+  mobilenet_v2 = function(layers) layers$Rescaling(2, offset = -1, name = "imagenet_scaling")  # to [-1, 1]
+)
+
 imagenet_input <- function(name, x) {
+  preprocessing <- transfer_model(name)$preprocessing
+  scaling <- IMAGENET_SCALING[[preprocessing]]
+  if (is.null(scaling)) {
+    stop(sprintf("no input scaling for keras.applications.%s (model %s); scalings: %s", preprocessing, name,
+                 paste(names(IMAGENET_SCALING), collapse = ", ")), call. = FALSE)
+  }
   layers <- import_keras()$layers
   x <- layers$Concatenate(name = "grey_to_rgb")(list(x, x, x))
-  if (name == "densenet121") {
-    layers$Normalization(mean = c(0.485, 0.456, 0.406), variance = c(0.229, 0.224, 0.225)^2, name = "imagenet_scaling")(x)
-  } else {
-    layers$Rescaling(2, offset = -1, name = "imagenet_scaling")(x)
-  }
+  scaling(layers)(x)
 }
 
 # Transfer learning. weights: "imagenet" (from Keras' cache, downloaded there
@@ -87,7 +118,7 @@ build_transfer <- function(name, image_size, weights = "imagenet", on_missing_we
   size <- as.integer(image_size)
   inputs <- keras$Input(shape = list(size, size, 1L), name = "radiograph")
   x <- imagenet_input(name, inputs)
-  application <- if (name == "densenet121") keras$applications$DenseNet121 else keras$applications$MobileNetV2
+  application <- keras$applications[[transfer_model(name)$builder]]
 
   loaded <- transfer_weights(name, size, weights, on_missing_weights)
   if (identical(loaded$source, "random")) {

@@ -1,7 +1,7 @@
 # Provenance of transfer-learning weights: what a transfer model loads, checked
 # before any data work, and recorded next to the metrics.
 
-TRANSFER_MODELS <- c("densenet121", "mobilenetv2")
+# Which models load transfer weights: TRANSFER_MODELS (R/model/build.R, from transfer_models.yml).
 
 # The weights a transfer model will load (chestxray.model.transfer_weights.locate).
 # When they cannot be found, on_missing_weights "stop" stops with a message

@@ -13,6 +13,7 @@ The NIH pipeline, step by step (each step resumes and can be re-run):
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 import signal
 import sys
@@ -30,6 +31,7 @@ from chestxray.sources.metadata import MATCHES, MetadataError, read_image_list
 from chestxray.sources.nih import locate_metadata, official_metadata, packaged_folder
 from chestxray.preparation.organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
 from chestxray.sources.phantoms import write_demo_dataset
+from chestxray.support.report_params import report_defaults
 from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE, SplitError, official_split, patient_split
 
 # ValueError covers the named errors of every module (MetadataError, ManifestError, ImageReadError, ...);
@@ -155,7 +157,14 @@ def positive_count(text: str) -> int:
     return count
 
 
+# demo --size is the side phantoms are drawn at, not the report's image_size (the side images are resized
+# to for training, prepare --size): the report draws its demo at write_demo_dataset's own size, so does demo.
+PHANTOM_SIZE = inspect.signature(write_demo_dataset).parameters["size"].default
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # Options that mean what a report parameter means default to the report's value (report.qmd's params).
+    report = report_defaults()
     parser = argparse.ArgumentParser(prog="python -m chestxray", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -163,9 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="write synthetic phantom radiographs in class folders")
     demo.add_argument("--out", required=True, help="output folder (Pneumothorax/, No-Finding/, metadata.csv); "
                       "phantoms show a pneumothorax-like sign only")
-    demo.add_argument("--n-per-class", type=int, default=300)
-    demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--size", type=int, default=256, help="image side in pixels")
+    demo.add_argument("--n-per-class", type=int, default=report["n_per_class"],
+                      help="phantoms per class (default %(default)s, as the report's n_per_class)")
+    demo.add_argument("--seed", type=int, default=report["seed"], help="default %(default)s, as the report's seed")
+    demo.add_argument("--size", type=int, default=PHANTOM_SIZE, help="side in pixels the phantoms are drawn at "
+                      "(default %(default)s, as the report's demo; training resizes them to image_size)")
     demo.set_defaults(run=_demo)
 
     download = commands.add_parser("download", help="download NIH archives (resumable, verified)")
@@ -193,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--test", type=float, default=TEST_SHARE,
                        help="share of each class's images for test, whole patients at a time, when no official "
                        "test list is used (default %(default)s)")
-        p.add_argument("--seed", type=int, default=42)
+        p.add_argument("--seed", type=int, default=report["seed"], help="default %(default)s, as the report's seed")
 
     org = commands.add_parser("organize", help="manifest.csv and class folders (hard links) for one finding")
     org.add_argument("--metadata", help="Data_Entry_2017_v2020.csv (or NIH's 2017 file), .gz accepted; default: the "
@@ -202,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     org.add_argument("--out", required=True, help="task folder: manifest.csv and class folders")
     org.add_argument("--positive", default=DEFAULT_FINDING, help="one of the 14 findings (default %(default)s)")
     org.add_argument("--negative", default=NEGATIVE_CLASS, help="'No Finding' or 'rest' (all images without the finding)")
-    org.add_argument("--match", default="any", choices=MATCHES, help="the finding among an image's labels (any) or as "
+    org.add_argument("--match", default=report["match"], choices=MATCHES, help="the finding among an image's labels (any) or as "
                      "its only label (exact, the original's choice); default %(default)s, as the report's match")
     org.add_argument("--strict", action="store_true", help="fail if any listed image is missing from disk")
     add_split_options(org)
@@ -215,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     prepare = commands.add_parser("prepare", help="decode and resize a manifest's images into a uint8 cache")
     prepare.add_argument("--manifest", required=True)
-    prepare.add_argument("--size", type=image_side, default=128, help=f"image side in pixels, {MIN_SIZE} to {MAX_SIZE}")
+    prepare.add_argument("--size", type=image_side, default=report["image_size"],
+                         help=f"image side in pixels, {MIN_SIZE} to {MAX_SIZE} (default %(default)s, as the report's image_size)")
     prepare.add_argument("--cache-dir", default="data/cache")
     prepare.add_argument("--workers", type=positive_count, default=None, help="processes (default: all cores)")
     prepare.set_defaults(run=_prepare)

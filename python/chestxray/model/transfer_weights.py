@@ -8,27 +8,23 @@ import os
 import socket
 from pathlib import Path
 
+from chestxray.model.transfer_models import transfer_model
 from chestxray.support.files import sha256_of
 
-KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
-MOBILENET_SIZES = (96, 128, 160, 192, 224)
 # A download that cannot connect fails within this many seconds instead of hanging.
 CONNECT_TIMEOUT_S = 20.0
 
 
 def imagenet_file(model: str, image_size: int) -> dict:
     """The no-top ImageNet weights file keras.applications downloads for this
-    model and input size: its name, URL and the hash Keras checks (if any)."""
-    if model == "densenet121":
-        name = "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"
-        return {"file": name, "url": f"{KERAS_APPLICATIONS}densenet/{name}",
-                "file_hash": "30ee3e1110167f948a6b9946edeeb738"}
-    if model == "mobilenetv2":
-        # Keras loads the 224 px file for sizes it has no file for (convolutions do not depend on it).
-        rows = image_size if image_size in MOBILENET_SIZES else 224
-        name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}_no_top.h5"
-        return {"file": name, "url": f"{KERAS_APPLICATIONS}mobilenet_v2/{name}", "file_hash": None}
-    raise ValueError(f"no ImageNet weights known for model '{model}'")
+    model and input size (transfer_models.yml): its name, URL and the hash Keras
+    checks (if any)."""
+    weights = transfer_model(model)["weights"]
+    sizes = weights.get("sizes", [])  # the sizes of a file named by {size}
+    # Keras loads its default size's file for sizes it has none for (convolutions do not depend on it).
+    size = image_size if image_size in sizes or not sizes else sizes[-1]
+    name = weights["file"].format(size=size)
+    return {"file": name, "url": weights["url"] + name, "file_hash": weights["file_hash"]}
 
 
 def keras_cache_dir() -> Path:

@@ -27,7 +27,9 @@ from chestxray.support.files import read_csv_strictly
 from chestxray.sources.download import download_all, parse_selection, remote_files
 from chestxray.sources.extract import extract_all
 from chestxray.sources.folders import class_folder_name, is_image_name
-from chestxray.sources.metadata import FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task
+from chestxray.sources.metadata import (
+    DEFAULT_MATCH, FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task,
+)
 from chestxray.sources.nih import describe, metadata_source
 from chestxray.sources.preflight import check_nih_inputs
 from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE, assert_patient_disjoint, official_split, patient_split
@@ -82,7 +84,7 @@ def link_or_copy(source: Path, target: Path) -> str:
 
 def organize(
     metadata: str | Path, images_dir: str | Path, out_dir: str | Path, positive: str = DEFAULT_FINDING,
-    negative: str = NO_FINDING, match: str = "exact", strict: bool = False, test_list: str | Path | None = None,
+    negative: str = NO_FINDING, match: str = DEFAULT_MATCH, strict: bool = False, test_list: str | Path | None = None,
     seed: int = 42, validation: float = VALIDATION_SHARE, test: float = TEST_SHARE,
 ) -> OrganizeReport:
     """Select the task's images, split by patient, write manifest.csv and class folders.
@@ -261,7 +263,7 @@ def _binary_labels(labels: pd.Series, path: Path) -> pd.Series:
 
 def prepare_nih(
     nih_dir: str, archives: str = "1", base_url: str | None = None, metadata: str | None = None,
-    positive: str = DEFAULT_FINDING, match: str = "any", seed: int = 42, show_progress: bool = True,
+    positive: str = DEFAULT_FINDING, match: str = DEFAULT_MATCH, seed: int = 42, show_progress: bool = True,
 ) -> pd.DataFrame:
     """The whole NIH route: download (or reuse) the chosen archives, extract, organise and split.
 

@@ -22,6 +22,9 @@ from chestxray.support.report_params import allowed_values
 NO_FINDING = NEGATIVE_CLASS
 REST = "rest"  # negative class: every image without the positive finding
 MATCHES = allowed_values("match")  # the report's `match` parameter: the same modes
+# The API's default, as the report's and the command line's (report.qmd's `match`, the study's
+# definition: a test compares them): the finding among an image's labels.
+DEFAULT_MATCH = "any"
 
 REQUIRED = {"Image Index": "image", "Finding Labels": "finding_labels", "Patient ID": "patient_id"}
 OPTIONAL = {  # the first column found of a name's aliases is used
@@ -102,7 +105,7 @@ def _whole_numbers(values: pd.Series) -> pd.Series:
     return numbers.where(usable).astype("Int64")
 
 
-def check_task(positive: str, negative: str = NO_FINDING, match: str = "exact") -> None:
+def check_task(positive: str, negative: str = NO_FINDING, match: str = DEFAULT_MATCH) -> None:
     if positive not in FINDINGS:
         raise MetadataError(f"unknown finding '{positive}'; valid findings: {', '.join(FINDINGS)}")
     if negative not in (NO_FINDING, REST):
@@ -111,12 +114,14 @@ def check_task(positive: str, negative: str = NO_FINDING, match: str = "exact") 
         raise MetadataError(f"match must be one of {', '.join(MATCHES)}, not '{match}'")
 
 
-def select_task(table: pd.DataFrame, positive: str, negative: str = NO_FINDING, match: str = "exact") -> pd.DataFrame:
+def select_task(table: pd.DataFrame, positive: str, negative: str = NO_FINDING,
+                match: str = DEFAULT_MATCH) -> pd.DataFrame:
     """Rows of the binary task with a 0/1 ``label`` and ``class_name``.
 
-    ``match='exact'``: the positive finding is the only label (the original's
-    choice); ``'any'``: it is among the labels. Negatives are 'No Finding'
-    images, or with ``negative='rest'`` every image without the finding.
+    ``match='any'`` (the default, the report's): the positive finding is among
+    the labels; ``'exact'``: it is the only label (the original's choice).
+    Negatives are 'No Finding' images, or with ``negative='rest'`` every image
+    without the finding.
     """
     check_task(positive, negative, match)
     labels = table["finding_labels"].str.split("|")

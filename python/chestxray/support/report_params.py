@@ -4,6 +4,8 @@ That file declares each parameter once (type, allowed values, meaning); R's
 ``check_params`` applies it to the report's parameters, and the package takes
 from it the values it accepts itself where a function mirrors a parameter
 (``data`` sources, ``match`` modes), so the two languages cannot drift apart.
+The defaults are report.qmd's (``report_defaults``): the command line takes
+those it restates from there.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from __future__ import annotations
 import csv
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import yaml
 
 DEFINITIONS_FILE = "report_params.yml"
+# The defaults' one home (report_params.yml declares none): the package is installed from the
+# project (pip install -e python), so the report sits three folders above this file.
+REPORT_FILE = Path(__file__).resolve().parents[3] / "report.qmd"
 
 
 @cache
@@ -37,3 +43,14 @@ def integer_range(name: str) -> tuple[int, int]:
     """The smallest and largest values of an integer parameter."""
     rule = definitions()[name]
     return int(rule["min"]), int(rule["max"])
+
+
+@cache
+def report_defaults() -> dict:
+    """The report's parameter defaults: report.qmd's ``params:``, where users edit them and Quarto
+    and RStudio read them."""
+    if not REPORT_FILE.is_file():
+        raise FileNotFoundError(f"the report's defaults are read from {REPORT_FILE}, which does not exist: "
+                                "install the package from the project (pip install -e python)")
+    front_matter = REPORT_FILE.read_text(encoding="utf-8").split("---\n")[1]
+    return yaml.safe_load(front_matter)["params"]
