@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   r-base-core
   r-cran-reticulate r-cran-knitr r-cran-rmarkdown r-cran-ggplot2 r-cran-jsonlite r-cran-yaml r-cran-proc
-  r-cran-irkernel
+  r-cran-irkernel r-cran-glue r-cran-withr
   pandoc
   texlive-xetex texlive-latex-recommended texlive-fonts-recommended lmodern poppler-utils
   chromium libatomic1
