@@ -91,7 +91,7 @@ def test_narrative_is_kept_and_no_quarto_syntax_is_left(generated):
     for syntax in ("#|", "@fig-", ":::", "`r "):
         assert syntax not in everything, syntax
     assert "*Figura 2: Curvas de entrenamiento" in markdown  # captions numbered as in the HTML
-    assert 'paste0("Figura 1: ", sprintf("Tres radiografías de cada clase' in everything  # computed ones too
+    assert 'paste0("Figura 1: ", sentence("Tres radiografías de cada clase' in everything  # computed ones too
     assert "La Figura 3 muestra la curva ROC en test, la Figura 4" in markdown
     # every narrative line of report.qmd is in a markdown cell, or displayed by an inline-R cell
     _, body = make_notebook.split_front_matter(source["lines"])
@@ -116,7 +116,7 @@ def test_chunk_options_become_cell_behaviour(generated):
     assert cells["data-summary"].source.endswith("})")  # asis outside the warning box: not quoted
     assert cells["prepare-data"].source.startswith('python_cell(r"(\nfrom chestxray.preparation.dataset import prepare_dataset')
     assert cells["fig-examples"].source.startswith("options(repr.plot.width = 8, repr.plot.height = 5.5)\n")
-    assert "if (has_cam) {\n  titles <- " in cells["fig-gradcam"].source  # eval: !expr has_cam
+    assert "if (has_cam) {\n  plot_grad_cam(grad_cam_panels(" in cells["fig-gradcam"].source  # eval: !expr has_cam
     assert cells["fig-gradcam-caption"].source.startswith("if (has_cam) show_markdown(")
     inline = [cell for cell in notebook.cells if cell.id.startswith("inline-")]
     assert len(inline) == len(prose_paragraphs_with_inline_r()) and any("toString(p$image_size)" in cell.source for cell in inline)

@@ -261,7 +261,7 @@ def test_folder_render_follows_another_finding(tmp_path):
     assert "<title>Clasificación de radiografías de tórax: derrame pleural frente a «sin hallazgos»</title>" in html
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)))
     for sentence in ("con derrame pleural (líquido entre el pulmón y la pared torácica) de una radiografía sin hallazgos",
-                     "13.317 mencionan Effusion (derrame pleural; 3.955 como único hallazgo)",
+                     "13 317 mencionan Effusion (derrame pleural; 3955 como único hallazgo)",
                      "(carpetas Effusion/ y No-Finding/)", "Prevalencia de derrame pleural en test",
                      "Figura 1: Tres radiografías de cada clase (derrame pleural y sin hallazgos)",
                      "Figura 5: Matriz de confusión en test (derrame pleural frente a sin hallazgos)",

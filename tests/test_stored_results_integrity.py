@@ -21,7 +21,7 @@ if ("{step}" == "write") {{
   write_checked_rds(evaluation, path)
   for (name in c("model.keras", "training.rds")) saveRDS(list(name = name), file.path(folder, name))
   writeLines("{{}}", file.path(folder, "training-key.json"))
-  integrity()$write_manifest(folder, c("model.keras", "training.rds", "training-key.json"))
+  checked_files()$write_manifest(folder, c("model.keras", "training.rds", "training-key.json"))
 }}
 read_back <- read_checked_rds(path, "evaluating again")
 training <- read_training(folder)

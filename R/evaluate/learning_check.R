@@ -19,7 +19,7 @@ learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, mode
   run <- function(data, label) {
     result <- fit_and_evaluate(model, data, p, file.path(work_dir, label))
     truth <- adjudicated_agreement(data$part("test"), result$test_probabilities, result$threshold,
-                                   file.path(demo_dir, demo_truth_file()))
+                                   read_adjudicated_labels(file.path(demo_dir, demo_truth_file()), "Pneumothorax"))
     list(test_auroc = result$metrics$auroc, test_auroc_ci95_delong = result$metrics$auroc_ci95_delong,
          test_auroc_vs_truth = truth$auroc_vs_expert, test_true_labels = truth_labels(data$part("test"), demo_dir),
          epochs_run = nrow(result$history), seconds = result$seconds,

@@ -170,9 +170,9 @@ is_stored_training <- function(folder) {
 # NULL, with a console line, when the stored files are not as written (their manifest,
 # chestxray.support.integrity) or cannot be read: the model is then trained again and the folder replaced.
 read_training <- function(folder) {
-  problems <- integrity()$damaged_files(folder)
+  problems <- checked_files()$damaged_files(folder)
   if (length(problems) > 0) {
-    integrity()$announce_damage(paste("the stored result in", folder), problems, "training again")
+    checked_files()$announce_damage(paste("the stored result in", folder), problems, "training again")
     return(NULL)
   }
   tryCatch({
@@ -205,7 +205,7 @@ write_training <- function(trained, inputs, folder) {
   saveRDS(trained[setdiff(names(trained), "model")], file.path(tmp, "training.rds"))
   write_json_file(list(key = trained$store$key, trained_at = trained$store$trained_at, inputs = inputs),
                   file.path(tmp, "training-key.json"))
-  integrity()$write_manifest(tmp, c("model.keras", "training.rds", "training-key.json"))
+  checked_files()$write_manifest(tmp, c("model.keras", "training.rds", "training-key.json"))
   unlink(folder, recursive = TRUE)  # an older result under this key (REPORT_RETRAIN)
   if (!file.rename(tmp, folder)) stop(sprintf("could not move %s to %s", tmp, folder), call. = FALSE)
   invisible(folder)
@@ -215,17 +215,17 @@ write_training <- function(trained, inputs, folder) {
 # NULL, with a console line saying what is done instead, when it is not.
 write_checked_rds <- function(object, path) {
   write_atomically(path, function(tmp) saveRDS(object, tmp))
-  integrity()$write_manifest(dirname(path), basename(path), manifest = paste0(basename(path), ".manifest.json"))
+  checked_files()$write_manifest(dirname(path), basename(path), manifest = paste0(basename(path), ".manifest.json"))
 }
 
 read_checked_rds <- function(path, action) {
-  problems <- integrity()$damaged_files(dirname(path), manifest = paste0(basename(path), ".manifest.json"))
+  problems <- checked_files()$damaged_files(dirname(path), manifest = paste0(basename(path), ".manifest.json"))
   if (length(problems) > 0) {
-    integrity()$announce_damage(paste("the stored", basename(path)), problems, action)
+    checked_files()$announce_damage(paste("the stored", basename(path)), problems, action)
     return(NULL)
   }
   readRDS(path)
 }
 
-integrity <- function() import_chestxray("support.integrity")
+checked_files <- function() import_chestxray("support.integrity")
 
