@@ -70,6 +70,7 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.model.augment.x_augment_batch__mutmut_25": "mode='constant' is ndimage.affine_transform's default",
     "chestxray.model.augment.x_augment_batch__mutmut_26": "cval=0.0 is ndimage.affine_transform's default",
     "chestxray.model.predict.x_predict_files__mutmut_32": SILENT_NONE,
+    "chestxray.support.r_frames.x_text_to_object__mutmut_17": "axis=0 is DataFrame.set_axis's default",
     "chestxray.preparation.split.x_official_split__mutmut_22": LAST_PART,
     "chestxray.preparation.split.x_patient_split__mutmut_26": LAST_PART,
     "chestxray.preparation.split.x_stratified_group_folds__mutmut_25": SCALED_COUNTS,
