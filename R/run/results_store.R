@@ -228,4 +228,3 @@ read_checked_rds <- function(path, action) {
 }
 
 integrity <- function() import_chestxray("support.integrity")
-
