@@ -1,13 +1,13 @@
 # The absolute interpreter path matters: reticulate, embedded through rpy2 in the
 # tests, derives libpython from it.
-# Two commands do everything: `make report` and `make test` (both run setup first).
+# Two commands do everything: `make report` and `make test` (both run setup first; test runs lint first).
 #   make report PARAMS="data=folder data_dir=data/mine epochs=20"
 #   make pdf    PARAMS="n_per_class=200"
 
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup report pdf notebook lab site test bench mutation requirements renv-lock readme-params clean
+.PHONY: setup report pdf notebook lab site lint test bench mutation requirements renv-lock readme-params clean
 
 setup:
 	@bash scripts/setup.sh
@@ -47,7 +47,14 @@ site:
 	@for f in $(SITE_FILES); do if [ -f "_output/$$f" ]; then cp "_output/$$f" _site/; fi; done
 	@echo "site: $$(ls _site | wc -l) files in _site/"
 
-test: setup
+# The linters, configured once: ruff (ruff.toml; pinned in requirements-lint.txt, installed into .venv)
+# over the Python code, lintr (.lintr; Debian's r-cran-lintr) over the R code and report.qmd.
+lint: setup
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-lint.txt
+	.venv/bin/ruff check .
+	Rscript scripts/lint_r.R
+
+test: setup lint
 	$(CURDIR)/.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: setup

@@ -127,7 +127,9 @@ def main() -> None:
                          "ratio": augmented / plain},
         }
     for policy in () if args.skip_densenet else ("float32", "mixed_bfloat16"):
-        results[f"densenet121_224_{policy}"] = {"step_images_per_s": images_per_second(densenet(policy), args.batch, args.steps)}
+        results[f"densenet121_224_{policy}"] = {
+            "step_images_per_s": images_per_second(densenet(policy), args.batch, args.steps)
+        }
     print(json.dumps(results, indent=2))
     if args.json:
         with open(args.json, "w") as f:

@@ -17,13 +17,15 @@ IMAGES = Path(__file__).resolve().parents[1].parent / "shared/data/nih/images-64
 
 
 def child(n: int, cache_dir: str) -> None:
-    from chestxray.preparation.cache import build_cache
     from chestxray.model.batches import CacheBatches
+    from chestxray.preparation.cache import build_cache
 
     files = sorted(str(p) for p in IMAGES.rglob("*.png"))
     paths = [files[i % len(files)] for i in range(n)]
     cache = build_cache(paths, 64, cache_dir)
-    after_prepare = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after_prepare = (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
     batches = CacheBatches(cache.path, range(n), [0] * n, batch_size=32, shuffle=True)
     for i in range(len(batches)):
         batches[i]
@@ -46,7 +48,9 @@ def child(n: int, cache_dir: str) -> None:
 def measure(n: int) -> dict:
     cache_dir = tempfile.mkdtemp(prefix="memory-bench-")
     try:
-        out = subprocess.run([sys.executable, __file__, "--child", str(n), cache_dir], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(n), cache_dir], capture_output=True, text=True, check=True
+        )
         return json.loads(out.stdout.strip().splitlines()[-1])
     finally:
         shutil.rmtree(cache_dir)
@@ -56,7 +60,10 @@ def main() -> None:
     small, large = measure(2_000), measure(20_000)
     for key in ("prepare_kb", "epoch_kb", "training_kb"):
         ratio = large[key] / small[key]
-        print(f"{key[:-3]}: peak RSS {small[key] / 1024:.0f} MB for 2,000 images, {large[key] / 1024:.0f} MB for 20,000; ratio {ratio:.2f}")
+        print(
+            f"{key[:-3]}: peak RSS {small[key] / 1024:.0f} MB for 2,000 images, {large[key] / 1024:.0f} MB for "
+            f"20,000; ratio {ratio:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import sys
 import tarfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -133,7 +133,7 @@ class Steps:
 
     def __init__(self, archives: int, images: int):
         self.archives, self.images = archives, images
-        self.date = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+        self.date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.csv = RESULTS / "nih_rehearsal.csv"
 
@@ -157,7 +157,9 @@ class Steps:
         with open(self.csv, "a", newline="") as f:
             writer = csv.writer(f)
             if new:
-                writer.writerow(["date", "cores", "load1", "archives", "archive_images", "step", "seconds", "peak_mb", "note"])
+                writer.writerow(
+                    ["date", "cores", "load1", "archives", "archive_images", "step", "seconds", "peak_mb", "note"]
+                )
             writer.writerow([self.date, os.cpu_count(), f"{os.getloadavg()[0]:.1f}", self.archives, self.images, step,
                              f"{seconds:.1f}", "" if peak_mb is None else f"{peak_mb:.0f}", note])
         print(f"  {step:<32} {seconds:8.1f} s  {'' if peak_mb is None else f'{peak_mb:7.0f} MB'}  {note}", flush=True)
@@ -216,14 +218,20 @@ def record_console(steps: Steps, label: str, log: str, total: float) -> None:
 
 PY = str(PYTHON)
 # Timed inside too: importing chestxray.preparation.dataset imports Keras (most of the process's time and memory).
-HASHES = ("import resource, sys, time, pandas as pd; from chestxray.preparation.dataset import content_hashes; "
-          "paths = pd.read_csv(sys.argv[1])['path'].tolist(); before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-          "t = time.perf_counter(); content_hashes(paths, memo_path=sys.argv[2]); "
-          "print('CALL', time.perf_counter() - t, before / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
-PREDICT = ("import sys, pandas as pd; from chestxray.model.backend import import_keras; from chestxray.model.batches import CacheBatches; "
-           "from chestxray.model.training import predict_probability; t = pd.read_csv(sys.argv[2]); t = t[t.split == 'test']; "
-           "m = import_keras().saving.load_model(sys.argv[1]); "
-           "p = predict_probability(m, CacheBatches(sys.argv[3], t.cache_row, t.label, 64)); print(len(p), 'test images predicted')")
+HASHES = (
+    "import resource, sys, time, pandas as pd; from chestxray.preparation.dataset import content_hashes; "
+    "paths = pd.read_csv(sys.argv[1])['path'].tolist(); before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+    "t = time.perf_counter(); content_hashes(paths, memo_path=sys.argv[2]); "
+    "print('CALL', time.perf_counter() - t, before / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+)
+PREDICT = (
+    "import sys, pandas as pd; from chestxray.model.backend import import_keras; from chestxray.model.batches import "
+    "CacheBatches; "
+    "from chestxray.model.training import predict_probability; t = pd.read_csv(sys.argv[2]); t = t[t.split == 'test']; "
+    "m = import_keras().saving.load_model(sys.argv[1]); "
+    "p = predict_probability(m, CacheBatches(sys.argv[3], t.cache_row, t.label, 64)); print(len(p), 'test images "
+    "predicted')"
+)
 
 
 def rehearse(archives: int, n_per_class: int) -> None:
@@ -258,7 +266,9 @@ def rehearse(archives: int, n_per_class: int) -> None:
     project = fresh_project(work / "project")
     render = ["Rscript", "scripts/render.R", "--to", "html", "data=nih", f"nih_dir={nih}", f"nih_archives={selection}",
               f"nih_base_url={url}", f"n_per_class={n_per_class}", *RENDER_PARAMS]
-    steps.record("render parameters", 0, None, " ".join(render[4:]).replace(str(ROOT) + "/", "").replace(url, "<mirror>"))
+    steps.record(
+        "render parameters", 0, None, " ".join(render[4:]).replace(str(ROOT) + "/", "").replace(url, "<mirror>")
+    )
     log = steps.run("render (first)", render, cwd=project, log=RESULTS / f"nih_rehearsal-{archives}-first.log")
     record_console(steps, "first render", log, steps.last_seconds)
     with open(project / "report.qmd", "a") as f:
@@ -270,8 +280,12 @@ def rehearse(archives: int, n_per_class: int) -> None:
     cache_path = next((project / "data" / "cache" / str(IMAGE_SIDE)).glob("*.npy"))
     steps.run("prediction (test split)", [PY, "-c", PREDICT, str(output / "model.keras"), str(output / "manifest.csv"),
                                           str(cache_path)])
-    r_log = steps.run("R steps script", ["Rscript", str(ROOT / "bench" / "nih_rehearsal_steps.R"), str(output),
-                                          str(cache_path)], cwd=project, log=RESULTS / f"nih_rehearsal-{archives}-steps.log")
+    r_log = steps.run(
+        "R steps script",
+        ["Rscript", str(ROOT / "bench" / "nih_rehearsal_steps.R"), str(output), str(cache_path)],
+        cwd=project,
+        log=RESULTS / f"nih_rehearsal-{archives}-steps.log",
+    )
     for line in r_log.splitlines():
         if line.startswith("STEP,"):
             _, name, seconds, peak, note = line.split(",", 4)

@@ -32,7 +32,8 @@ validation <- utils::read.csv(file.path(output_dir, "validation_predictions.csv"
 stopifnot(identical(predictions$image, test$image))
 labels <- predictions$label
 probabilities <- predictions$probability
-note <- sprintf("%d test images (%d positive; %d patients)", length(labels), sum(labels), length(unique(test$patient_id)))
+note <- sprintf("%d test images (%d positive; %d patients)", length(labels), sum(labels),
+                length(unique(test$patient_id)))
 
 threshold <- timed("threshold on validation", choose_threshold(validation$label, validation$probability),
                    sprintf("%d validation images", nrow(validation)))

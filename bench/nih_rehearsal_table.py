@@ -4,8 +4,8 @@
 
 For each step, its seconds and peak memory at each scale, and its cost per image at the
 largest scale over that at the one before (blank where that step took under 0.5 s there):
-at most about 1 for a step linear in images, the ratio of the images for a quadratic one. The latest run of each scale is used;
-the prose-edit render's console lines stay in the CSV (only its total is shown).
+at most about 1 for a step linear in images, the ratio of the images for a quadratic one. The latest run of each scale
+is used; the prose-edit render's console lines stay in the CSV (only its total is shown).
 """
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ def table(runs: dict[int, list[dict]]) -> str:
              "|---|" + "---|" * (len(scales) + 1)]
     for step in steps:
         found = {scale: next((r for r in runs[scale] if r["step"] == step), None) for scale in scales}
-        cells = ["" if row is None else f"{float(row['seconds']):.1f}" + (f" ({row['peak_mb']})" if row["peak_mb"] else "")
-                 for row in found.values()]
+        cells = [
+            "" if row is None else f"{float(row['seconds']):.1f}" + (f" ({row['peak_mb']})" if row["peak_mb"] else "")
+            for row in found.values()
+        ]
         growth = ""
         if found[small] and found[large] and float(found[small]["seconds"]) >= 0.5:
             growth = f"{(float(found[large]['seconds']) / float(found[small]['seconds'])) / quadratic:.2f}"
@@ -69,8 +71,16 @@ def main() -> None:
     print(table(runs))
     for scale, rows in runs.items():
         notes = {r["step"]: r["note"] for r in rows if r["note"]}
-        print(f"\n{scale} archive(s), {images_of(rows):,} images, {rows[0]['date']}, load {rows[0]['load1']}: "
-              + "; ".join(f"{k}: {v}" for k, v in notes.items() if k.startswith(("disk", "render parameters", "R steps", "threshold", "test metrics", "figures", "stored"))))
+        print(
+            f"\n{scale} archive(s), {images_of(rows):,} images, {rows[0]['date']}, load {rows[0]['load1']}: "
+            + "; ".join(
+                f"{k}: {v}"
+                for k, v in notes.items()
+                if k.startswith(
+                    ("disk", "render parameters", "R steps", "threshold", "test metrics", "figures", "stored")
+                )
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from chestxray.sources.metadata import read_metadata, select_task
 from chestxray.preparation.organize import organize
+from chestxray.sources.metadata import read_metadata, select_task
 
 METADATA = Path(__file__).resolve().parents[1].parent / "shared/data/nih/metadata/Data_Entry_2017_v2020.csv.gz"
 

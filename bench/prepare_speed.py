@@ -32,7 +32,7 @@ def main() -> None:
     cache_dir = tempfile.mkdtemp(prefix="prepare-bench-")
     try:
         results = {}
-        for round_ in range(2):  # alternate to even out machine noise
+        for _round in range(2):  # alternate to even out machine noise
             started = time.perf_counter()
             with Pool(os.cpu_count()) as pool:
                 pool.map(plain, paths, chunksize=32)

@@ -21,7 +21,12 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 NIH = ROOT.parent / "shared" / "data" / "nih"
-SETS = {"images-64": "images-64/NIH1000", "images-256": "images-256", "images-1024": "images-1024", "images-misc": "images-misc"}
+SETS = {
+    "images-64": "images-64/NIH1000",
+    "images-256": "images-256",
+    "images-1024": "images-1024",
+    "images-misc": "images-misc",
+}
 
 
 def collect() -> pd.DataFrame:
@@ -41,7 +46,9 @@ def build_folders(table: pd.DataFrame, root: Path) -> None:
         folder = "Pneumothorax" if row.pneumothorax_any == 1 else "No-Finding"
         os.symlink(row.path, root / folder / row.nih_image_index)
     meta = table.rename(columns={"nih_image_index": "image", "patient_gender": "patient_sex"})
-    meta[["image", "patient_id", "follow_up", "patient_age", "patient_sex", "view_position"]].to_csv(root / "metadata.csv", index=False)
+    meta[["image", "patient_id", "follow_up", "patient_age", "patient_sex", "view_position"]].to_csv(
+        root / "metadata.csv", index=False
+    )
 
 
 def main() -> None:
@@ -60,11 +67,17 @@ def main() -> None:
                        stdout=subprocess.DEVNULL)
         metrics = json.loads((project / "_output" / "metrics.json").read_text())
         positives, negatives = int(table["pneumothorax_any"].sum()), int((table["pneumothorax_any"] == 0).sum())
-        print(f"real NIH images: {positives} pneumothorax, {negatives} no finding, {table['patient_id'].nunique()} patients")
+        print(
+            f"real NIH images: {positives} pneumothorax, {negatives} no finding, {table['patient_id'].nunique()} "
+            "patients"
+        )
         print(f"render parameters: {' '.join(params[1:])}")
         for row in metrics["comparison"]:
-            print(f"{row['model']}: test AUROC {row['auroc']:.3f} (95% CI DeLong {row['ci_low']:.3f}-{row['ci_high']:.3f}), "
-                  f"sensitivity {row['sensitivity']}, specificity {row['specificity']}")
+            print(
+                f"{row['model']}: test AUROC {row['auroc']:.3f} (95% CI DeLong "
+                f"{row['ci_low']:.3f}-{row['ci_high']:.3f}), "
+                f"sensitivity {row['sensitivity']}, specificity {row['specificity']}"
+            )
         print(f"test set: {metrics['counts']['positives']} positive, {metrics['counts']['negatives']} negative images")
         (ROOT / "bench" / "results").mkdir(exist_ok=True)
         shutil.copy2(project / "_output" / "metrics.json", ROOT / "bench" / "results" / "real_nih_metrics.json")

@@ -32,7 +32,9 @@ time_fit <- function(fit) {
   fit(model, epochs)
   nrow(train) * epochs / as.numeric(difftime(Sys.time(), started, units = "secs"))
 }
-pipeline <- function(model, e) model$fit(split_batches(prepared, "train", batch, shuffle = TRUE, augment = TRUE), epochs = e, verbose = 0L)
+pipeline <- function(model, e) {
+  model$fit(split_batches(prepared, "train", batch, shuffle = TRUE, augment = TRUE), epochs = e, verbose = 0L)
+}
 in_memory <- function(model, e) model$fit(x, y, batch_size = batch, epochs = e, shuffle = TRUE, verbose = 0L)
 
 rates <- list()
@@ -40,5 +42,6 @@ for (round in 1:2) {  # alternate to even out machine noise; best of two
   rates$memory <- max(rates$memory, time_fit(in_memory))
   rates$pipeline <- max(rates$pipeline, time_fit(pipeline))
 }
-cat(sprintf("%d training images at %d px, batch %d, %d epochs: in-memory arrays %.1f img/s, pipeline %.1f img/s, ratio %.2f\n",
+cat(sprintf(paste("%d training images at %d px, batch %d, %d epochs: in-memory arrays %.1f img/s,",
+                  "pipeline %.1f img/s, ratio %.2f\n"),
             nrow(train), size, batch, epochs, rates$memory, rates$pipeline, rates$pipeline / rates$memory))

@@ -371,7 +371,9 @@ def build_notebook(lines: list[str], params: dict[str, str], *, repository: str 
 
 def report_source(overrides: list[str]) -> dict:
     """Parameters checked, figures numbered and packages listed by scripts/notebook_source.R."""
-    done = subprocess.run(["Rscript", "scripts/notebook_source.R", *overrides], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        ["Rscript", "scripts/notebook_source.R", *overrides], cwd=ROOT, capture_output=True, text=True
+    )
     if done.returncode != 0:
         message = re.sub(r"^Error:\s*", "", done.stderr.replace("Execution halted", "").strip())
         raise NotebookError(message or "scripts/notebook_source.R failed")
@@ -386,7 +388,8 @@ def execute(notebook, root: Path) -> None:
     try:
         KernelSpecManager().get_kernel_spec(KERNEL["name"])
     except NoSuchKernel:
-        raise NotebookError("the R kernel for Jupyter (IRkernel, kernelspec 'ir') is not registered: run `make setup`")
+        raise NotebookError(
+            "the R kernel for Jupyter (IRkernel, kernelspec 'ir') is not registered: run `make setup`") from None
     client = NotebookClient(notebook, kernel_name=KERNEL["name"], timeout=None, startup_timeout=120,
                             resources={"metadata": {"path": str(root)}})
     try:
@@ -397,7 +400,7 @@ def execute(notebook, root: Path) -> None:
         where = f"cell '{failed.id}'" if failed is not None else "a cell"
         evalue = next((o.get("evalue", "") for o in failed.outputs if o.get("output_type") == "error"), "") \
             if failed is not None else str(error)
-        raise NotebookError(f"{where} failed: {evalue.strip()}")
+        raise NotebookError(f"{where} failed: {evalue.strip()}") from error
 
 
 def write_atomically(notebook, path: Path) -> None:

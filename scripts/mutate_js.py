@@ -61,13 +61,16 @@ MUTANTS = [
     Mutant("J10", JS, 'setOutput(root, "false_alarms_per_1000", (1 - specificity) * (1 - prevalence),',
            'setOutput(root, "false_alarms_per_1000", (1 - specificity) * prevalence,',
            "false alarms per 1,000 scaled by the prevalence (data-value)"),
-    Mutant("J11", JS, 'setOutput(root, "missed_per_1000", (1 - sensitivity) * prevalence, per1000((1 - sensitivity) * prevalence));',
+    Mutant("J11", JS,
+           'setOutput(root, "missed_per_1000", (1 - sensitivity) * prevalence, '
+           'per1000((1 - sensitivity) * prevalence));',
            'setOutput(root, "missed_per_1000", (1 - sensitivity) * prevalence, per1000(sensitivity * prevalence));',
            "missed per 1,000 written as found"),
     # the sliders and buttons
     Mutant("J12", JS, "var i = data.thresholds.length - 1 - Number(", "var i = data.thresholds.length - 2 - Number(",
            "slider position off by one"),
-    Mutant("J13", JS, "var i = data.thresholds.length - 1 - Number(root.querySelector('input[name=\"threshold\"]').value);",
+    Mutant("J13", JS,
+           "var i = data.thresholds.length - 1 - Number(root.querySelector('input[name=\"threshold\"]').value);",
            "var i = Number(root.querySelector('input[name=\"threshold\"]').value);",
            "slider runs from the highest threshold"),
     Mutant("J14", JS, "if (Math.abs(thresholds[i] - value) < Math.abs(thresholds[best] - value)) best = i;",

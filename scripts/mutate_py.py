@@ -34,13 +34,17 @@ MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
 # Mutants no test can tell from the original, with the reason (keys: mutmut's names, which
 # number each function's mutants in order: re-check this list whenever the function changes).
 SQUARE_CACHE = "caches are written only by build_cache, of load_grey's (size, size) images: shape[1] == shape[2]"
-NEGATIVE_RESHAPE = ("numpy takes any negative size in reshape as the one inferred, as -1 (checked: 1.26.4, the numpy1 set, and 2.4.1)")
-SILENT_NONE = ("verbose=None: Keras 3.15 does add its progress-bar callback (None != 0), but ProgbarLogger and Progbar print only for verbose 1 or 2: nothing is written, as with 0")
+NEGATIVE_RESHAPE = ("numpy takes any negative size in reshape as the one inferred, as -1 "
+                    "(checked: 1.26.4, the numpy1 set, and 2.4.1)")
+SILENT_NONE = ("verbose=None: Keras 3.15 does add its progress-bar callback (None != 0), but ProgbarLogger and Progbar "
+               "print only for verbose 1 or 2: nothing is written, as with 0")
 LAST_PART = "the last part takes the folds left: its share is never read"
 NAN_SPELLING = "float('NAN') is float('nan')"
 PYDATASET_DEFAULT = "workers=1 and use_multiprocessing=False are keras.utils.PyDataset's defaults (None is falsy)"
-INTEGER_ROWS = ("the rows reach the cache only through CacheReader.__getitem__, which casts them to int64 itself; elsewhere only their length is read")
-FLOAT_LABELS = ("the batches' labels are read only by Keras, which casts them to the output's dtype in the loss and the accuracy metric, and rounds them to int32 for class weights")
+INTEGER_ROWS = ("the rows reach the cache only through CacheReader.__getitem__, which casts them to int64 itself; "
+                "elsewhere only their length is read")
+FLOAT_LABELS = ("the batches' labels are read only by Keras, which casts them to the output's dtype in the loss and "
+                "the accuracy metric, and rounds them to int32 for class weights")
 FLOAT_STRETCH = "low and high are Python floats: the stretch is computed in float64 whatever the array's dtype"
 SUM_BOUND = "both shares above 0 and their sum below 1 already keep each share below 1"
 DRAINED_READERS = ("fit sees the same epochs with Keras' reader threads or processes: its enqueuer drains before "
@@ -54,11 +58,15 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.model.explain.x_grad_cam_frame__mutmut_26": SQUARE_CACHE,
     "chestxray.model.explain.x_grad_cam_frame__mutmut_16": "the cache reader casts rows to int64 itself",
     "chestxray.model.explain.x_grad_cam_frame__mutmut_18": "the cache reader casts rows to int64 itself",
-    "chestxray.model.explain.x_grad_cam__mutmut_21": "every caller passes to_model_input's float32 (the cast is a no-op)",
-    "chestxray.model.explain.x_grad_cam__mutmut_23": "every caller passes to_model_input's float32 (the cast is a no-op)",
+    "chestxray.model.explain.x_grad_cam__mutmut_21":
+        "every caller passes to_model_input's float32 (the cast is a no-op)",
+    "chestxray.model.explain.x_grad_cam__mutmut_23":
+        "every caller passes to_model_input's float32 (the cast is a no-op)",
     "chestxray.model.explain.x_grad_cam__mutmut_26": "training=None is Keras' inference mode outside fit, as False",
-    "chestxray.model.explain.x_grad_cam__mutmut_28": "no training argument is Keras' inference mode outside fit, as False",
-    "chestxray.model.explain.x_grad_cam__mutmut_31": "the bias does not change the logit's gradient with respect to the feature maps",
+    "chestxray.model.explain.x_grad_cam__mutmut_28":
+        "no training argument is Keras' inference mode outside fit, as False",
+    "chestxray.model.explain.x_grad_cam__mutmut_31":
+        "the bias does not change the logit's gradient with respect to the feature maps",
     "chestxray.model.explain.x_grad_cam__mutmut_42": "logits are 2-D: shape[+1] is shape[1], the class axis",
     "chestxray.model.explain.x_grad_cam__mutmut_77": "bilinear is tf.image.resize's default method",
     "chestxray.model.explain.x_grad_cam__mutmut_96": NEGATIVE_RESHAPE,
@@ -75,12 +83,18 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.preparation.split.x_patient_split__mutmut_26": LAST_PART,
     "chestxray.preparation.split.x_stratified_group_folds__mutmut_25": SCALED_COUNTS,
     "chestxray.preparation.split.x__assign_patients__mutmut_26": SCALED_COUNTS,
-    "chestxray.preparation.split.x_stratified_group_folds__mutmut_42": "numpy reads a sort kind by its first letter, in any case",
-    "chestxray.preparation.split.x__best_fold__mutmut_2": ("classes come from np.unique of the labels, so every class total is at "
-                                                           "least 1 and every spread finite: fold 0 always replaces the start"),
-    "chestxray.preparation.split.x__best_fold__mutmut_13": ("< or <= at exactly numpy's isclose tolerance: a float equality that "
-                                                            "spreads of image counts do not produce (equal spreads differ by 0)"),
-    "chestxray.preparation.split.x__assign_patients__mutmut_16": "a third, empty class column adds 0 to every fold's miss",
+    "chestxray.preparation.split.x_stratified_group_folds__mutmut_42":
+        "numpy reads a sort kind by its first letter, in any case",
+    "chestxray.preparation.split.x__best_fold__mutmut_2": (
+        "classes come from np.unique of the labels, so every class total is at "
+        "least 1 and every spread finite: fold 0 always replaces the start"
+    ),
+    "chestxray.preparation.split.x__best_fold__mutmut_13": (
+        "< or <= at exactly numpy's isclose tolerance: a float equality that "
+        "spreads of image counts do not produce (equal spreads differ by 0)"
+    ),
+    "chestxray.preparation.split.x__assign_patients__mutmut_16":
+        "a third, empty class column adds 0 to every fold's miss",
     "chestxray.preparation.split.x_official_split__mutmut_23": LAST_PART,
     "chestxray.model.training.xǁConsoleProgressǁon_epoch_end__mutmut_26": NAN_SPELLING,
     "chestxray.model.training.xǁConsoleProgressǁon_epoch_end__mutmut_35": NAN_SPELLING,
@@ -166,7 +180,9 @@ def mutant_results() -> list[dict]:
                "equivalent_because": EQUIVALENT[name] if equivalent else "", "diff": ""}
         if status == "survived":
             diff = subprocess.run([str(MUTMUT), "show", name], cwd=STAGE, capture_output=True, text=True).stdout
-            row["diff"] = " | ".join(line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+            row["diff"] = " | ".join(
+                line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+            )
         rows.append(row)
     return rows
 
@@ -198,14 +214,18 @@ def write_csv(rows: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", help="mutmut mutant names or patterns, e.g. 'chestxray.preparation.split.*'")
+    parser.add_argument(
+        "names", nargs="*", help="mutmut mutant names or patterns, e.g. 'chestxray.preparation.split.*'"
+    )
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--resume", action="store_true", help="keep .mutmut/ and its results (same code only)")
     parser.add_argument("--all-modules", action="store_true", help="every module, not only setup.cfg's only_mutate")
     parser.add_argument("--refresh-tests", action="store_true",
                         help="with --resume: copy tests/ into .mutmut/ first (after adding tests; source unchanged)")
     parser.add_argument("--report", action="store_true", help="only print and write the last run's results")
-    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help=f"results (default {DEFAULT_CSV.relative_to(ROOT)})")
+    parser.add_argument(
+        "--csv", type=Path, default=DEFAULT_CSV, help=f"results (default {DEFAULT_CSV.relative_to(ROOT)})"
+    )
     args = parser.parse_args(argv)
     if not MUTMUT.exists():
         raise SystemExit(f"mutate_py: {MUTMUT} is missing: .venv/bin/pip install -r requirements-dev.txt")

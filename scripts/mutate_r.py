@@ -94,7 +94,9 @@ TESTS_BY_FILE = {
     "R/run/params.R": ["tests/test_params.py"],
 }
 
-E, T, M, D, O = "R/evaluate/metrics.R", "R/model/train.R", "R/model/build.R", "R/text/data.R", "R/evaluate/operating_point.R"
+# The files by the letter of their mutants' ids (OP for O, which reads like a zero).
+E, T, M, D = "R/evaluate/metrics.R", "R/model/train.R", "R/model/build.R", "R/text/data.R"
+OP = "R/evaluate/operating_point.R"
 OUT = "R/run/outputs.R"
 MUTANTS = [
     # R/evaluate/metrics.R: operating point
@@ -154,7 +156,8 @@ MUTANTS = [
     Mutant("E25", E, "withr::with_seed(seed,", "withr::with_seed(seed + 1L,", "seed off by one"),
     Mutant("E26", E, "replicates_without_both_classes = sum(!usable)", "replicates_without_both_classes = sum(usable)",
            "count of one-class replicates inverted"),
-    Mutant("E27", E, "BOOTSTRAP_REPLICATES <- 2000L", "BOOTSTRAP_REPLICATES <- 200L", "report's replicates 2000 -> 200"),
+    Mutant("E27", E, "BOOTSTRAP_REPLICATES <- 2000L", "BOOTSTRAP_REPLICATES <- 200L",
+           "report's replicates 2000 -> 200"),
     Mutant("E28", E, "p$operating_point, p$target_sensitivity)", "p$operating_point)",
            "target_sensitivity parameter dropped"),
     Mutant("E29", E, 'prepared$labels("validation"), trained$validation_probabilities',
@@ -177,7 +180,8 @@ MUTANTS = [
            "specificity vs expert: < becomes <="),
     Mutant("E38", E, "i[order(-abs(probabilities[i] - threshold))]", "i[order(abs(probabilities[i] - threshold))]",
            "Grad-CAM cases: least confident first"),
-    Mutant("E39", E, 'ifelse(predicted & labels == 0, "false_positive"', 'ifelse(!predicted & labels == 0, "false_positive"',
+    Mutant("E39", E, 'ifelse(predicted & labels == 0, "false_positive"',
+           'ifelse(!predicted & labels == 0, "false_positive"',
            "Grad-CAM false positives are true negatives"),
     Mutant("E40", OUT, 'sprintf(".%s.%d.partial", basename(path), Sys.getpid())', "basename(path)",
            "results written in place, not under a temporary name"),
@@ -191,7 +195,8 @@ MUTANTS = [
     Mutant("T05", T, "    best,\n", "", "BestEpoch callback dropped"),
     Mutant("T06", T, "start_from_epoch = EARLY_STOPPING_WARMUP", "start_from_epoch = 0L",
            "early stopping without warm-up"),
-    Mutant("T07", T, 'EarlyStopping(monitor = "val_auroc", mode = "max"', 'EarlyStopping(monitor = "val_auroc", mode = "min"',
+    Mutant("T07", T, 'EarlyStopping(monitor = "val_auroc", mode = "max"',
+           'EarlyStopping(monitor = "val_auroc", mode = "min"',
            "early stopping watches for a falling AUROC"),
     Mutant("T08", T, "factor = PLATEAU_FACTOR,", "factor = 0.1,", "LR plateau factor 0.5 -> 0.1"),
     Mutant("T09", T, "history$evaluated <- history$epoch == best$best_epoch",
@@ -210,14 +215,18 @@ MUTANTS = [
            "training batches' image size no longer checked"),
     Mutant("T17", T, "  training$check_batches(model, validation_batches)", "  NULL",
            "validation batches' image size no longer checked"),
-    Mutant("T18", T, 'ReduceLROnPlateau(monitor = "val_auroc", mode = "max"', 'ReduceLROnPlateau(monitor = "val_auroc", mode = "min"',
+    Mutant("T18", T, 'ReduceLROnPlateau(monitor = "val_auroc", mode = "max"',
+           'ReduceLROnPlateau(monitor = "val_auroc", mode = "min"',
            "learning rate halves while the AUROC rises"),
     # R/model/build.R
     Mutant("M01", M, "BatchNormalization(momentum = 0.9)", "BatchNormalization(momentum = 0.99)",
            "batch-norm momentum back to Keras' default"),
-    Mutant("M02", M, "CNN_FILTERS <- c(8L, 16L, 32L, 64L)", "CNN_FILTERS <- c(8L, 16L, 32L)", "CNN loses its last block"),
-    Mutant("M03", M, "filters = CNN_FILTERS, dropout = 0.3)", "filters = CNN_FILTERS, dropout = 0.5)", "CNN dropout 0.3 -> 0.5"),
-    Mutant("M04", M, 'outputs <- layers$Dense(1L, activation = "sigmoid"', 'outputs <- layers$Dense(1L, activation = "relu"',
+    Mutant("M02", M, "CNN_FILTERS <- c(8L, 16L, 32L, 64L)", "CNN_FILTERS <- c(8L, 16L, 32L)",
+           "CNN loses its last block"),
+    Mutant("M03", M, "filters = CNN_FILTERS, dropout = 0.3)", "filters = CNN_FILTERS, dropout = 0.5)",
+           "CNN dropout 0.3 -> 0.5"),
+    Mutant("M04", M, 'outputs <- layers$Dense(1L, activation = "sigmoid"',
+           'outputs <- layers$Dense(1L, activation = "relu"',
            "CNN output not a probability"),
     Mutant("M05", M, "layers$MaxPooling2D(2L)", "layers$MaxPooling2D(1L)", "CNN no longer downsamples"),
     Mutant("M06", M, "c(512, 0.4), c(256, 0.3), c(128, 0.2)", "c(512, 0.4), c(256, 0.3)",
@@ -231,22 +240,24 @@ MUTANTS = [
     Mutant("M11", M, "identical(as.integer(model$output$shape[[2]]), 2L)",
            "identical(as.integer(model$output$shape[[2]]), 1L)", "two-class softmax detection inverted"),
     # R/evaluate/operating_point.R (the PR curve's counts too)
-    Mutant("O01", O, "sort(unique(c(probabilities, also)), decreasing = TRUE)",
+    Mutant("O01", OP, "sort(unique(c(probabilities, also)), decreasing = TRUE)",
            "sort(unique(c(probabilities, also)), decreasing = FALSE)", "thresholds walked from the lowest"),
-    Mutant("O02", O, "findInterval(thresholds, scores, left.open = TRUE)",
+    Mutant("O02", OP, "findInterval(thresholds, scores, left.open = TRUE)",
            "findInterval(thresholds, scores, left.open = FALSE)", "counts above, not at or above, the threshold"),
-    Mutant("O03", O, "tn = length(negatives) - fp, fn = length(positives) - tp",
+    Mutant("O03", OP, "tn = length(negatives) - fp, fn = length(positives) - tp",
            "tn = length(positives) - fp, fn = length(negatives) - tp", "negatives' and positives' totals swapped"),
-    Mutant("O04", O, "false_positive <- (1 - specificity) * (1 - prevalence)",
+    Mutant("O04", OP, "false_positive <- (1 - specificity) * (1 - prevalence)",
            "false_positive <- (1 - specificity) * prevalence", "Bayes' rule: false positives scaled by prevalence"),
-    Mutant("O05", O, "reaching <- counts$threshold[counts$tp / (counts$tp + counts$fn) >= sensitivity]",
+    Mutant("O05", OP, "reaching <- counts$threshold[counts$tp / (counts$tp + counts$fn) >= sensitivity]",
            "reaching <- counts$threshold[counts$tp / (counts$tp + counts$fn) > sensitivity]",
            "test threshold must exceed the sensitivity, not reach it"),
-    Mutant("O06", O, "if (length(reaching)) max(reaching) else NA_real_", "if (length(reaching)) min(reaching) else NA_real_",
+    Mutant("O06", OP, "if (length(reaching)) max(reaching) else NA_real_",
+           "if (length(reaching)) min(reaching) else NA_real_",
            "lowest instead of highest threshold reaching the sensitivity"),
-    Mutant("O07", O, 'table[!duplicated(table[c("tp", "fp")]), , drop = FALSE]', "table",
+    Mutant("O07", OP, 'table[!duplicated(table[c("tp", "fp")]), , drop = FALSE]', "table",
            "operating points reached twice shown twice"),
-    Mutant("O08", "R/display/explorer.R", "validation_threshold = validation_threshold)\n  json", "validation_threshold = 0.5)\n  json",
+    Mutant("O08", "R/display/explorer.R", "validation_threshold = validation_threshold)\n  json",
+           "validation_threshold = 0.5)\n  json",
            "explorer starts at 0.5, not the validation threshold"),
     # R/text/data.R
     Mutant("D01", D, "c(train = 1 - sum(shares), shares)", "c(train = sum(shares), shares)",
@@ -261,18 +272,22 @@ MUTANTS = [
     Mutant("D07", D, 'if (official && "test" %in% drifting)', 'if ("test" %in% drifting)',
            "the official list's reason given for a split the rule dealt out"),
     # R/text/teaching_notes.R, R/text/report.R, R/run/params.R: sentences with this render's numbers
-    Mutant("N01", "R/text/teaching_notes.R", "rarer <- prevalence < test_prevalence", "rarer <- prevalence > test_prevalence",
+    Mutant("N01", "R/text/teaching_notes.R", "rarer <- prevalence < test_prevalence",
+           "rarer <- prevalence > test_prevalence",
            "PPV said to fall where the reference prevalence is above the test's"),
     Mutant("N02", "R/text/teaching_notes.R", "predictive_values(chosen$sensitivity, chosen$specificity, prevalence)",
            "predictive_values(chosen$specificity, chosen$sensitivity, prevalence)",
            "PPV at the reference prevalence with sensitivity and specificity swapped"),
-    Mutant("X01", "R/text/report.R", "{es_number(counts[['0']])} radiografías sin hallazgos y {es_number(counts[['1']])}",
-           "{es_number(counts[['1']])} radiografías sin hallazgos y {es_number(counts[['0']])}", "class counts swapped in the class-weight sentence"),
+    Mutant("X01", "R/text/report.R",
+           "{es_number(counts[['0']])} radiografías sin hallazgos y {es_number(counts[['1']])}",
+           "{es_number(counts[['1']])} radiografías sin hallazgos y {es_number(counts[['0']])}",
+           "class counts swapped in the class-weight sentence"),
     Mutant("X02", "R/text/report.R", "runs <- split(numbers, cumsum(c(1, diff(numbers) != 1)))",
            "runs <- split(numbers, cumsum(c(1, diff(numbers) != 0)))", "archive runs broken into single numbers"),
     Mutant("X03", "R/text/report.R", "unique(range(run))", "unique(c(run[1], length(run)))",
            "a run's end printed as its length"),
-    Mutant("P01", "R/run/params.R", "sort(unique(unlist(parts)))", "unlist(parts)", "selection numbers unsorted, repeated"),
+    Mutant("P01", "R/run/params.R", "sort(unique(unlist(parts)))", "unlist(parts)",
+           "selection numbers unsorted, repeated"),
     Mutant("P02", "R/run/params.R", "if (low <= first && first <= last && last <= high) seq(first, last)",
            "if (low <= first && first <= last && last <= high) first", "a range read as its first number"),
 ]
@@ -337,7 +352,8 @@ def run_tests(project: Path, tests: list[str], timeout: int) -> tuple[str, str, 
     failed = re.search(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.MULTILINE)
     if done.returncode not in (1,) or not failed:  # 2-5: interrupted, usage or collection error
         tail = (done.stdout + done.stderr)[-2000:]
-        return "failed", f"pytest exit {done.returncode}: " + (failed.group(1) if failed else tail.replace("\n", " | ")), seconds
+        reason = failed.group(1) if failed else tail.replace("\n", " | ")
+        return "failed", f"pytest exit {done.returncode}: " + reason, seconds
     return "failed", failed.group(1), seconds
 
 
@@ -413,7 +429,8 @@ def main(argv: list[str] | None = None, all_mutants: list[Mutant] = MUTANTS, tes
     parser.add_argument("--check", action="store_true", help="only check that every edit applies exactly once")
     parser.add_argument("--only", action="append", default=[], help="ids or files containing this text (repeatable)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per mutant's test run (default 900)")
-    parser.add_argument("--csv", type=Path, default=default_csv, help=f"results (default {default_csv.relative_to(ROOT)})")
+    parser.add_argument("--csv", type=Path, default=default_csv,
+                        help=f"results (default {default_csv.relative_to(ROOT)})")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project copy")
     args = parser.parse_args(argv)
     mutants = [m for m in all_mutants if not args.only or any(o in m.id or o in m.file for o in args.only)]

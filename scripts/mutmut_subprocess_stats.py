@@ -63,7 +63,9 @@ def pytest_configure(config):
     folder = Path(tempfile.mkdtemp(prefix="mutmut-hits-"))
     (folder / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
     config._mutmut_hits = folder
-    config._mutmut_saved_env = {k: os.environ.get(k) for k in ("PYTHONPATH", "MUTMUT_SUBPROCESS_HITS", "MUTMUT_STATS_ROOT")}
+    config._mutmut_saved_env = {
+        k: os.environ.get(k) for k in ("PYTHONPATH", "MUTMUT_SUBPROCESS_HITS", "MUTMUT_STATS_ROOT")
+    }
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
     os.environ["MUTMUT_SUBPROCESS_HITS"] = str(folder)
     os.environ["MUTMUT_STATS_ROOT"] = os.getcwd()  # mutmut's mutants/ folder, where its setup.cfg is

@@ -26,10 +26,11 @@ PLATFORMS = {CURRENT.file: LINUX + ("aarch64-apple-darwin", "x86_64-pc-windows-m
              NUMPY1.file: LINUX[:1]}
 HEADERS = {
     CURRENT.file: "# Today's versions (NumPy 2) for an R whose reticulate is 1.38 or newer: Debian 13, the container,\n"
-                  "# CRAN's R on macOS and Windows. Wheels for Python 3.12 and 3.13 on Linux x86-64 and arm64, macOS\n"
-                  "# arm64, Windows x86-64.",
-    NUMPY1.file: "# NumPy 1 and pandas 2 for an R whose reticulate is older than 1.38 (Debian 12: 1.28; Ubuntu 24.04).\n"
-                 "# Wheels for Python 3.11 and 3.12 on Linux x86-64.",
+    "# CRAN's R on macOS and Windows. Wheels for Python 3.12 and 3.13 on Linux x86-64 and arm64, macOS\n"
+    "# arm64, Windows x86-64.",
+    NUMPY1.file: "# NumPy 1 and pandas 2 for an R whose reticulate is older than 1.38 "
+    "(Debian 12: 1.28; Ubuntu 24.04).\n"
+    "# Wheels for Python 3.11 and 3.12 on Linux x86-64.",
 }
 
 
@@ -46,7 +47,9 @@ def uv() -> str:
 
 def inputs_line(pinned: PinnedSet) -> str:
     """The unpinned inputs a set was resolved from, by digest: a test fails when one changed since."""
-    digests = ", ".join(f"{name} {hashlib.sha256((ROOT / name).read_bytes()).hexdigest()[:16]}" for name in pinned.inputs)
+    digests = ", ".join(
+        f"{name} {hashlib.sha256((ROOT / name).read_bytes()).hexdigest()[:16]}" for name in pinned.inputs
+    )
     return f"# resolved from (SHA-256): {digests}\n"
 
 

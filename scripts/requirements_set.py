@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     if len(argv) not in (1, 2):
         print("usage: python3 scripts/requirements_set.py RETICULATE_VERSION [PYTHON_VERSION]", file=sys.stderr)
         return 2
-    python = argv[1] if len(argv) == 2 else "%d.%d" % sys.version_info[:2]
+    python = argv[1] if len(argv) == 2 else f"{sys.version_info.major}.{sys.version_info.minor}"
     try:
         chosen = pinned_set(argv[0], python)
     except NoPinnedSet as error:

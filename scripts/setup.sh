@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   r-base-core
   r-cran-reticulate r-cran-knitr r-cran-rmarkdown r-cran-ggplot2 r-cran-jsonlite r-cran-yaml r-cran-proc
-  r-cran-irkernel r-cran-glue r-cran-withr
+  r-cran-irkernel r-cran-glue r-cran-withr r-cran-lintr
   pandoc
   texlive-xetex texlive-latex-recommended texlive-fonts-recommended lmodern poppler-utils
   chromium libatomic1
@@ -21,7 +21,7 @@ DEBIAN_PACKAGES=(
   git
 )
 # chromium and libatomic1: the browser check of the HTML report (playwright's driver, a node binary,
-# needs libatomic). git: the notebook's Colab cell and its test clone the project.
+# needs libatomic). git: the notebook's Colab cell and its test clone the project. r-cran-lintr: `make lint`.
 
 missing_packages() {
   local pkg

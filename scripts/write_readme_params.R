@@ -15,7 +15,8 @@ readme_with_param_tables <- function(lines, defaults) {
     start <- which(lines == sprintf("<!-- parameters: %s -->", section))
     end <- which(lines == sprintf("<!-- end of parameters: %s -->", section))
     if (length(start) != 1 || length(end) != 1 || end < start) {
-      stop(sprintf("README.md needs one '<!-- parameters: %s -->' line and one '<!-- end of parameters: %s -->' below it",
+      stop(sprintf(paste("README.md needs one '<!-- parameters: %s -->' line and one",
+                         "'<!-- end of parameters: %s -->' below it"),
                    section, section), call. = FALSE)
     }
     lines <- c(lines[seq_len(start)], readme_param_table(section, defaults), lines[end:length(lines)])

@@ -39,7 +39,8 @@ OVERFLOWING = """() => {
 # Table headers whose alignment differs from their column's cells (numbers would
 # sit under the wrong header).
 MISALIGNED_HEADERS = """() => {
-  const side = node => getComputedStyle(node).textAlign.replace('-webkit-', '').replace('start', 'left').replace('end', 'right');
+  const side = node => getComputedStyle(node).textAlign
+    .replace('-webkit-', '').replace('start', 'left').replace('end', 'right');
   return [...document.querySelectorAll('table')].flatMap(table => {
     const row = table.querySelector('tbody tr');
     if (!row) return [];
@@ -48,7 +49,8 @@ MISALIGNED_HEADERS = """() => {
   });
 }"""
 
-EXPLORER_READING = """() => Object.fromEntries([...document.querySelectorAll('.operating-point-explorer [data-measure]')]
+EXPLORER_READING = """() => Object.fromEntries(
+  [...document.querySelectorAll('.operating-point-explorer [data-measure]')]
   .map(node => [node.dataset.measure, node.dataset.value === '' ? null : Number(node.dataset.value)]))"""
 
 # Everything the explorer shows: each output's data-value and visible text, the ROC marker's

@@ -75,12 +75,11 @@ def r_session():
     which rpy2 has released, and that aborts the process.
     """
     os.environ["RETICULATE_PYTHON"] = os.path.abspath(sys.executable)
-    from rpy2 import robjects
-
     # R's exit handler would run reticulate finalizers without Python's GIL and
     # abort the interpreter after the tests; the process is ending anyway.
     import atexit
-    from rpy2 import rinterface
+
+    from rpy2 import rinterface, robjects
 
     atexit.unregister(rinterface.endr)
     robjects.r(f'setwd("{ROOT}")')
@@ -112,7 +111,8 @@ def tiny_training_r(work: Path, epochs: int, checkpoint: Path) -> str:
       prepared <- ds$prepare_dataset("demo", "{work}/demo", 16L, 32L, 3L, cache_dir = "{work}/cache")
       set_training_seed(3L)
       tiny <- compile_model(build_cnn(32L, filters = c(4L, 8L)))
-      history <- train_model(tiny, split_batches(prepared, "train", 8L, TRUE), split_batches(prepared, "validation", 8L),
+      history <- train_model(tiny, split_batches(prepared, "train", 8L, TRUE),
+                             split_batches(prepared, "validation", 8L),
                              prepared$labels("train"), prepared$labels("validation"), epochs = {epochs}L,
                              checkpoint = "{checkpoint}")
     """

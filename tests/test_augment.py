@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from chestxray.model.augment import Augmentation, augment_batch
-from chestxray.preparation.images import load_grey, to_model_input
 from chestxray.model.batches import split_batches
+from chestxray.preparation.images import load_grey, to_model_input
 
 from conftest import NIH_IMAGES
 

@@ -139,4 +139,6 @@ def test_a_splits_batches_are_its_rows_in_table_order_unless_shuffled(numbered_c
     assert ordered == ([9, 3, 5, 0, 7, 1], [1, 0, 1, 0, 1, 0])
     shuffled = epoch(split_batches(prepared, "train", 3, shuffle=True))
     assert shuffled[0] != ordered[0] and sorted(shuffled[0]) == sorted(ordered[0])
-    assert shuffled == epoch(CacheBatches(numbered_cache, [9, 3, 5, 0, 7, 1], [1, 0, 1, 0, 1, 0], 3, shuffle=True, seed=2))
+    assert shuffled == epoch(
+        CacheBatches(numbered_cache, [9, 3, 5, 0, 7, 1], [1, 0, 1, 0, 1, 0], 3, shuffle=True, seed=2)
+    )

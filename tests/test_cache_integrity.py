@@ -11,6 +11,7 @@ import chestxray.preparation.cache as cache_module
 from chestxray.preparation.cache import build_cache, open_cache
 from chestxray.preparation.images import load_grey
 from chestxray.support.integrity import DamagedFileError, damaged_files, read_checked_json
+
 from conftest import NIH_IMAGES
 
 SIZE = 32

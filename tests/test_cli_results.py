@@ -34,9 +34,13 @@ def run(*args) -> int:
 
 def test_download_then_extract_gives_the_served_bytes_and_every_image(tmp_path, capsys):
     members = {f"images/{i:08d}_000.png": png_bytes(i, size=16) for i in (1, 2, 3)}
-    served = {"images_01.tar.gz": make_archive(members),
-              "Data_Entry_2017_v2020.csv": b"Image Index,Finding Labels,Follow-up #,Patient ID\n00000001_000.png,No Finding,0,1\n",
-              "train_val_list.txt": b"00000001_000.png\n00000002_000.png\n", "test_list.txt": b"00000003_000.png\n"}
+    served = {
+        "images_01.tar.gz": make_archive(members),
+        "Data_Entry_2017_v2020.csv": (b"Image Index,Finding Labels,Follow-up #,Patient ID\n"
+                                      b"00000001_000.png,No Finding,0,1\n"),
+        "train_val_list.txt": b"00000001_000.png\n00000002_000.png\n",
+        "test_list.txt": b"00000003_000.png\n",
+    }
     archives, images = tmp_path / "archives", tmp_path / "images"
     with FaultyServer(served) as server:
         assert run("download", "--dest", archives, "--archives", 1, "--base-url", server.url, "--quiet") == 0
@@ -66,8 +70,15 @@ def patients_manifest(path, n_patients=200):
     rows = []
     for patient in range(n_patients):
         for follow_up in range(patient % 3 + 1):
-            rows.append({"path": f"/data/{patient:05d}_{follow_up:03d}.png", "image": f"{patient:05d}_{follow_up:03d}.png",
-                         "patient_id": str(patient), "label": int(patient % 3 == 0), "split": "train"})
+            rows.append(
+                {
+                    "path": f"/data/{patient:05d}_{follow_up:03d}.png",
+                    "image": f"{patient:05d}_{follow_up:03d}.png",
+                    "patient_id": str(patient),
+                    "label": int(patient % 3 == 0),
+                    "split": "train",
+                }
+            )
     pd.DataFrame(rows).to_csv(path, index=False)
     return pd.DataFrame(rows)
 
@@ -101,7 +112,10 @@ def test_split_writes_a_patient_disjoint_split_with_the_readme_shares(tmp_path):
 
 def test_split_follows_the_shares_given_on_the_command_line(tmp_path):
     patients_manifest(tmp_path / "manifest.csv")
-    assert run("split", "--manifest", tmp_path / "manifest.csv", "--random-split", "--validation", 0.25, "--test", 0.10) == 0
+    assert (
+        run("split", "--manifest", tmp_path / "manifest.csv", "--random-split", "--validation", 0.25, "--test", 0.10)
+        == 0
+    )
     shares = patient_shares(read(tmp_path / "manifest.csv"))
     assert shares["validation"] == pytest.approx(0.25, abs=0.03) and shares["test"] == pytest.approx(0.10, abs=0.03)
 
@@ -160,7 +174,9 @@ def test_organize_match_selects_the_finding_alone_or_among_others(tmp_path, nih_
     assert set(manifest.loc[manifest["label"] == 0, "image"]) == set(by_group[by_group == "no_finding"].index)
     assert_patient_disjoint_with_both_classes(manifest)
     for label, folder in ((1, POSITIVE), (0, "No-Finding")):  # the class folders hold the manifest's images
-        assert sorted(p.name for p in (tmp_path / "task" / folder).iterdir()) == sorted(manifest.loc[manifest["label"] == label, "image"])
+        assert sorted(p.name for p in (tmp_path / "task" / folder).iterdir()) == sorted(
+            manifest.loc[manifest["label"] == label, "image"]
+        )
 
 
 # --- demo ----------------------------------------------------------------------------------
@@ -175,7 +191,10 @@ def test_demo_writes_the_announced_phantoms_reproducibly(tmp_path, capsys):
     for path in table["path"]:
         with Image.open(path) as image:
             assert image.size == (32, 32) and np.asarray(image.convert("L")).std() > 5  # a picture, not a flat frame
-    files = lambda folder: {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*.png")}
+
+    def files(folder):
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*.png")}
+
     assert run("demo", "--out", tmp_path / "b", "--n-per-class", 5, "--seed", 3, "--size", 32) == 0
     assert files(tmp_path / "a") == files(tmp_path / "b")  # the seed fixes every pixel
     assert run("demo", "--out", tmp_path / "c", "--n-per-class", 5, "--seed", 4, "--size", 32) == 0
@@ -188,7 +207,13 @@ def mixed_mode_images(folder):
     """Real NIH files (grey and RGBA) and 128-px files in the other modes a user may have, with content."""
     labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
     small = labels[labels["width"] == 128]
-    paths = [NIH_IMAGES / name for name in [*small.loc[small["mode"] == "L", "file"].head(3), *small.loc[small["mode"] == "RGBA", "file"].head(2)]]
+    paths = [
+        NIH_IMAGES / name
+        for name in [
+            *small.loc[small["mode"] == "L", "file"].head(3),
+            *small.loc[small["mode"] == "RGBA", "file"].head(2),
+        ]
+    ]
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
     rgba = np.dstack([rgb, rng.integers(0, 256, (128, 128), dtype=np.uint8)])
@@ -207,7 +232,20 @@ def test_prepare_caches_each_manifest_row_as_an_independent_decode(tmp_path):
     order = np.random.default_rng(1).permutation(len(paths))  # not sorted: rows must follow the manifest
     manifest = pd.DataFrame({"path": [str(paths[i]) for i in order]})
     manifest.to_csv(tmp_path / "manifest.csv", index=False)
-    assert run("prepare", "--manifest", tmp_path / "manifest.csv", "--size", 32, "--cache-dir", tmp_path / "cache", "--workers", 1) == 0
+    assert (
+        run(
+            "prepare",
+            "--manifest",
+            tmp_path / "manifest.csv",
+            "--size",
+            32,
+            "--cache-dir",
+            tmp_path / "cache",
+            "--workers",
+            1,
+        )
+        == 0
+    )
     [cache] = (tmp_path / "cache").rglob("*.npy")
     pixels = np.load(cache)
     assert pixels.shape == (len(paths), 32, 32) and pixels.dtype == np.uint8
@@ -286,5 +324,7 @@ def test_organize_without_metadata_uses_the_packaged_metadata_and_nih_test_list(
     chosen = labels[(labels["pneumothorax_any"] == 1) | (labels["no_finding"] == 1)]
     assert sorted(manifest["image"]) == sorted(chosen["file"])
     official = dict(zip(labels["file"], labels["official_split"]))
-    assert all((split == "test") == (official[image] == "test") for image, split in zip(manifest["image"], manifest["split"]))
+    assert all(
+        (split == "test") == (official[image] == "test") for image, split in zip(manifest["image"], manifest["split"])
+    )
     assert (manifest["split"] == "test").any() and (manifest["split"] != "test").any()

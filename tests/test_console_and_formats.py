@@ -45,8 +45,13 @@ def test_reticulate_conversion_warning_is_filtered_precisely():
 
 
 def pandoc(markdown: str, to: str) -> str:
-    done = subprocess.run(["pandoc", "--from", "markdown", "--to", to, "--lua-filter", str(ROOT / "assets" / "warning-box.lua")],
-                          input=markdown, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["pandoc", "--from", "markdown", "--to", to, "--lua-filter", str(ROOT / "assets" / "warning-box.lua")],
+        input=markdown,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout
 
 

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from chestxray.model.batches import split_batches
 from chestxray.preparation.cache import build_cache, open_cache
 from chestxray.preparation.dataset import prepare_dataset, sample_per_class
-from chestxray.sources.folders import DatasetError, read_class_folders
 from chestxray.preparation.images import ImageReadError, load_grey
-from chestxray.preparation.split import SplitError, TooFewPatientsError, patient_split
-from chestxray.model.batches import split_batches
+from chestxray.preparation.split import TooFewPatientsError, patient_split
+from chestxray.sources.folders import DatasetError, read_class_folders
 
 from conftest import NIH_IMAGES, fixture
 from test_decoding import decode_by_hand
@@ -21,7 +21,10 @@ from test_decoding import decode_by_hand
 def nih_class_folders(root, n_positive=8, n_negative=12):
     """Class folders of symbolic links to the real NIH images (read in place)."""
     labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
-    for class_name, folder, n in (("Pneumothorax", "Pneumothorax", n_positive), ("No Finding", "No-Finding", n_negative)):
+    for class_name, folder, n in (
+        ("Pneumothorax", "Pneumothorax", n_positive),
+        ("No Finding", "No-Finding", n_negative),
+    ):
         (root / folder).mkdir(parents=True)
         for name in labels.loc[labels["finding_labels"] == class_name, "file"].head(n):
             os.symlink(NIH_IMAGES / name, root / folder / name)
@@ -214,6 +217,8 @@ def test_folder_metadata_that_is_empty_or_unparsable_is_named(tmp_path):
 
 def test_folder_metadata_listing_an_image_twice_is_rejected(tmp_path):
     two_class_folders(tmp_path)
-    pd.DataFrame({"image": ["x1.png", "x1.png", "x2.png"], "patient_id": ["p1", "p2", "p3"]}).to_csv(tmp_path / "metadata.csv", index=False)
+    pd.DataFrame({"image": ["x1.png", "x1.png", "x2.png"], "patient_id": ["p1", "p2", "p3"]}).to_csv(
+        tmp_path / "metadata.csv", index=False
+    )
     with pytest.raises(DatasetError, match="x1.png"):
         read_class_folders(tmp_path)

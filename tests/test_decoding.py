@@ -154,7 +154,9 @@ def test_the_same_grey_picture_decodes_identically_in_every_mode(tmp_path):
 
 def test_colour_jpeg_decodes_to_the_luma_of_its_pixels(tmp_path):
     smooth = np.linspace(0, 255, SIDE * 2).astype(np.uint8)  # smooth content: JPEG's error stays small
-    rgb = np.dstack([np.add.outer(smooth, smooth) // 2, np.tile(smooth, (SIDE * 2, 1)), np.tile(smooth[:, None], (1, SIDE * 2))])
+    rgb = np.dstack(
+        [np.add.outer(smooth, smooth) // 2, np.tile(smooth, (SIDE * 2, 1)), np.tile(smooth[:, None], (1, SIDE * 2))]
+    )
     path = tmp_path / "colour.jpg"
     Image.fromarray(rgb.astype(np.uint8), "RGB").save(path, quality=95)
     decoded = load_grey(path, SIDE * 2).astype(int)

@@ -2,8 +2,8 @@
 against the generator's truth, side by side, from adjudicated_agreement."""
 
 import pandas as pd
-import pytest
 from sklearn.metrics import roc_auc_score
+
 from spanish import es_number
 
 
@@ -15,7 +15,9 @@ def test_demo_truth_paragraph_gives_both_aurocs_computed_independently(r_session
     truth = [1, 1, 1, 1, 0, 0, 0, 0, 0, 1]  # two recorded labels are wrong
     scores = [0.9, 0.8, 0.7, 0.6, 0.2, 0.3, 0.1, 0.5, 0.4, 0.65]
     truth_csv = tmp_path / "truth.csv"
-    pd.DataFrame({"Image Index": images, "Pneumothorax": ["YES" if t else "NO" for t in truth]}).to_csv(truth_csv, index=False)
+    pd.DataFrame({"Image Index": images, "Pneumothorax": ["YES" if t else "NO" for t in truth]}).to_csv(
+        truth_csv, index=False
+    )
     table = robjects.DataFrame({"image": robjects.StrVector(images), "label": robjects.IntVector(recorded)})
     agreement = r_session["adjudicated_agreement"](table, robjects.FloatVector(scores), 0.5,
                                                    r_session["read_adjudicated_labels"](str(truth_csv), "Pneumothorax"))

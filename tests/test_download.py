@@ -7,11 +7,17 @@ import tarfile
 
 import numpy as np
 import pytest
-from tqdm import tqdm
 from PIL import Image
+from tqdm import tqdm
 
 from chestxray.sources.download import (
-    DownloadError, Remote, download_all, download_file, nih_archives, parse_selection, remote_files,
+    DownloadError,
+    Remote,
+    download_all,
+    download_file,
+    nih_archives,
+    parse_selection,
+    remote_files,
 )
 from chestxray.sources.extract import UnsafeArchiveError, extract_all, extract_archive
 
@@ -43,7 +49,9 @@ def make_archive(members: dict[str, bytes], links: dict[str, str] | None = None)
 @pytest.fixture(scope="module")
 def archives():
     return {
-        f"images_{i:02d}.tar.gz": make_archive({f"images/{i:08d}_{j:03d}.png": png_bytes(i * 100 + j) for j in range(6)})
+        f"images_{i:02d}.tar.gz": make_archive(
+            {f"images/{i:08d}_{j:03d}.png": png_bytes(i * 100 + j) for j in range(6)}
+        )
         for i in (1, 2)
     }
 
@@ -203,9 +211,23 @@ def test_cli_download_with_a_local_metadata_copy(archives, tmp_path):
     dest = tmp_path / "archives"
     with FaultyServer(archives) as server:
         done = subprocess.run(
-            [sys.executable, "-m", "chestxray", "download", "--dest", str(dest), "--archives", "1-2", "--base-url", server.url,
-             "--metadata", str(mine / "Data_Entry_2017_v2020.csv"), "--quiet"],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "chestxray",
+                "download",
+                "--dest",
+                str(dest),
+                "--archives",
+                "1-2",
+                "--base-url",
+                server.url,
+                "--metadata",
+                str(mine / "Data_Entry_2017_v2020.csv"),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
         )
         assert done.returncode == 0, done.stderr
         assert {n for _, n, _ in server.requests} == {"images_01.tar.gz", "images_02.tar.gz"}  # metadata not fetched

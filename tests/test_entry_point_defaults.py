@@ -12,6 +12,7 @@ from chestxray.preparation.organize import organize, prepare_nih
 from chestxray.sources.metadata import check_task, select_task
 from chestxray.sources.phantoms import write_demo_dataset
 from chestxray.support.report_params import report_defaults
+
 from conftest import ROOT
 
 

@@ -9,7 +9,13 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from chestxray.sources.extract import CorruptArchiveError, NameClashError, UnsafeArchiveError, extract_all, extract_archive
+from chestxray.sources.extract import (
+    CorruptArchiveError,
+    NameClashError,
+    UnsafeArchiveError,
+    extract_all,
+    extract_archive,
+)
 
 from test_download import make_archive, png_bytes
 
@@ -149,7 +155,9 @@ def test_a_dot_dot_component_anywhere_in_a_name_is_refused(tmp_path, name):
     kind = tarfile.DIRTYPE if name.endswith("/") else tarfile.REGTYPE
     archive = tar_with(tmp_path, member(name, kind))
     images = tmp_path / "out" / "images"
-    with pytest.raises(UnsafeArchiveError, match=re.escape(f"path escaping the target in archive: '{name.rstrip('/')}'")):
+    with pytest.raises(
+        UnsafeArchiveError, match=re.escape(f"path escaping the target in archive: '{name.rstrip('/')}'")
+    ):
         extract_archive(archive, images)
     assert_nothing_but_the_whole_image(tmp_path, images)
 
@@ -185,8 +193,15 @@ def test_links_devices_and_fifos_are_refused(tmp_path, kind, linkname, message):
     assert not (images / ".extracted-images_01.tar.gz.json").exists()
 
 
-@pytest.mark.parametrize("name", ["images/00000001_001..png", "images/..00000001_001.png", "./images/./00000001_001.png",
-                                  "images.../00000001_001.png"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "images/00000001_001..png",
+        "images/..00000001_001.png",
+        "./images/./00000001_001.png",
+        "images.../00000001_001.png",
+    ],
+)
 def test_dots_that_are_not_a_dot_dot_component_are_extracted(tmp_path, name):
     archive = tar_with(tmp_path, member(name), data=png_bytes(2))
     images = tmp_path / "out" / "images"

@@ -9,11 +9,11 @@ import tarfile
 import pandas as pd
 import pytest
 
-from chestxray.sources.download import _check_split_list, _BadContent
+from chestxray.model.predict import expand_paths
+from chestxray.preparation.organize import organize
+from chestxray.sources.download import _BadContent, _check_split_list
 from chestxray.sources.extract import extract_all
 from chestxray.sources.folders import read_class_folders
-from chestxray.preparation.organize import organize
-from chestxray.model.predict import expand_paths
 
 from conftest import NIH_IMAGES, fixture
 

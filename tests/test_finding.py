@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 
 from chestxray.preparation.dataset import prepare_dataset
-from chestxray.support.findings import FINDINGS, findings_table
 from chestxray.sources.metadata import read_metadata
 from chestxray.sources.phantoms import DEMO_FINDING
 from chestxray.sources.preflight import InputError, check_report_inputs
+from chestxray.support.findings import FINDINGS, findings_table
 from chestxray.support.report_params import allowed_values
+
 from conftest import fixture
 
 
@@ -21,7 +22,7 @@ def test_the_findings_table_counts_nihs_metadata(r_session):
     mined = sorted({label for row in labels for label in row} - {"No Finding"})
     assert list(FINDINGS) == mined and allowed_values("finding") == FINDINGS
     for row in findings_table():
-        assert int(row["nih_images"]) == labels.map(lambda ls: row["finding"] in ls).sum(), row["finding"]
+        assert int(row["nih_images"]) == sum(row["finding"] in ls for ls in labels), row["finding"]
         assert int(row["nih_images_only"]) == metadata["finding_labels"].eq(row["finding"]).sum(), row["finding"]
         assert row["spanish"] and row["description_es"]
     assert r_session("NIH_NO_FINDING_IMAGES")[0] == metadata["finding_labels"].eq("No Finding").sum()
@@ -73,7 +74,12 @@ def test_computed_captions_are_numbered_like_written_ones(r_session):
 
 
 def test_the_title_is_evaluated_for_the_parameters(r_session):
-    lines = ["---", "title: \"A: `r source('R/text/findings.R'); finding_in_title(params$finding)` y B\"", "---", "`r 1`"]
+    lines = [
+        "---",
+        "title: \"A: `r source('R/text/findings.R'); finding_in_title(params$finding)` y B\"",
+        "---",
+        "`r 1`",
+    ]
     r_session.assign("lines", r_session("c")(*lines))
     evaluated = list(r_session('evaluate_title(lines, list(finding = "Effusion"))'))
     assert evaluated == ["---", 'title: "A: derrame pleural y B"', "---", "`r 1`"]  # the body is knitr's, later

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from chestxray.support import console
 from chestxray.preparation.cache import build_cache
 from chestxray.preparation.dataset import content_hashes
+from chestxray.support import console
+
 from conftest import NIH_IMAGES
 
 
@@ -53,7 +54,9 @@ def test_extraction_shows_how_far_through_the_archive_it_is(monkeypatch, tmp_pat
     """Extracting one of NIH's 4 GB archives takes minutes: a terminal sees the compressed
     bytes read so far out of the archive's size, with the time left."""
     import os
+
     from chestxray.sources.extract import extract_archive
+
     from test_download import make_archive
 
     # incompressible members, so the archive is large enough for the bar to move
@@ -92,6 +95,7 @@ def test_durations_read_as_a_person_would_say_them(seconds, text):
 
 def test_each_epoch_line_says_its_time_and_the_most_left(monkeypatch):
     from types import SimpleNamespace
+
     from chestxray.model.training import ConsoleProgress
 
     lines, clock = [], iter([0.0, 100.0, 130.0, 160.0, 190.0])  # made, training begins, three epochs end
@@ -108,6 +112,7 @@ def test_each_epoch_line_says_its_time_and_the_most_left(monkeypatch):
 
 def test_the_last_epoch_line_has_no_time_left_and_missing_values_read_nan(monkeypatch):
     from types import SimpleNamespace
+
     from chestxray.model.training import ConsoleProgress
 
     lines, clock = [], iter([0.0, 0.0, 12.0])

@@ -13,6 +13,7 @@ The budget is a number of cases, not seconds, so a loaded machine runs the same
 cases, only slower (the last tests below run the harness on such readers).
 """
 
+import functools
 import gzip
 import io
 import os
@@ -23,12 +24,11 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
-from chestxray.sources.folders import DatasetError, read_class_folders
 from chestxray.preparation.images import ImageReadError, load_grey
-from chestxray.sources.metadata import MetadataError, read_image_list, read_metadata, select_task
 from chestxray.preparation.organize import ManifestError, organize, read_manifest
+from chestxray.sources.folders import DatasetError, read_class_folders
+from chestxray.sources.metadata import MetadataError, read_image_list, read_metadata, select_task
 
 from conftest import NIH_IMAGES, fixture
 from forge import PNG_SIGNATURE, flip_bits, forge_jpeg_size, forge_png_size, truncate
@@ -47,7 +47,9 @@ def real_images():
     small = labels[labels["width"] == 128]
     names = [small.loc[small["mode"] == "L", "file"].iloc[0], small.loc[small["mode"] == "L", "file"].iloc[1],
              small.loc[small["mode"] == "RGBA", "file"].iloc[0]]
-    return [(NIH_IMAGES / name).read_bytes() for name in names] + [next(fixture("other-cxr").glob("*.jpeg")).read_bytes()]
+    return [(NIH_IMAGES / name).read_bytes() for name in names] + [
+        next(fixture("other-cxr").glob("*.jpeg")).read_bytes()
+    ]
 
 
 def damaged_image(data: bytes, rng: random.Random) -> bytes:
@@ -64,7 +66,9 @@ def damaged_image(data: bytes, rng: random.Random) -> bytes:
         if data.startswith(PNG_SIGNATURE):
             return forge_png_size(data, width, height)
         return forge_jpeg_size(data, width & 0xFFFF, height & 0xFFFF)  # 16-bit fields in JPEG
-    if kind == "forge_fields" and data.startswith(PNG_SIGNATURE):  # bit depth, colour type, compression, filter, interlace
+    if kind == "forge_fields" and data.startswith(
+        PNG_SIGNATURE
+    ):  # bit depth, colour type, compression, filter, interlace
         fields = bytes(rng.randrange(256) if rng.random() < 0.5 else b for b in data[24:29])
         return forge_png_size(data[:24] + fields + data[29:], *np.frombuffer(data[16:24], ">u4").tolist())
     return data[: rng.randrange(8, len(data))] + rng.randbytes(rng.randrange(1, 512))
@@ -77,7 +81,9 @@ def check(path, outcome, allowed, validate):
     except allowed:
         return "error"
     except Exception as error:  # noqa: BLE001 - the point of the test
-        raise AssertionError(f"{path.name}: unexpected {type(error).__name__}: {error} (bytes kept in {path})") from error
+        raise AssertionError(
+            f"{path.name}: unexpected {type(error).__name__}: {error} (bytes kept in {path})"
+        ) from error
     validate(result)
     return "result"
 
@@ -99,7 +105,7 @@ def fuzz(sources, damage, seed, write, read, allowed, validate):
         case_seed = master.randrange(2**32)
         rng = random.Random(case_seed)
         path = write(damage(rng.choice(sources), rng), f"case-{case_seed}")
-        seen[check(path, lambda: read(path), allowed, validate)] += 1
+        seen[check(path, functools.partial(read, path), allowed, validate)] += 1
         path.unlink()
     assert min(seen.values()) >= MIN_SHARE * CASES, f"one outcome (almost) never happened: {seen}"
     return seen
@@ -118,7 +124,9 @@ def image_ok(pixels):
 
 
 def image_reader(tmp_path, request):
-    png_or_jpeg = lambda data: ".png" if data.startswith(PNG_SIGNATURE[:4]) else ".jpeg"
+    def png_or_jpeg(data):
+        return ".png" if data.startswith(PNG_SIGNATURE[:4]) else ".jpeg"
+
     return dict(sources=real_images(), damage=damaged_image, seed=SEED, write=writer(tmp_path, png_or_jpeg),
                 read=lambda path: load_grey(path, SIZE), allowed=ImageReadError, validate=image_ok)
 
@@ -132,7 +140,9 @@ def test_decoder_gives_an_image_or_its_read_error(tmp_path, request):
 def damaged_text(data: bytes, rng: random.Random) -> bytes:
     """A CSV or list damaged as text (header forged, rows repeated, bytes inserted) or as bytes."""
     lines = data.split(b"\n")
-    kind = rng.choice(["truncate", "flip", "rename_column", "drop_column", "repeat_row", "insert", "gzip_damaged", "blank_fields"])
+    kind = rng.choice(
+        ["truncate", "flip", "rename_column", "drop_column", "repeat_row", "insert", "gzip_damaged", "blank_fields"]
+    )
     if kind == "truncate":
         return truncate(data, rng)
     if kind == "flip":
@@ -150,7 +160,11 @@ def damaged_text(data: bytes, rng: random.Random) -> bytes:
         return b"\n".join(lines[: i + 1] + [lines[i]] + lines[i + 1 :])
     if kind == "insert":
         at = rng.randrange(len(data))
-        return data[:at] + rng.choice([b'"', b"\x00", b",,,", b"\n", b"\r", b"\xff\xfe", b"nan", b"-1", b"1e400"]) + data[at:]
+        return (
+            data[:at]
+            + rng.choice([b'"', b"\x00", b",,,", b"\n", b"\r", b"\xff\xfe", b"nan", b"-1", b"1e400"])
+            + data[at:]
+        )
     if kind == "blank_fields":
         i = rng.randrange(1, max(2, len(lines) - 1))
         lines[i] = b"," * lines[i].count(b",")
@@ -172,7 +186,9 @@ def metadata_ok(table):
 
 
 def metadata_reader(tmp_path, request):
-    csv_or_gz = lambda data: ".csv.gz" if data.startswith(GZIP_MAGIC) else ".csv"
+    def csv_or_gz(data):
+        return ".csv.gz" if data.startswith(GZIP_MAGIC) else ".csv"
+
     return dict(sources=[csv_slice("Data_Entry_2017_v2020.csv.gz", 200)], damage=damaged_text, seed=SEED + 1,
                 write=writer(tmp_path, csv_or_gz), read=read_metadata, allowed=MetadataError, validate=metadata_ok)
 
@@ -186,8 +202,15 @@ def names_ok(names):
 
 
 def split_list_reader(tmp_path, request):
-    return dict(sources=[csv_slice("test_list.txt.gz", 300)], damage=damaged_text, seed=SEED + 2,
-                write=writer(tmp_path, lambda data: ".txt"), read=read_image_list, allowed=MetadataError, validate=names_ok)
+    return dict(
+        sources=[csv_slice("test_list.txt.gz", 300)],
+        damage=damaged_text,
+        seed=SEED + 2,
+        write=writer(tmp_path, lambda data: ".txt"),
+        read=read_image_list,
+        allowed=MetadataError,
+        validate=names_ok,
+    )
 
 
 def test_split_list_reader_gives_names_or_a_metadata_error(tmp_path, request):
@@ -270,5 +293,7 @@ def test_a_reader_that_accepts_everything_fails_the_fuzzing(tmp_path, request, r
     spec = reader(tmp_path, request)
     valid = spec["read"](spec["write"](spec["sources"][0], "probe"))  # what the undamaged file gives
 
-    with pytest.raises(AssertionError, match=re.escape("one outcome (almost) never happened: {'error': 0, 'result': 40}")):
+    with pytest.raises(
+        AssertionError, match=re.escape("one outcome (almost) never happened: {'error': 0, 'result': 40}")
+    ):
         fuzz(**{**spec, "read": lambda path: valid})

@@ -69,7 +69,9 @@ def test_identical_files_in_two_splits_are_found(tmp_path):
     expected = hashlib.sha256((NIH_IMAGES / names[0]).read_bytes()).hexdigest()
     assert prepared.table.loc[prepared.table["image"] == copy.name, "content_sha256"].item() == expected
     groups = prepared.integrity()["identical_images_across_splits"]
-    assert groups == [{"content_sha256": expected, "images": sorted([names[0], copy.name]), "splits": ["test", "train"]}]
+    assert groups == [
+        {"content_sha256": expected, "images": sorted([names[0], copy.name]), "splits": ["test", "train"]}
+    ]
 
 
 def r_list(values: dict) -> str:
@@ -88,8 +90,11 @@ def prevalence_sentence(r_session, drifting: list[str], official_test: bool) -> 
 
 def test_the_report_states_each_splits_prevalence(r_session):
     text = prevalence_sentence(r_session, [], False)
-    assert ("Prevalencia de neumotórax por parte, antes del límite por clase: entrenamiento 7,4\u00a0%, validación 7,4\u00a0%, "
-            "test 3,7\u00a0%; en los datos elegibles, 6,4\u00a0%.") in text
+    assert (
+        "Prevalencia de neumotórax por parte, antes del límite por clase: entrenamiento 7,4\u00a0%, validación "
+        "7,4\u00a0%, "
+        "test 3,7\u00a0%; en los datos elegibles, 6,4\u00a0%."
+    ) in text
     assert "Ninguna parte se aparta más de un 20\u00a0% de la de los datos." in text
 
 
@@ -103,8 +108,10 @@ def test_with_nihs_official_test_list_the_report_names_the_pool_the_parts_are_co
     text = prevalence_sentence(r_session, ["test"], True)
     assert ("Entrenamiento y validación se reparten, por paciente, las imágenes que no están en la lista oficial de "
             "test del NIH (prevalencia 7,4\u00a0%), y cada parte se compara con esa cifra.") in text
-    assert ("**La prevalencia de test se aparta más de un 20\u00a0% de la de entrenamiento y validación juntos**: la lista "
-            "oficial de test del NIH se conserva tal cual, con su propia prevalencia.") in text
+    assert (
+        "**La prevalencia de test se aparta más de un 20\u00a0% de la de entrenamiento y validación juntos**: la lista "
+        "oficial de test del NIH se conserva tal cual, con su propia prevalencia."
+    ) in text
     assert "algunos reúnen muchas imágenes" not in text  # the rule's parts do not drift: no patient reason
     both = prevalence_sentence(r_session, ["validation", "test"], True)
     assert "se conserva tal cual, con su propia prevalencia; los pacientes no se dividen entre partes" in both
@@ -112,7 +119,10 @@ def test_with_nihs_official_test_list_the_report_names_the_pool_the_parts_are_co
 
 def test_the_report_says_where_nihs_metadata_comes_from(r_session):
     packaged = r_session('nih_metadata_text(TRUE, "x", FALSE, TRUE)')[0]
-    assert "vienen con el paquete, en `python/chestxray/sources/nih_metadata/`" in packaged and "torchxrayvision" in packaged
+    assert (
+        "vienen con el paquete, en `python/chestxray/sources/nih_metadata/`" in packaged
+        and "torchxrayvision" in packaged
+    )
     mine = r_session('nih_metadata_text(FALSE, "/data/Data_Entry_2017_v2020.csv", FALSE, TRUE)')[0]
     assert "la copia indicada en `nih_metadata` (`/data/Data_Entry_2017_v2020.csv`)" in mine
     assert "no es byte a byte el archivo del NIH" in mine and "la del NIH que viene con el paquete" in mine
@@ -133,6 +143,7 @@ def test_the_report_says_how_many_images_have_no_known_patient(r_session, unknow
 
 def test_the_report_quotes_the_split_rules_shares():
     from chestxray.preparation.split import FOLDS, TEST_SHARE, VALIDATION_SHARE
+
     from conftest import run_r
 
     quoted = run_r('list(shares = as.list(split_shares()), percent = es_percent(split_shares()[["test"]], 0), '

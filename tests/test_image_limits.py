@@ -8,15 +8,25 @@ import pytest
 import yaml
 from PIL import Image
 
-from chestxray.preparation.images import (MAX_SIZE, MIN_SIZE, ImageReadError, ImageSizeError, check_image_size, load_grey,
-                              to_model_input)
+from chestxray.preparation.images import (
+    MAX_SIZE,
+    MIN_SIZE,
+    ImageReadError,
+    ImageSizeError,
+    check_image_size,
+    load_grey,
+    to_model_input,
+)
+
 from conftest import ROOT, flat_png
 
 
 @pytest.mark.parametrize("size", [MIN_SIZE, 64, MAX_SIZE, np.int64(128)])
 def test_whole_sizes_of_the_report_parameters_range_are_accepted(size):
     assert check_image_size(size) == int(size) and type(check_image_size(size)) is int
-    declared = yaml.safe_load((ROOT / "python" / "chestxray" / "support" / "report_params.yml").read_text())["image_size"]
+    declared = yaml.safe_load((ROOT / "python" / "chestxray" / "support" / "report_params.yml").read_text())[
+        "image_size"
+    ]
     assert (MIN_SIZE, MAX_SIZE) == (declared["min"], declared["max"]) == (32, 512)  # one range for every entry point
 
 
@@ -54,12 +64,16 @@ def test_a_truncated_file_is_named_with_the_decoders_error(tmp_path):
     whole = flat_png(tmp_path / "whole.png", 0, 64, 64).read_bytes()
     cut = tmp_path / "cut.png"
     cut.write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{cut}': ") + r"(OSError|SyntaxError|ValueError): \S"):
+    with pytest.raises(
+        ImageReadError, match=re.escape(f"cannot read image '{cut}': ") + r"(OSError|SyntaxError|ValueError): \S"
+    ):
         load_grey(cut, 32)
 
 
 def test_a_file_that_is_not_png_or_jpeg_is_named_so(tmp_path):
     text = tmp_path / "notes.png"
     text.write_text("not an image")
-    with pytest.raises(ImageReadError, match=re.escape(f"cannot read image '{text}': not a PNG or JPEG file (or a damaged one)")):
+    with pytest.raises(
+        ImageReadError, match=re.escape(f"cannot read image '{text}': not a PNG or JPEG file (or a damaged one)")
+    ):
         load_grey(text, 32)

@@ -8,11 +8,12 @@ import re
 import numpy as np
 import pytest
 
-from chestxray.preparation.cache import build_cache
-from chestxray.model.explain import grad_cam_frame
 from chestxray.model.batches import CacheBatches
+from chestxray.model.explain import grad_cam_frame
 from chestxray.model.predict import predict_files
 from chestxray.model.training import InputSizeError, check_batches, predict_probability
+from chestxray.preparation.cache import build_cache
+
 from conftest import NIH_IMAGES, run_r
 
 
@@ -74,8 +75,11 @@ def test_predict_stops_when_the_card_and_the_model_disagree(tmp_path):
     card = {"image_size": 48, "threshold": 0.5, "positive_class": "Pneumothorax", "negative_class": "No Finding"}
     (tmp_path / "model-card.json").write_text(json.dumps(card))
     image = sorted(NIH_IMAGES.glob("*.png"))[0]
-    with pytest.raises(InputSizeError, match=r"model 'small' takes 32x32-pixel images but its model card .*model-card\.json "
-                                             r"has 48x48: the card was written for another model"):
+    with pytest.raises(
+        InputSizeError,
+        match=r"model 'small' takes 32x32-pixel images but its model card .*model-card\.json "
+        r"has 48x48: the card was written for another model",
+    ):
         predict_files(model_path, [str(image)], tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
     card["image_size"] = 32

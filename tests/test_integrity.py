@@ -13,8 +13,13 @@ import pytest
 from chestxray.preparation.dataset import content_hashes
 from chestxray.sources.download import Remote, download_file
 from chestxray.support.integrity import (
-    DamagedFileError, damaged_files, read_checked_json, write_checked_json, write_manifest,
+    DamagedFileError,
+    damaged_files,
+    read_checked_json,
+    write_checked_json,
+    write_manifest,
 )
+
 from conftest import run_r
 from http_faults import FaultyServer
 

@@ -1,8 +1,8 @@
 """Python helpers used by training and explanation: validation AUROC, probabilities, Grad-CAM."""
 
+import keras
 import numpy as np
 import pytest
-import keras
 from sklearn.metrics import roc_auc_score
 
 from chestxray.model.explain import grad_cam, last_conv_layer
@@ -60,7 +60,9 @@ def test_validation_auroc_is_logged_each_epoch():
     callback = ValidationAUROC(x[:20], y[:20])
     history = model.fit(x[20:], y[20:], epochs=2, batch_size=10, verbose=0, callbacks=[callback])
     assert len(history.history["val_auroc"]) == 2
-    assert history.history["val_auroc"][-1] == pytest.approx(roc_auc_score(y[:20], model.predict(x[:20], verbose=0).ravel()))
+    assert history.history["val_auroc"][-1] == pytest.approx(
+        roc_auc_score(y[:20], model.predict(x[:20], verbose=0).ravel())
+    )
 
 
 def test_grad_cam_survives_a_saturated_prediction():

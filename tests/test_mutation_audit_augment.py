@@ -28,7 +28,9 @@ def test_a_seeds_warps_rotate_zoom_and_shift_by_its_own_draws():
         a = np.deg2rad(degrees)
         # Output (row, col) reads the input at matrix @ (row, col) + offset: a rotation by the drawn angle
         # divided by the drawn scale, and the output pixel at centre + shift reads the input centre.
-        assert np.allclose(matrix, np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) / scale, rtol=0, atol=1e-12)
+        assert np.allclose(
+            matrix, np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) / scale, rtol=0, atol=1e-12
+        )
         assert np.allclose(matrix @ (centre + shift) + offset, centre, rtol=0, atol=1e-9)
 
 

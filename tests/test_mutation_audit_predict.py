@@ -3,7 +3,6 @@ batch of 32 (in file order), to the last written decimal, and the rows end alike
 platform's line ends."""
 
 import csv
-import io
 
 import numpy as np
 import pytest
@@ -75,7 +74,7 @@ def test_rows_end_in_one_crlf_where_text_files_write_crlf_for_a_newline(tmp_path
     def windows_open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None, *args, **kwargs):
         if "b" not in mode and newline is None:
             newline = "\r\n"  # what newline=None writes on Windows
-        return io.open(file, mode, buffering, encoding, errors, newline, *args, **kwargs)
+        return open(file, mode, buffering, encoding, errors, newline, *args, **kwargs)
 
     monkeypatch.setattr(predict, "open", windows_open, raising=False)
     paths = saved(tmp_path, noise_images(2))

@@ -19,7 +19,9 @@ def test_a_stale_js_edit_stops_the_run_before_any_test(tmp_path, capsys):
     (tmp_path / "assets" / "explorer.js").write_text("var tp = data.tp[i], fp = data.fp[i];\n// no shares here\n")
     swap, share = mutate_js.MUTANTS[0], next(m for m in mutate_js.MUTANTS if m.id == "J08")
     mutate_js.mutate_r.check_mutants([swap], tmp_path, mutate_js.TESTS_BY_FILE, "mutate_js")  # applies: no exit
-    with pytest.raises(SystemExit, match="mutate_js: these edits do not apply; update them:\n  J08: old text found 0 times"):
+    with pytest.raises(
+        SystemExit, match="mutate_js: these edits do not apply; update them:\n  J08: old text found 0 times"
+    ):
         mutate_js.mutate_r.check_mutants([swap, share], tmp_path, mutate_js.TESTS_BY_FILE, "mutate_js")
 
 

@@ -15,15 +15,18 @@ import pandas as pd
 import pytest
 
 import chestxray.sources.nih as nih
-from chestxray.sources.metadata import MetadataError
 from chestxray.preparation.organize import prepare_nih
+from chestxray.sources.metadata import MetadataError
 from chestxray.sources.nih import describe, metadata_source, official_metadata, packaged_folder
 
 from conftest import NIH_IMAGES, ROOT, TINY_PARAMS, copy_project, fixture, render
 from http_faults import FaultyServer
 
 PACKAGED = ROOT / "python" / "chestxray" / "sources" / "nih_metadata"
-NIH_SHA1 = {row["file"]: row["sha1"] for row in csv.DictReader(open(ROOT / "python" / "chestxray" / "sources" / "nih_archives.csv"))}
+NIH_SHA1 = {
+    row["file"]: row["sha1"]
+    for row in csv.DictReader(open(ROOT / "python" / "chestxray" / "sources" / "nih_archives.csv"))
+}
 
 
 def test_the_packaged_files_are_nihs_release():

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chestxray.model.batches import split_batches
 from chestxray.preparation.cache import build_cache
 from chestxray.preparation.dataset import prepare_table
-from chestxray.sources.metadata import FINDINGS, MetadataError, read_image_list, read_metadata, select_task
 from chestxray.preparation.organize import MissingImagesError, organize
 from chestxray.preparation.split import official_split, patient_split
-from chestxray.model.batches import split_batches
+from chestxray.sources.metadata import FINDINGS, MetadataError, read_image_list, read_metadata, select_task
 
 from conftest import NIH_IMAGES, ROOT, fixture
 
@@ -69,7 +69,9 @@ def test_official_split_keeps_nih_test_set(metadata):
 
 
 def test_unknown_finding_lists_valid_ones(metadata):
-    with pytest.raises(MetadataError, match="unknown finding 'Pneumotorax'; valid findings: Atelectasis, .*Pneumothorax"):
+    with pytest.raises(
+        MetadataError, match="unknown finding 'Pneumotorax'; valid findings: Atelectasis, .*Pneumothorax"
+    ):
         select_task(metadata, "Pneumotorax")
     assert len(FINDINGS) == 14
 
@@ -92,7 +94,9 @@ def test_accepts_nih_2017_layout(tmp_path):
         "00000001_000.png,Cardiomegaly,0,00001,058Y,M,PA,2682,2749,0.143,0.143,\n"
     )
     table = read_metadata(old)
-    assert table.loc[0, "patient_age"] == 58 and table.loc[0, "patient_sex"] == "M" and table.loc[0, "patient_id"] == "1"
+    assert (
+        table.loc[0, "patient_age"] == 58 and table.loc[0, "patient_sex"] == "M" and table.loc[0, "patient_id"] == "1"
+    )
 
 
 def nih_images_dir(tmp_path, names):
@@ -114,7 +118,18 @@ def test_organize_real_images_partial_download(metadata_path, tmp_path):
     assert report.negatives == int(labels["no_finding"].sum())
     assert report.missing == 65_663 - report.images  # the rest of the release is not on disk
     manifest = pd.read_csv(report.manifest, dtype={"patient_id": str})
-    expected = {"path", "label", "class_name", "image", "patient_id", "patient_age", "patient_sex", "view_position", "follow_up", "split"}
+    expected = {
+        "path",
+        "label",
+        "class_name",
+        "image",
+        "patient_id",
+        "patient_age",
+        "patient_sex",
+        "view_position",
+        "follow_up",
+        "split",
+    }
     assert expected <= set(manifest.columns)
     assert len(list((tmp_path / "task" / "Pneumothorax").iterdir())) == report.positives
     assert len(list((tmp_path / "task" / "No-Finding").iterdir())) == report.negatives
@@ -186,15 +201,37 @@ def test_cli_end_to_end_on_real_metadata(metadata_path, tmp_path):
     labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
     images = nih_images_dir(tmp_path, labels["file"])
     env = dict(os.environ)
-    run = lambda *args: subprocess.run([sys.executable, "-m", "chestxray", *args], capture_output=True, text=True, env=env, cwd=ROOT)
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "chestxray", *args], capture_output=True, text=True, env=env, cwd=ROOT
+        )
     done = run("organize", "--metadata", str(metadata_path), "--images", str(images), "--out", str(tmp_path / "task"),
                "--positive", "Pneumothorax", "--match", "any", "--random-split", "--seed", "3")
     assert done.returncode == 0, done.stderr
     assert "left out" in done.stdout
-    done = run("prepare", "--manifest", str(tmp_path / "task" / "manifest.csv"), "--size", "32", "--cache-dir", str(tmp_path / "cache"))
+    done = run(
+        "prepare",
+        "--manifest",
+        str(tmp_path / "task" / "manifest.csv"),
+        "--size",
+        "32",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    )
     assert done.returncode == 0, done.stderr
     assert "images cached" in done.stdout
-    bad = run("organize", "--metadata", str(metadata_path), "--images", str(images), "--out", str(tmp_path / "x"), "--positive", "Pneumotorax")
+    bad = run(
+        "organize",
+        "--metadata",
+        str(metadata_path),
+        "--images",
+        str(images),
+        "--out",
+        str(tmp_path / "x"),
+        "--positive",
+        "Pneumotorax",
+    )
     assert bad.returncode == 2 and "unknown finding 'Pneumotorax'" in bad.stderr
     for command in ("download", "extract", "organize", "split", "prepare"):
         assert run(command, "--help").returncode == 0
@@ -206,8 +243,15 @@ def test_unreadable_images_that_empty_a_class_stop_clearly(tmp_path):
     good = sorted(NIH_IMAGES.glob("*.png"))[:2]
     corrupt = tmp_path / "corrupt.png"
     corrupt.write_bytes(b"not a png")
-    table = pd.DataFrame({"path": [str(corrupt), str(good[0]), str(good[1])], "image": ["corrupt.png", good[0].name, good[1].name],
-                          "label": [1, 0, 0], "patient_id": ["a", "b", "c"], "split": ["train"] * 3})
+    table = pd.DataFrame(
+        {
+            "path": [str(corrupt), str(good[0]), str(good[1])],
+            "image": ["corrupt.png", good[0].name, good[1].name],
+            "label": [1, 0, 0],
+            "patient_id": ["a", "b", "c"],
+            "split": ["train"] * 3,
+        }
+    )
     with pytest.raises(SplitError, match="1 unreadable image.*train split lacks a class"):
         prepare_table(table, 32, 0, cache_dir=str(tmp_path / "cache"))
 
@@ -230,6 +274,9 @@ def test_one_split_rule_for_the_report_organize_and_the_command_line(metadata_pa
     validation_patients = rest.loc[rest["split"] == "validation", "patient_id"].nunique()
     assert validation_patients == pytest.approx(VALIDATION_SHARE * rest["patient_id"].nunique(), abs=2)
     for command in ("organize", "split"):
-        args = build_parser().parse_args([command, "--metadata", "m", "--images", "i", "--out", "o"] if command == "organize"
-                                         else [command, "--manifest", "m"])
+        args = build_parser().parse_args(
+            [command, "--metadata", "m", "--images", "i", "--out", "o"]
+            if command == "organize"
+            else [command, "--manifest", "m"]
+        )
         assert (args.validation, args.test) == (VALIDATION_SHARE, TEST_SHARE)

@@ -114,12 +114,16 @@ def test_chunk_options_become_cell_behaviour(generated):
     warning = cells["data-warning"].source
     assert warning.startswith("show_markdown({") and warning.endswith("}, quote = TRUE)")  # in the warning box
     assert cells["data-summary"].source.endswith("})")  # asis outside the warning box: not quoted
-    assert cells["prepare-data"].source.startswith('python_cell(r"(\nfrom chestxray.preparation.dataset import prepare_dataset')
+    assert cells["prepare-data"].source.startswith(
+        'python_cell(r"(\nfrom chestxray.preparation.dataset import prepare_dataset'
+    )
     assert cells["fig-examples"].source.startswith("options(repr.plot.width = 8, repr.plot.height = 5.5)\n")
     assert "if (has_cam) {\n  plot_grad_cam(grad_cam_panels(" in cells["fig-gradcam"].source  # eval: !expr has_cam
     assert cells["fig-gradcam-caption"].source.startswith("if (has_cam) show_markdown(")
     inline = [cell for cell in notebook.cells if cell.id.startswith("inline-")]
-    assert len(inline) == len(prose_paragraphs_with_inline_r()) and any("toString(p$image_size)" in cell.source for cell in inline)
+    assert len(inline) == len(prose_paragraphs_with_inline_r()) and any(
+        "toString(p$image_size)" in cell.source for cell in inline
+    )
 
 
 def prose_paragraphs_with_inline_r() -> list[str]:

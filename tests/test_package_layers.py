@@ -67,7 +67,9 @@ def test_no_module_imports_from_a_layer_above_its_own():
 
 
 def test_the_layer_check_sees_function_level_imports():
-    tree = ast.parse("def f():\n    from chestxray.model.backend import import_keras\n    from chestxray.model import training\n")
+    tree = ast.parse(
+        "def f():\n    from chestxray.model.backend import import_keras\n    from chestxray.model import training\n"
+    )
     assert imported(tree) == ["chestxray.model.backend", "chestxray.model", "chestxray.model.training"]
     assert layer_of("chestxray.model.backend") > layer_of("chestxray.preparation.dataset")
 
@@ -84,8 +86,13 @@ def test_the_data_side_and_the_command_line_import_no_deep_learning_library():
 def test_the_readmes_layout_names_every_file_of_the_package_r_and_scripts():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     layout = readme[readme.index("## Layout"):readme.index("## Tests")]
-    files = [*PACKAGE.rglob("*"), *(ROOT / "R").rglob("*.R"), *(ROOT / "scripts").iterdir(), *(ROOT / "assets").iterdir(),
-             *(path for path in (ROOT / "tests").iterdir() if path.suffix == ".py" and not path.name.startswith("test_"))]
+    files = [
+        *PACKAGE.rglob("*"),
+        *(ROOT / "R").rglob("*.R"),
+        *(ROOT / "scripts").iterdir(),
+        *(ROOT / "assets").iterdir(),
+        *(path for path in (ROOT / "tests").iterdir() if path.suffix == ".py" and not path.name.startswith("test_")),
+    ]
     unnamed = sorted(
         str(path.relative_to(ROOT)) for path in files
         if path.is_file() and "__pycache__" not in path.parts and "nih_metadata" not in path.parts

@@ -11,6 +11,7 @@ import yaml
 from chestxray.preparation.dataset import SOURCES
 from chestxray.sources.metadata import MATCHES
 from chestxray.support.report_params import allowed_values, definitions
+
 from conftest import ROOT, copy_project
 
 TYPES = {"choice", "integer", "number", "selection", "text", "optional"}
@@ -58,7 +59,9 @@ def test_check_params_takes_its_rules_from_the_definitions_file(tmp_path):
     """Narrow a rule in the file and R's check follows, message included."""
     project = copy_project(tmp_path / "project")
     definitions_file = project / "python" / "chestxray" / "support" / "report_params.yml"
-    definitions_file.write_text(definitions_file.read_text().replace("  min: 32\n  max: 512\n", "  min: 32\n  max: 256\n"))
+    definitions_file.write_text(
+        definitions_file.read_text().replace("  min: 32\n  max: 512\n", "  min: 32\n  max: 256\n")
+    )
     done = subprocess.run(["Rscript", "-e", 'source("R/run/params.R"); check_param("image_size", "300")'],
                           cwd=project, capture_output=True, text=True)
     assert done.returncode != 0
@@ -105,9 +108,23 @@ def test_errors_quote_what_the_definition_accepts(r_session, name, value, messag
 
 
 # By hand: what `nih_archives` accepts (NIH's 12 archives), whatever `data` is.
-SELECTIONS = [("1", True), ("1,2,5-7", True), ("7,2-3,2", True), ("all", True), ("ALL", True), (" 1 , 3 - 4 ", True), ("12", True),
-              ("13", False), ("2-14", False), ("0", False), ("5-3", False), ("1,", False), ("", False),
-              ("first", False), ("1;2", False)]
+SELECTIONS = [
+    ("1", True),
+    ("1,2,5-7", True),
+    ("7,2-3,2", True),
+    ("all", True),
+    ("ALL", True),
+    (" 1 , 3 - 4 ", True),
+    ("12", True),
+    ("13", False),
+    ("2-14", False),
+    ("0", False),
+    ("5-3", False),
+    ("1,", False),
+    ("", False),
+    ("first", False),
+    ("1;2", False),
+]
 
 
 @pytest.mark.parametrize("text, accepted", SELECTIONS)

@@ -147,7 +147,9 @@ def test_patients_are_resampled_not_images(r_session):
     by_image = bootstrap(r_session, labels, scores, np.arange(ids.size))
     ratio = width(by_patient["auroc_ci95_patient_bootstrap"]) / width(by_image["auroc_ci95_patient_bootstrap"])
     assert 1.7 < ratio < 3.0
-    assert width(by_patient["sensitivity_ci95_patient_bootstrap"]) > 1.7 * width(by_image["sensitivity_ci95_patient_bootstrap"])
+    assert width(by_patient["sensitivity_ci95_patient_bootstrap"]) > 1.7 * width(
+        by_image["sensitivity_ci95_patient_bootstrap"]
+    )
     # The independent version agrees on the patient-level width.
     independent = numpy_patient_bootstrap(labels, scores, ids, 0.5, 2000, seed=1)
     assert width(by_patient["auroc_ci95_patient_bootstrap"]) == pytest.approx(width(independent["auroc"]), rel=0.15)

@@ -8,8 +8,17 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import StratifiedGroupKFold
 
-from chestxray.preparation.split import (PREVALENCE_DRIFT_TOLERANCE, SPLITS, SplitError, assert_patient_disjoint, official_split,
-                             patient_split, prevalence_by_split, require_both_classes, stratified_group_folds)
+from chestxray.preparation.split import (
+    PREVALENCE_DRIFT_TOLERANCE,
+    SPLITS,
+    SplitError,
+    assert_patient_disjoint,
+    official_split,
+    patient_split,
+    prevalence_by_split,
+    require_both_classes,
+    stratified_group_folds,
+)
 
 
 def images_of(patients: dict[str, tuple[int, int]]) -> pd.DataFrame:

@@ -7,11 +7,21 @@ import pandas as pd
 import pytest
 
 from chestxray import NEGATIVE_CLASS
-from chestxray.sources.phantoms import DEMO_FINDING, _patient_anatomy, _lung_field, plan_dataset, render_phantom, write_demo_dataset
+from chestxray.sources.phantoms import (
+    DEMO_FINDING,
+    _lung_field,
+    _patient_anatomy,
+    plan_dataset,
+    render_phantom,
+    write_demo_dataset,
+)
 
 
 def digests(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*.*"))}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.*"))
+    }
 
 
 def test_same_seed_gives_same_bytes(tmp_path):

@@ -8,8 +8,15 @@ import re
 import numpy as np
 import pytest
 
-from chestxray.model.predict import (ModelCard, ModelCardError, ModelFileError, NoInputImagesError, expand_paths,
-                               load_model)
+from chestxray.model.predict import (
+    ModelCard,
+    ModelCardError,
+    ModelFileError,
+    NoInputImagesError,
+    expand_paths,
+    load_model,
+)
+
 from conftest import flat_png
 
 
@@ -38,8 +45,10 @@ def test_a_missing_model_file_is_named_as_missing(tmp_path):
 def test_an_unreadable_model_file_is_named_with_keras_error(tmp_path):
     broken = tmp_path / "model.keras"
     broken.write_bytes(b"not a zip archive")
-    with pytest.raises(ModelFileError, match=re.escape(f"model file '{broken}' exists but is not a readable Keras model (")
-                       + r"[A-Za-z]*Error: "):
+    with pytest.raises(
+        ModelFileError,
+        match=re.escape(f"model file '{broken}' exists but is not a readable Keras model (") + r"[A-Za-z]*Error: ",
+    ):
         load_model(broken)
 
 
@@ -53,7 +62,12 @@ GOOD = {"image_size": 64, "threshold": 0.25, "positive_class": "Pneumothorax", "
 
 def test_a_complete_card_is_read_as_written(tmp_path):
     card = ModelCard.load(write_card(tmp_path, **GOOD | {"image_size": 64.0}))  # JSON may write a whole number as 64.0
-    assert (card.image_size, card.threshold, card.positive_class, card.negative_class) == (64, 0.25, "Pneumothorax", "No Finding")
+    assert (card.image_size, card.threshold, card.positive_class, card.negative_class) == (
+        64,
+        0.25,
+        "Pneumothorax",
+        "No Finding",
+    )
     assert type(card.image_size) is int
 
 
@@ -100,7 +114,9 @@ def mean_grey_model(tmp_path_factory):
     import keras
 
     inputs = keras.Input((32, 32, 1))
-    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(inputs)))
+    model = keras.Model(
+        inputs, keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(inputs))
+    )
     model.layers[-1].set_weights([np.array([[8.0]]), np.array([-4.0])])
     folder = tmp_path_factory.mktemp("model")
     model.save(folder / "model.keras")

@@ -31,7 +31,12 @@ def test_workflow_renders_with_quarto_and_the_project_commands():
     uses = [step.get("uses", "") for step in render["steps"]]
     assert "quarto-dev/quarto-actions/setup@v2" in uses
     commands = run_lines(render)
-    assert commands.index("make report") < commands.index("make pdf") < commands.index("make notebook") < commands.index("make site")
+    assert (
+        commands.index("make report")
+        < commands.index("make pdf")
+        < commands.index("make notebook")
+        < commands.index("make site")
+    )
     upload = next(step for step in render["steps"] if step.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "_site"
     deploy = workflow["jobs"]["deploy"]
@@ -40,7 +45,9 @@ def test_workflow_renders_with_quarto_and_the_project_commands():
 
 
 def test_every_make_target_the_workflow_names_exists():
-    targets = {command.split()[1] for command in run_lines(load_workflow()["jobs"]["render"]) if command.startswith("make ")}
+    targets = {
+        command.split()[1] for command in run_lines(load_workflow()["jobs"]["render"]) if command.startswith("make ")
+    }
     assert targets == {"report", "pdf", "notebook", "site"}
     for target in targets:
         done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
@@ -88,7 +95,9 @@ def test_make_site_links_the_published_report_to_binder(tmp_path):
     assert done.returncode == 0, done.stderr
     page = (project / "_site" / "index.html").read_text()
     link = "https://mybinder.org/v2/gh/someone/chestxray/main?urlpath=lab/tree/_output/report.ipynb"
-    assert page.startswith('<html><head><script>var s = "<body>";</script></head><body class="x"><p class="launch-binder"')
+    assert page.startswith(
+        '<html><head><script>var s = "<body>";</script></head><body class="x"><p class="launch-binder"'
+    )
     assert f'href="{link}"' in page
     assert page.endswith("informe</body></html>") and page.count("launch-binder") == 1
     assert "Binder link for someone/chestxray (main) added" in done.stdout

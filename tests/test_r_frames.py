@@ -30,7 +30,7 @@ def test_text_columns_index_names_and_categories_become_objects_values_kept(text
     original = frame_with_text(TEXT)
     original.columns = pd.Index(original.columns, dtype=TEXT)
     converted = text_to_object(original)
-    assert converted.dtypes["split"] == object and converted.dtypes["note"] == object
+    assert converted.dtypes["split"] == np.dtype(object) and converted.dtypes["note"] == np.dtype(object)
     assert converted.dtypes["n"] == np.int64 and converted.dtypes["p"] == np.float64  # numbers untouched
     assert converted.columns.dtype == object and converted.index.dtype == object
     assert converted["split"].tolist()[0::2] == ["train", "test"] and pd.isna(converted["split"].iloc[1])

@@ -23,7 +23,10 @@ def test_params_are_typed_and_checked(r_session):
     assert checked["n_per_class"] == 40 and checked["epochs"] == 3 and checked["nih_base_url"] == ""
     assert checked["target_sensitivity"] == 0.95 and checked["model"] == "cnn"
     with pytest.raises(RRuntimeError, match="missing parameter.*nih_dir"):
-        r_session('check_params(list(data = "demo", data_dir = "d", n_per_class = 40, image_size = 64, epochs = 3, batch_size = 8, seed = 1))')
+        r_session(
+            'check_params(list(data = "demo", data_dir = "d", n_per_class = 40, image_size = 64, epochs = 3, '
+            'batch_size = 8, seed = 1))'
+        )
     with pytest.raises(RRuntimeError, match="parameter 'data' is 'web' but must be one of: demo, folder, nih"):
         r_session('check_param("data", "web")')
     with pytest.raises(RRuntimeError, match="'nih_archives' is 'first' but must be 'all' or numbers from 1 to 12"):
@@ -65,7 +68,8 @@ def test_transfer_loads_a_local_weights_file(tmp_path):
     weights = tmp_path / "mobilenetv2_notop.weights.h5"
     out = run_r(f"""
       keras <- import_keras()
-      reference <- keras$applications$MobileNetV2(include_top = FALSE, weights = NULL, input_shape = list(32L, 32L, 3L), pooling = "avg")
+      reference <- keras$applications$MobileNetV2(include_top = FALSE, weights = NULL,
+                                                  input_shape = list(32L, 32L, 3L), pooling = "avg")
       kernel <- reference$get_layer("Conv1")$kernel
       kernel$assign(array(0.125, dim = dim(kernel$numpy())))
       reference$save_weights("{weights}")
@@ -80,12 +84,17 @@ def test_transfer_loads_a_local_weights_file(tmp_path):
 
 def test_missing_weights_stop_or_fall_back(tmp_path):
     missing = tmp_path / "absent.weights.h5"
-    with pytest.raises(AssertionError, match="could not load .*absent.weights.h5.* for mobilenetv2.*existing weights file"):
+    with pytest.raises(
+        AssertionError, match="could not load .*absent.weights.h5.* for mobilenetv2.*existing weights file"
+    ):
         run_r(f'build_transfer("mobilenetv2", 32L, weights = "{missing}")')  # "stop" is the default
     out = run_r(f"""
       warned <- NULL
       m <- withCallingHandlers(build_transfer("mobilenetv2", 32L, weights = "{missing}", on_missing_weights = "random"),
-                               warning = function(w) {{ warned <<- conditionMessage(w); invokeRestart("muffleWarning") }})
+                               warning = function(w) {{
+                                 warned <<- conditionMessage(w)
+                                 invokeRestart("muffleWarning")
+                               }})
       list(warning = warned, parameters = count_parameters(m), loaded = weights_loaded(m))
     """)
     assert "training from random initialisation" in out["warning"] and out["parameters"] > 100_000
@@ -94,7 +103,7 @@ def test_missing_weights_stop_or_fall_back(tmp_path):
 
 
 def test_training_on_tiny_set_returns_history(tmp_path):
-    out = run_r(tiny_training_r(tmp_path, 2, tmp_path / "best.keras") + f"""
+    out = run_r(tiny_training_r(tmp_path, 2, tmp_path / "best.keras") + """
       list(history = history, probabilities = predict_probabilities(tiny, split_batches(prepared, "test", 8L)),
            n_test = sum(prepared$table$split == "test"))
     """)
@@ -106,7 +115,12 @@ def test_training_on_tiny_set_returns_history(tmp_path):
 
 
 def test_class_weights_balance_the_loss(r_session):
-    weights = dict(zip(r_session("names(class_weights(c(rep(0, 30), rep(1, 10))))"), r_session("class_weights(c(rep(0, 30), rep(1, 10)))")))
+    weights = dict(
+        zip(
+            r_session("names(class_weights(c(rep(0, 30), rep(1, 10))))"),
+            r_session("class_weights(c(rep(0, 30), rep(1, 10)))"),
+        )
+    )
     assert weights["0"] * 30 == pytest.approx(weights["1"] * 10)
     assert weights["0"] * 30 + weights["1"] * 10 == pytest.approx(40)
     with pytest.raises(RRuntimeError, match="only one class"):
@@ -135,7 +149,13 @@ def test_threshold_is_youden_optimum(r_session):
     r_session.assign("labels", r_session.c(*labels))
     r_session.assign("scores", r_session.c(*scores))
     threshold = r_session("choose_threshold(labels, scores)")[0]
-    youden = lambda t: np.mean([s >= t for s, l in zip(scores, labels) if l]) + np.mean([s < t for s, l in zip(scores, labels) if not l]) - 1
+
+    def youden(t):
+        return (
+            np.mean([s >= t for s, label in zip(scores, labels) if label])
+            + np.mean([s < t for s, label in zip(scores, labels) if not label])
+            - 1
+        )
     assert youden(threshold) == pytest.approx(max(youden(t) for t in scores))
 
 
@@ -165,7 +185,10 @@ def test_sensitivity_operating_point(r_session):
     scores = np.clip(labels * 0.25 + rng.normal(0.4, 0.2, 300), 0, 1)
     assign(r_session, labels=labels, scores=scores)
     threshold = r_session('choose_threshold(labels, scores, "sensitivity", 0.9)')[0]
-    sensitivity = lambda t: (scores[labels == 1] >= t).mean()
+
+    def sensitivity(t):
+        return (scores[labels == 1] >= t).mean()
+
     assert sensitivity(threshold) >= 0.9
     higher = np.sort(np.unique(scores))
     higher = higher[higher > threshold]
@@ -195,7 +218,11 @@ def test_pr_calibration_and_subgroups_agree_with_scikit_learn(r_session):
     r_session.assign("view", StrVector(view.tolist()))
     r_session.assign("sex", StrVector(sex.tolist()))
     assign(r_session, age=age)
-    groups = r_json(r_session, "subgroup_auroc(data.frame(label = labels, view_position = view, patient_sex = sex, patient_age = age), scores)")
+    groups = r_json(
+        r_session,
+        "subgroup_auroc(data.frame(label = labels, view_position = view, patient_sex = sex, patient_age = age), "
+        "scores)",
+    )
     by_key = {(g["variable"], g["group"]): g for g in groups}
     assert [g["group"] for g in groups if g["variable"] == "age"] == ["<40", "40-59", ">=60"]
     ap = view == "AP"
@@ -217,8 +244,11 @@ def test_agreement_with_radiologist_labels(r_session):
     scores = np.linspace(0, 1, 120)
     r_session.assign("images", StrVector(list(expert["Image Index"])))
     assign(r_session, nih=nih, scores=scores)
-    out = r_json(r_session, f'adjudicated_agreement(data.frame(image = c(images, "none.png"), label = c(nih, 0)), c(scores, 0.5), 0.5, '
-                       f'read_adjudicated_labels("{path}", "Pneumothorax"))')
+    out = r_json(
+        r_session,
+        f'adjudicated_agreement(data.frame(image = c(images, "none.png"), label = c(nih, 0)), c(scores, 0.5), 0.5, '
+        f'read_adjudicated_labels("{path}", "Pneumothorax"))',
+    )
     assert out["images"] == 120 and out["expert_positives"] == truth.sum() and out["nih_positives"] == nih.sum()
     assert out["label_agreement"] == pytest.approx((truth == nih).mean())
     if 0 < truth.sum() < 120:

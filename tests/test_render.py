@@ -48,7 +48,14 @@ def test_console_tells_each_step_and_nothing_alarming(html_render):
                  r"cnn: 2 epochs in \d+ s; test AUROC", r"Outputs in _output/: model\.keras",
                  r"report written to \S*_output/report\.html in \d+ s"):
         assert re.search(step, console), f"console lacks {step!r}:\n{console}"
-    for noise in ("absl::InitializeLog", "oneDNN", "FutureWarning", "cpu_feature_guard", "Traceback", "Warning message"):
+    for noise in (
+        "absl::InitializeLog",
+        "oneDNN",
+        "FutureWarning",
+        "cpu_feature_guard",
+        "Traceback",
+        "Warning message",
+    ):
         assert noise not in console, f"console shows {noise!r}:\n{console}"
 
 
@@ -88,8 +95,16 @@ def test_outputs_agree_with_each_other(html_render):
     assert metrics["counts"]["tp"] == int((predicted & positive).sum())
     assert metrics["counts"]["tn"] == int((~predicted & ~positive).sum())
     assert metrics["sensitivity"] == pytest.approx((predicted & positive).sum() / positive.sum())
-    assert metrics["ppv"] == pytest.approx((predicted & positive).sum() / predicted.sum()) if predicted.any() else metrics["ppv"] is None
-    assert metrics["npv"] == pytest.approx((~predicted & ~positive).sum() / (~predicted).sum()) if (~predicted).any() else metrics["npv"] is None
+    assert (
+        metrics["ppv"] == pytest.approx((predicted & positive).sum() / predicted.sum())
+        if predicted.any()
+        else metrics["ppv"] is None
+    )
+    assert (
+        metrics["npv"] == pytest.approx((~predicted & ~positive).sum() / (~predicted).sum())
+        if (~predicted).any()
+        else metrics["npv"] is None
+    )
     assert metrics["brier"] == pytest.approx(brier_score_loss(predictions["label"], predictions["probability"]))
     assert metrics["prevalence"] == pytest.approx(predictions["label"].mean())
     assert metrics["eligible_before_cap"]["test"]["images"] == len(predictions)  # the test split is never capped
@@ -99,12 +114,15 @@ def test_outputs_agree_with_each_other(html_render):
     assert set(history["model"]) == {"baseline", "cnn"} and "val_auroc" in history
     assert metrics["parameters"]["n_per_class"] == 24 and metrics["seed"] == 7
     assert metrics["versions"]["python_packages"]["keras"].startswith("3.")
-    assert {name: metrics["versions"]["python_packages"][name] for name in ("numpy", "scipy", "pillow", "scikit-learn")} == {
-        name: metadata.version(name) for name in ("numpy", "scipy", "pillow", "scikit-learn")}
+    assert {
+        name: metrics["versions"]["python_packages"][name] for name in ("numpy", "scipy", "pillow", "scikit-learn")
+    } == {name: metadata.version(name) for name in ("numpy", "scipy", "pillow", "scikit-learn")}
     # the TensorFlow build installed here (CPU-only on Linux x86-64, the regular one elsewhere), and no other
     builds = {name for name in ("tensorflow-cpu", "tensorflow") if name in metrics["versions"]["python_packages"]}
-    assert [metrics["versions"]["python_packages"][name] for name in builds] == [metadata.version(name) for name in builds]
-    assert len(builds) == 1 and metrics["versions"]["python"] == "%d.%d" % sys.version_info[:2]
+    assert [metrics["versions"]["python_packages"][name] for name in builds] == [
+        metadata.version(name) for name in builds
+    ]
+    assert len(builds) == 1 and metrics["versions"]["python"] == f"{sys.version_info.major}.{sys.version_info.minor}"
     assert (manifest.groupby("patient_id")["split"].nunique() == 1).all()
     for _, row in manifest.head(5).iterrows():  # the manifest carries each file's content hash
         assert row["content_sha256"] == hashlib.sha256(open(row["path"], "rb").read()).hexdigest()
@@ -119,8 +137,10 @@ def test_threshold_comes_from_validation_only(html_render):
     test = pd.read_csv(out / "predictions.csv")
     assert not set(validation["patient_id"]) & set(test["patient_id"])
     fpr, tpr, thresholds = roc_curve(validation["label"], validation["probability"])
-    youden = lambda t: ((validation["probability"] >= t) & (validation["label"] == 1)).sum() / (validation["label"] == 1).sum() \
-        - ((validation["probability"] >= t) & (validation["label"] == 0)).sum() / (validation["label"] == 0).sum()
+
+    def youden(t):
+        chosen, positive, negative = validation["probability"] >= t, validation["label"] == 1, validation["label"] == 0
+        return (chosen & positive).sum() / positive.sum() - (chosen & negative).sum() / negative.sum()
     assert youden(metrics["threshold"]) == pytest.approx((tpr - fpr).max())
     card = json.loads((out / "model-card.json").read_text())
     assert card["threshold"] == metrics["threshold"] and card["image_size"] == 48
@@ -189,7 +209,9 @@ def test_pdf_has_pages_and_figures(tmp_path):
     for n in range(1, 7):
         assert f"Figura {n}:" in text
     flat = " ".join(text.split())
-    assert "Datos de demostración." in flat and "no dicen nada sobre el rendimiento clínico" in flat  # the framed warning
+    assert (
+        "Datos de demostración." in flat and "no dicen nada sobre el rendimiento clínico" in flat
+    )  # the framed warning
     assert "@fig-" not in text
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.strip().splitlines()) > 2  # the radiograph grid is raster data
@@ -259,14 +281,19 @@ def test_folder_render_follows_another_finding(tmp_path):
 
     html = (out / "report.html").read_text()
     assert "<title>Clasificación de radiografías de tórax: derrame pleural frente a «sin hallazgos»</title>" in html
-    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)))
-    for sentence in ("con derrame pleural (líquido entre el pulmón y la pared torácica) de una radiografía sin hallazgos",
-                     "13 317 mencionan Effusion (derrame pleural; 3955 como único hallazgo)",
-                     "(carpetas Effusion/ y No-Finding/)", "Prevalencia de derrame pleural en test",
-                     "Figura 1: Tres radiografías de cada clase (derrame pleural y sin hallazgos)",
-                     "Figura 5: Matriz de confusión en test (derrame pleural frente a sin hallazgos)",
-                     "con derrame pleural dan pesos de",
-                     "(en todos los datos del NIH hay unas 5 sin hallazgos por cada una con derrame pleural)"):
+    text = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S))
+    )
+    for sentence in (
+        "con derrame pleural (líquido entre el pulmón y la pared torácica) de una radiografía sin hallazgos",
+        "13 317 mencionan Effusion (derrame pleural; 3955 como único hallazgo)",
+        "(carpetas Effusion/ y No-Finding/)",
+        "Prevalencia de derrame pleural en test",
+        "Figura 1: Tres radiografías de cada clase (derrame pleural y sin hallazgos)",
+        "Figura 5: Matriz de confusión en test (derrame pleural frente a sin hallazgos)",
+        "con derrame pleural dan pesos de",
+        "(en todos los datos del NIH hay unas 5 sin hallazgos por cada una con derrame pleural)",
+    ):
         assert sentence in text, sentence
     assert "con neumotórax" not in text and "drenaje torácico es mucho más fácil" not in text
 
@@ -315,7 +342,9 @@ def test_nih_render_from_a_local_mirror(tmp_path):
     manifest = pd.read_csv(project / "_output" / "manifest.csv")
     assert (manifest["label"] == 1).sum() == int(chosen["pneumothorax_any"].sum())
     official = dict(zip(labels["file"], labels["official_split"]))
-    assert all((split == "test") == (official[image] == "test") for image, split in zip(manifest["image"], manifest["split"]))
+    assert all(
+        (split == "test") == (official[image] == "test") for image, split in zip(manifest["image"], manifest["split"])
+    )
     html = (project / "_output" / "report.html").read_text()
     assert "Datos reales del NIH" in html
     assert "images_01.tar.gz:" not in html and "total:" not in html  # progress bars stay in the console
@@ -365,7 +394,9 @@ def test_operating_point_explorer_follows_its_controls(html_render):
                           prevalences_per_mille=[20, 500])
     assert seen["errors"] == []
     assert seen["initial"]["threshold"] == pytest.approx(metrics["threshold"])
-    assert {k: seen["initial"][k] for k in ("tp", "fp", "fn", "tn")} == {k: metrics["counts"][k] for k in ("tp", "fp", "fn", "tn")}
+    assert {k: seen["initial"][k] for k in ("tp", "fp", "fn", "tn")} == {
+        k: metrics["counts"][k] for k in ("tp", "fp", "fn", "tn")
+    }
     assert seen["lowest"]["fn"] == seen["lowest"]["tn"] == 0  # at the lowest threshold every image is positive
     for reading in seen["thresholds"] + [seen["back_to_validation"]]:
         counts = counts_at(predictions, reading["threshold"])
@@ -404,7 +435,9 @@ def test_gpu_benchmark_runs_on_the_saved_model_and_matches_committed_results(htm
     written = json.loads(out.read_text())
     model = next(v for k, v in written.items() if k.startswith("r_model:"))
     assert model["random_layers"] == [] and model["pipeline"]["augmented_images_per_s"] > 0
-    assert model["pipeline"]["ratio"] == pytest.approx(model["pipeline"]["augmented_images_per_s"] / model["pipeline"]["plain_images_per_s"])
+    assert model["pipeline"]["ratio"] == pytest.approx(
+        model["pipeline"]["augmented_images_per_s"] / model["pipeline"]["plain_images_per_s"]
+    )
     expected = key_structure({k: v for k, v in written.items() if not k.startswith("densenet")})
     for committed in (ROOT / "bench" / "results").glob("gpu_*.json"):
         result = json.loads(committed.read_text())

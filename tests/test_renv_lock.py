@@ -37,7 +37,9 @@ def test_lockfile_covers_used_packages(r_session):
 ])
 def test_each_system_writes_its_own_lockfile(r_session, tmp_path, release, lockfile):
     (tmp_path / "os-release").write_text(release)
-    found = r_session(f'(function(f) if (is.na(f)) "none" else f)(renv_lockfile_for_system("{tmp_path / "os-release"}"))')
+    found = r_session(
+        f'(function(f) if (is.na(f)) "none" else f)(renv_lockfile_for_system("{tmp_path / "os-release"}"))'
+    )
     assert found[0] == (lockfile or "none")
 
 

@@ -20,11 +20,17 @@ def no_columns_csv(tmp_path):
         (["data=nih", "nih_archives=13"], "parameter 'nih_archives' is '13' but must be 'all' or numbers from 1 to 12"),
         (["nih_archives=2-14"], "parameter 'nih_archives' is '2-14' but must be"),  # data=demo: the same rule
         (["data=nih", "nih_metadata=/no/such/Data_Entry_2017_v2020.csv"], "parameter 'nih_metadata' is '/no/such/"),
-        (["data=nih", "nih_metadata={no_columns_csv}"], "lacks the column(s) ['Image Index', 'Finding Labels', 'Patient ID']"),
+        (
+            ["data=nih", "nih_metadata={no_columns_csv}"],
+            "lacks the column(s) ['Image Index', 'Finding Labels', 'Patient ID']",
+        ),
         (["data=nih", "nih_base_url=ftp//mirror"], "parameter 'nih_base_url' is 'ftp//mirror' but must be an http://"),
         (["data=folder", "data_dir=/no/such/folder"], "parameter 'data_dir' is '/no/such/folder', but no such folder"),
-        (["finding=Effusion"], "parameter 'finding' is 'Effusion', but the demo data (data=demo) are phantoms that "
-                               "only show a pneumothorax-like sign"),
+        (
+            ["finding=Effusion"],
+            "parameter 'finding' is 'Effusion', but the demo data (data=demo) are phantoms that "
+            "only show a pneumothorax-like sign",
+        ),
     ],
 )
 def test_unusable_data_inputs_stop_before_anything_runs(project_copy, no_columns_csv, params, message):

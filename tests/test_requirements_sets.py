@@ -122,7 +122,7 @@ def test_this_environment_is_the_set_the_rule_chose():
     """The set-up installed what the rule picks for this R and this Python, version for version."""
     reticulate = subprocess.run(["Rscript", "-e", 'cat(format(packageVersion("reticulate")))'],
                                 capture_output=True, text=True, check=True).stdout
-    chosen = rule.pinned_set(reticulate, "%d.%d" % sys.version_info[:2])
+    chosen = rule.pinned_set(reticulate, f"{sys.version_info.major}.{sys.version_info.minor}")
     stamp = ROOT / ".venv" / ".requirements-installed"
     if stamp.exists():  # the set-up's record of what it installed (absent where tests run outside make)
         assert stamp.read_text() == (ROOT / chosen.file).read_text()
@@ -143,7 +143,9 @@ def test_each_set_is_resolved_from_the_inputs_as_they_are(pinned):
     """An edit to requirements.in (or requirements-numpy1.in) without `make requirements` leaves a stale set."""
     import hashlib
 
-    expected = ", ".join(f"{name} {hashlib.sha256((ROOT / name).read_bytes()).hexdigest()[:16]}" for name in pinned.inputs)
+    expected = ", ".join(
+        f"{name} {hashlib.sha256((ROOT / name).read_bytes()).hexdigest()[:16]}" for name in pinned.inputs
+    )
     header = [line for line in (ROOT / pinned.file).read_text().splitlines() if line.startswith("# resolved from")]
     assert header == [f"# resolved from (SHA-256): {expected}"], "run `make requirements`"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chestxray.results import NUMERIC_LIBRARIES, library_versions, module_files
+
 from conftest import ROOT, copy_project, run_r
 
 EXPECTED_TRAINING = {
@@ -18,8 +19,16 @@ EXPECTED_TRAINING = {
     "python/chestxray/preparation/dataset.py", "python/chestxray/preparation/cache.py",
     "python/chestxray/preparation/images.py", "python/chestxray/__init__.py", "python/chestxray/model/__init__.py",
 }
-PRESENTATION = {"R/display/figures.R", "R/text/data.R", "R/display/tables.R", "R/text/teaching_notes.R", "R/evaluate/metrics.R",
-                "python/chestxray/model/explain.py", "python/chestxray/model/predict.py", "python/chestxray/cli.py"}
+PRESENTATION = {
+    "R/display/figures.R",
+    "R/text/data.R",
+    "R/display/tables.R",
+    "R/text/teaching_notes.R",
+    "R/evaluate/metrics.R",
+    "python/chestxray/model/explain.py",
+    "python/chestxray/model/predict.py",
+    "python/chestxray/cli.py",
+}
 
 
 # Libraries training imports whose version cannot change a trained model's numbers.
@@ -48,7 +57,9 @@ def test_the_training_key_records_the_version_of_every_library_training_computes
     assert {"numpy", "scipy", "pillow", "scikit-learn", "pandas"} <= imported  # the closure reached the data side
     assert imported - set(NOT_NUMERIC) == set(NUMERIC_LIBRARIES)
     versions = library_versions()
-    assert {name: versions[name] for name in NUMERIC_LIBRARIES} == {name: metadata.version(name) for name in NUMERIC_LIBRARIES}
+    assert {name: versions[name] for name in NUMERIC_LIBRARIES} == {
+        name: metadata.version(name) for name in NUMERIC_LIBRARIES
+    }
     assert versions["keras"] == metadata.version("keras")
 
 
@@ -80,15 +91,22 @@ def test_the_keys_code_is_what_training_and_evaluation_call_and_grows_with_it(tm
     before = run_r(f'list(training = training_code("{project}"), evaluation = evaluation_code("{project}"))')
     training = set(before["training"])
     assert training >= EXPECTED_TRAINING and not training & PRESENTATION, sorted(training)
-    assert before["evaluation"] == ["R/evaluate/metrics.R", "R/evaluate/operating_point.R"]  # pr_points counts with threshold_counts
+    assert before["evaluation"] == [
+        "R/evaluate/metrics.R",
+        "R/evaluate/operating_point.R",
+    ]  # pr_points counts with threshold_counts
 
     # A new R helper in a new file, called by training, and a new Python module imported inside a function.
     write(project / "R" / "model" / "warmup_helper.R", "warmup_share <- function() 0.5\n")
     train = project / "R" / "model" / "train.R"
-    train.write_text(train.read_text().replace("set_training_seed(p$seed)\n", "set_training_seed(p$seed)\n  warmup_share()\n", 1))
+    train.write_text(
+        train.read_text().replace("set_training_seed(p$seed)\n", "set_training_seed(p$seed)\n  warmup_share()\n", 1)
+    )
     write(project / "python" / "chestxray" / "model" / "schedule.py", "SHARE = 0.5\n")
     training_py = project / "python" / "chestxray" / "model" / "training.py"
-    training_py.write_text(training_py.read_text() + "\n\ndef share():\n    from chestxray.model.schedule import SHARE\n    return SHARE\n")
+    training_py.write_text(
+        training_py.read_text() + "\n\ndef share():\n    from chestxray.model.schedule import SHARE\n    return SHARE\n"
+    )
     after = run_r(f'list(training = training_code("{project}"), evaluation = evaluation_code("{project}"))')
     assert set(after["training"]) == training | {"R/model/warmup_helper.R", "python/chestxray/model/schedule.py"}
     assert after["evaluation"] == before["evaluation"]
@@ -103,9 +121,12 @@ def test_training_and_evaluation_run_only_code_inside_their_keys(tmp_path):
       defined <- project_definitions(".")
       functions <- Filter(function(name) is.function(get(name, envir = globalenv())), names(defined))
       for (name in functions) {{
-        trace(name, tracer = bquote(.GlobalEnv$called <- c(.GlobalEnv$called, .(name))), print = FALSE, where = globalenv())
+        trace(name, tracer = bquote(.GlobalEnv$called <- c(.GlobalEnv$called, .(name))), print = FALSE,
+              where = globalenv())
       }}
-      loaded <- function() reticulate::py_eval("sorted(m for m in __import__('sys').modules if m.startswith('chestxray'))")
+      loaded <- function() {{
+        reticulate::py_eval("sorted(m for m in __import__('sys').modules if m.startswith('chestxray'))")
+      }}
       ds <- import_chestxray("preparation.dataset")
       prepared <- ds$prepare_dataset("demo", "{tmp_path}/demo", 12L, 32L, 3L, cache_dir = "{tmp_path}/cache")
       p <- list(seed = 3L, image_size = 32L, weights = "none", on_missing_weights = "stop", epochs = 1L,

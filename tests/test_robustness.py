@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from chestxray.cli import main
 from chestxray.preparation import cache as cache_module
 from chestxray.preparation.cache import build_cache
-from chestxray.cli import main
 from chestxray.preparation.images import ImageReadError, load_grey
-from chestxray.sources.metadata import MetadataError, read_image_list, read_metadata
 from chestxray.preparation.organize import OrganizeError, organize
+from chestxray.sources.metadata import MetadataError, read_image_list, read_metadata
 
 from conftest import NIH_IMAGES, ROOT, fixture
 from forge import children_of, forge_png_size, is_alive, kill_quietly
@@ -108,7 +108,9 @@ def test_any_decoder_failure_is_the_images_read_error(tmp_path, monkeypatch, fai
 def test_prepare_lists_a_bomb_and_caches_the_rest(tmp_path, capsys):
     good = small_images(5)
     manifest = write_manifest(tmp_path / "manifest.csv", good[:2] + [bomb(tmp_path)] + good[2:])
-    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 32, "--cache-dir", tmp_path / "cache", "--workers", 2)
+    code, out, err = run_cli(
+        capsys, "prepare", "--manifest", manifest, "--size", 32, "--cache-dir", tmp_path / "cache", "--workers", 2
+    )
     assert code == 0, err
     assert "5 images cached" in out and "1 unreadable" in out
     failed = pd.read_csv(next((tmp_path / "cache").rglob("*.failed.csv")))
@@ -119,7 +121,9 @@ def test_prepare_lists_a_bomb_and_caches_the_rest(tmp_path, capsys):
 def test_predict_scores_good_images_beside_a_bomb(tmp_path, capsys, tiny_model):
     good = small_images(3)
     out_csv = tmp_path / "predictions.csv"
-    code, _, err = run_cli(capsys, "predict", "--model", tiny_model, "--out", out_csv, good[0], bomb(tmp_path), *good[1:])
+    code, _, err = run_cli(
+        capsys, "predict", "--model", tiny_model, "--out", out_csv, good[0], bomb(tmp_path), *good[1:]
+    )
     assert code == 1 and "1 file(s) could not be read" in err
     rows = pd.read_csv(out_csv, keep_default_na=False)
     assert list(rows["path"]) == [str(good[0]), str(tmp_path / "bomb.png"), *map(str, good[1:])]
@@ -177,7 +181,9 @@ def test_organize_with_relative_images_works_from_any_folder(tmp_path, capsys, m
     manifest = pd.read_csv(work / "task" / "manifest.csv")
     assert all(os.path.isabs(p) and os.path.exists(p) for p in manifest["path"])
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(capsys, "prepare", "--manifest", "work/task/manifest.csv", "--size", 32, "--cache-dir", "cache", "--workers", 1)
+    code, out, err = run_cli(
+        capsys, "prepare", "--manifest", "work/task/manifest.csv", "--size", 32, "--cache-dir", "cache", "--workers", 1
+    )
     assert code == 0, err
     assert out.startswith(f"{len(manifest)} images cached") and "unreadable" not in out
     code, _, err = run_cli(capsys, "split", "--manifest", "work/task/manifest.csv", "--random-split", "--seed", 5)
@@ -187,16 +193,22 @@ def test_organize_with_relative_images_works_from_any_folder(tmp_path, capsys, m
 
 def test_relative_paths_in_a_manifest_are_read_from_its_folder(tmp_path, capsys, monkeypatch):
     images = images_folder(tmp_path / "data" / "images", [p.name for p in small_images(3)])
-    manifest = write_manifest(tmp_path / "data" / "task" / "manifest.csv", [f"../images/{p.name}" for p in images.iterdir()])
+    manifest = write_manifest(
+        tmp_path / "data" / "task" / "manifest.csv", [f"../images/{p.name}" for p in images.iterdir()]
+    )
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 32, "--cache-dir", "cache", "--workers", 1)
+    code, out, err = run_cli(
+        capsys, "prepare", "--manifest", manifest, "--size", 32, "--cache-dir", "cache", "--workers", 1
+    )
     assert code == 0, err
     assert out.startswith("3 images cached")
 
 
 def test_no_usable_image_is_an_error(tmp_path, capsys):
     manifest = write_manifest(tmp_path / "manifest.csv", [tmp_path / "gone-1.png", tmp_path / "gone-2.png"])
-    code, out, err = run_cli(capsys, "prepare", "--manifest", manifest, "--size", 32, "--cache-dir", tmp_path / "cache", "--workers", 1)
+    code, out, err = run_cli(
+        capsys, "prepare", "--manifest", manifest, "--size", 32, "--cache-dir", tmp_path / "cache", "--workers", 1
+    )
     assert code == 2
     assert "error: none of the 2 images" in err and "gone-1.png" in err
 
@@ -221,7 +233,9 @@ def test_exact_duplicate_metadata_rows_are_rejected_too(tmp_path, metadata_rows)
 
 
 def class_folder_names(task):
-    return {folder.name: sorted(entry.name for entry in folder.iterdir()) for folder in task.iterdir() if folder.is_dir()}
+    return {
+        folder.name: sorted(entry.name for entry in folder.iterdir()) for folder in task.iterdir() if folder.is_dir()
+    }
 
 
 def manifest_classes(task):
@@ -362,14 +376,18 @@ def test_two_concurrent_prepares_share_one_cache(tmp_path):
     assert [run.returncode for run in runs] == [0, 0], [err for _, err in results]
     assert all(out.startswith("100 images cached") for out, _ in results)
     cached = np.load(next((tmp_path / "cache").rglob("*.npy")))
-    assert np.array_equal(cached[0], load_grey(FULL_SIZE[0], 64)) and np.array_equal(cached[99], load_grey(FULL_SIZE[1], 64))
+    assert np.array_equal(cached[0], load_grey(FULL_SIZE[0], 64)) and np.array_equal(
+        cached[99], load_grey(FULL_SIZE[1], 64)
+    )
     assert not list((tmp_path / "cache").rglob("*.partial"))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_killing_prepare_ends_its_workers(tmp_path, sig):
     manifest = write_manifest(tmp_path / "manifest.csv", FULL_SIZE * 500)
-    run = cli_process("prepare", "--manifest", manifest, "--size", 64, "--cache-dir", tmp_path / "cache", "--workers", 2)
+    run = cli_process(
+        "prepare", "--manifest", manifest, "--size", 64, "--cache-dir", tmp_path / "cache", "--workers", 2
+    )
     workers = []
     try:
         deadline = time.monotonic() + 30

@@ -15,6 +15,7 @@ from scipy.stats import norm, rankdata
 from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
 
 from chestxray.preparation.split import prevalence_by_split
+
 from conftest import ROOT
 from spanish import es_interval, es_number, es_percent
 from test_patient_bootstrap import replayed_patient_bootstrap
@@ -172,7 +173,8 @@ PUBLISH_R = """
   model_result <- function(name, validation, test) {
     trained <- list(validation_probabilities = validation, test_probabilities = test)
     c(trained, evaluate_predictions(trained, prepared, p), list(
-      name = name, model = list(save = function(path) NULL, input_shape = list(NULL, 40L, 40L, 1L)), parameters = 1000L, seconds = 3,
+      name = name, model = list(save = function(path) NULL, input_shape = list(NULL, 40L, 40L, 1L)),
+      parameters = 1000L, seconds = 3,
       history = data.frame(epoch = 1:2, val_auroc = c(0.6, 0.7)), evaluated_epoch = 2L,
       weights_loaded = list(source = "none")))
   }
@@ -257,7 +259,10 @@ def test_metrics_json_patient_bootstrap_is_2000_patient_resamples_with_the_seed(
         assert metrics[f"{name}_ci95_patient_bootstrap"] == pytest.approx(replayed[name], abs=1e-12), name
     info = metrics["patient_bootstrap"]
     assert (info["replicates"], info["seed"], info["patients"], info["images"]) == (2000, SEED, 7, 11)
-    assert info["replicates_used"] == replayed["used"] and info["replicates_without_both_classes"] == 2000 - replayed["used"]
+    assert (
+        info["replicates_used"] == replayed["used"]
+        and info["replicates_without_both_classes"] == 2000 - replayed["used"]
+    )
     assert card["test_auroc_ci95_patient_bootstrap"] == metrics["auroc_ci95_patient_bootstrap"]
 
 
@@ -506,26 +511,34 @@ def test_conclusions_quote_the_auroc_both_intervals_and_the_rates(report_text, r
     auroc, delong = fast_delong(TEST_LABELS, TEST_SCORES)
     boot = replayed_patient_bootstrap(r_session, TEST_LABELS, TEST_SCORES, TEST_PATIENTS,
                                       VALIDATION_YOUDEN_THRESHOLD, 2000, SEED)
-    baseline = replayed_patient_bootstrap(r_session, TEST_LABELS, BASELINE_TEST_SCORES, TEST_PATIENTS, 0.425, 2000, SEED)
+    baseline = replayed_patient_bootstrap(
+        r_session, TEST_LABELS, BASELINE_TEST_SCORES, TEST_PATIENTS, 0.425, 2000, SEED
+    )
     assert conclusions.startswith(
         f"Con 11 imágenes de test de 7 pacientes que el modelo nunca vio, el modelo `cnn` (pesos de la época 2) "
-        f"alcanza un AUROC de **{es_number(auroc, 3)}** (IC 95\u00a0%: {interval_text(boot['auroc'])} por bootstrap por "
+        f"alcanza un AUROC de **{es_number(auroc, 3)}** (IC 95\u00a0%: {interval_text(boot['auroc'])} por bootstrap "
+        "por "
         f"paciente; {interval_text(delong)} por DeLong) y, con el umbral fijado en validación, una sensibilidad del "
         f"40\u00a0% (IC 95\u00a0% por paciente: {percent_text(boot['sensitivity'])}) y una especificidad del 67\u00a0% "
         f"({percent_text(boot['specificity'])}); la red densa del original, entrenada igual y sobre la misma "
         f"partición, se queda en un AUROC de {es_number(roc_auc_score(TEST_LABELS, BASELINE_TEST_SCORES), 3)} "
-        f"({interval_text(baseline['auroc'])} por paciente)."), conclusions
+        f"({interval_text(baseline['auroc'])} por paciente)."
+    ), conclusions
 
 
 def test_data_text_gives_the_test_and_eligible_prevalence(r_session):
     counts = {"train": {"images": 70, "positives": 30}, "validation": {"images": 15, "positives": 5},
               "test": {"images": 16, "positives": 6}}
     prevalence = prevalence_by_split(counts)
-    r_list = lambda d: "list(" + ", ".join(f"{k} = {v!r}" for k, v in d.items()) + ")"
+
+    def r_list(d):
+        return "list(" + ", ".join(f"{k} = {v!r}" for k, v in d.items()) + ")"
+
     text = r_session(f"""split_integrity_text(
       list(train = list(images = 70, positives = 30), validation = list(images = 15, positives = 5),
            test = list(images = 16, positives = 6)),
-      list(images_with_unknown_patient = 0, patient_sources = list(metadata = 101), identical_images_across_splits = list()),
+      list(images_with_unknown_patient = 0, patient_sources = list(metadata = 101),
+           identical_images_across_splits = list()),
       400L, "neumotórax",
       list(data = {prevalence['data']!r}, splits = {r_list(prevalence['splits'])}, drifting = list(),
            tolerance = {prevalence['tolerance']!r}))""")[0]
@@ -543,8 +556,12 @@ def test_report_comparison_table_shows_each_models_numbers(report_text, r_sessio
                           "IC 95 % DeLong", "IC 95 % bootstrap por paciente", "Sensibilidad", "Especificidad",
                           "VPP", "VPN", "Brier"]
     assert rows["Medida"] == ["cnn", "baseline"]
-    for column, (scores, threshold, parameters) in enumerate(((TEST_SCORES, VALIDATION_YOUDEN_THRESHOLD, "123\u00a0456"),
-                                                              (BASELINE_TEST_SCORES, 0.425, "7\u00a0890\u00a0123"))):
+    for column, (scores, threshold, parameters) in enumerate(
+        (
+            (TEST_SCORES, VALIDATION_YOUDEN_THRESHOLD, "123\u00a0456"),
+            (BASELINE_TEST_SCORES, 0.425, "7\u00a0890\u00a0123"),
+        )
+    ):
         auroc, delong = fast_delong(TEST_LABELS, scores)
         boot = replayed_patient_bootstrap(r_session, TEST_LABELS, scores, TEST_PATIENTS, threshold, 2000, SEED)
         tn, fp, fn, tp = confusion_matrix(TEST_LABELS, np.array(scores) >= threshold).ravel()
@@ -562,7 +579,10 @@ def test_the_sensitivity_rule_uses_the_target_in_the_parameters(r_session):
     labels, scores = np.array(VALIDATION_LABELS), np.array(VALIDATION_SCORES)
     distinct = np.unique(scores)
     cuts = (distinct[1:] + distinct[:-1]) / 2
-    reaching = lambda target: max(t for t in cuts if (scores[labels == 1] >= t).mean() >= target)
+
+    def reaching(target):
+        return max(t for t in cuts if (scores[labels == 1] >= t).mean() >= target)
+
     assert reaching(0.6) == pytest.approx(0.65) and reaching(0.9) == pytest.approx(0.325)  # the two differ
     assign(r_session, validation_labels=VALIDATION_LABELS, validation_scores=VALIDATION_SCORES,
            test_labels=TEST_LABELS, test_scores=TEST_SCORES, test_patients=TEST_PATIENTS)

@@ -15,6 +15,7 @@ import pytest
 from chestxray.preparation.dataset import content_hashes
 from chestxray.results import key_of, source_digests, table_digest
 from chestxray.support.integrity import read_checked_json, write_checked_json
+
 from conftest import ROOT, TINY_PARAMS, copy_project, render, run_r
 
 TABLE = pd.DataFrame({"image": ["a.png", "b.png", "c.png"], "label": [1, 0, 1], "split": ["train", "test", "test"],
@@ -122,7 +123,10 @@ def test_keys_follow_data_code_and_parameters_but_not_the_prose(tmp_path):
     assert keys["damaged_reads_as_null"]  # a damaged store is trained again, not an error
     keys = keys["keys"]
     base = keys["base"]
-    same = lambda name: keys[name] == base
+
+    def same(name):
+        return keys[name] == base
+
     assert same("prose") and same("cnn_other_weights") and same("target_under_youden")
     for name in ("epochs", "label_flip", "training_code"):
         assert keys[name]["training"] != base["training"], name
@@ -159,7 +163,9 @@ def outputs(project):
 
 
 def visible_text(html):
-    return " ".join(re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)).split())
+    return " ".join(
+        re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S)).split()
+    )
 
 
 @pytest.mark.slow
@@ -181,12 +187,22 @@ def test_renders_reuse_exactly_what_did_not_change(tmp_path):
     assert "Reusing baseline results from data/results/baseline-" in second
     assert "Training" not in second and " epoch 1/" not in second
     metrics2, predictions2, html2 = outputs(project)
-    assert {k: v for k, v in metrics2.items() if k != "stored_results"} == {k: v for k, v in metrics.items() if k != "stored_results"}
-    assert metrics2["stored_results"]["cnn"] == {**metrics["stored_results"]["cnn"], "training": "reused", "evaluation": "reused"}
+    assert {k: v for k, v in metrics2.items() if k != "stored_results"} == {
+        k: v for k, v in metrics.items() if k != "stored_results"
+    }
+    assert metrics2["stored_results"]["cnn"] == {
+        **metrics["stored_results"]["cnn"],
+        "training": "reused",
+        "evaluation": "reused",
+    }
     assert np.array_equal(predictions["probability"].to_numpy(), predictions2["probability"].to_numpy())
     text = visible_text(html2)
     assert "Una frase nueva que solo cambia la prosa." in text
-    assert f"el resultado de cnn se ha reutilizado (entrenado el {metrics['stored_results']['cnn']['trained_at']}; {folder})" in text
+    assert (
+        f"el resultado de cnn se ha reutilizado (entrenado el {metrics['stored_results']['cnn']['trained_at']}; "
+        f"{folder})"
+        in text
+    )
     import keras  # the checkpoint and the published model are the stored, evaluated weights
     stored = keras.models.load_model(project / folder / "model.keras").get_weights()
     for published in (project / "_output" / "model.keras", project / "_output" / "checkpoints" / "cnn.keras"):
@@ -211,5 +227,7 @@ def test_renders_reuse_exactly_what_did_not_change(tmp_path):
         fifth = console_of(render(project, *TINY_PARAMS))
     assert "REPORT_RETRAIN is set: training cnn again instead of reusing" in fifth and "cnn epoch 2/2" in fifth
     metrics5, predictions5, _ = outputs(project)
-    assert metrics5["auroc"] == metrics["auroc"] and metrics5["threshold"] == metrics["threshold"]  # same seed, same numbers
+    assert (
+        metrics5["auroc"] == metrics["auroc"] and metrics5["threshold"] == metrics["threshold"]
+    )  # same seed, same numbers
     assert np.array_equal(predictions["probability"].to_numpy(), predictions5["probability"].to_numpy())

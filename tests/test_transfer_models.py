@@ -13,7 +13,8 @@ import pytest
 from chestxray.model.transfer_models import transfer_models
 from chestxray.model.transfer_weights import imagenet_file
 from chestxray.support.report_params import allowed_values
-from conftest import ROOT, copy_project, run_r
+
+from conftest import copy_project, run_r
 
 # Keras' DenseNet169, with the file and hash densenet.py requests: a model the project does not offer.
 DENSENET169 = """densenet169:

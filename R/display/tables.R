@@ -83,8 +83,12 @@ split_counts_kable <- function(counts, integrity) {
   counts$split <- factor(counts$split, levels = names(SPLIT_NAMES_ES), labels = SPLIT_NAMES_ES)
   counts <- counts[order(counts$split, counts$class_name), ]
   knitr::kable(counts, row.names = FALSE, col.names = c("Parte", "Clase", "Imágenes", "Pacientes"),
-               caption = paste("Imágenes y pacientes por parte y clase.", if (integrity$images_with_unknown_patient == 0)
-                 "Ningún paciente aparece en dos partes." else "Ningún paciente conocido aparece en dos partes."))
+               caption = paste("Imágenes y pacientes por parte y clase.",
+                               if (integrity$images_with_unknown_patient == 0) {
+                                 "Ningún paciente aparece en dos partes."
+                               } else {
+                                 "Ningún paciente conocido aparece en dos partes."
+                               }))
 }
 
 # The main model's test metrics (m: its metrics), each count beside its percentage, with both AUROC intervals.
@@ -110,7 +114,8 @@ metrics_kable <- function(m, finding_lower, model, evaluated_epoch) {
     ),
     col.names = c("Medida", "Valor", "IC 95 % DeLong (imágenes independientes)", "IC 95 % bootstrap por paciente"),
     caption = sentence("Modelo `{model}` en test ({es_number(n$positives)} imágenes con {finding_lower},",
-                       "{es_number(n$negatives)} sin hallazgos, de {es_number(m$patient_bootstrap$patients)} pacientes;",
+                       "{es_number(n$negatives)} sin hallazgos, de",
+                       "{es_number(m$patient_bootstrap$patients)} pacientes;",
                        "época {evaluated_epoch}).")
   )
 }

@@ -9,7 +9,8 @@
 learning_check <- function(n_per_class, image_size, epochs, seed, work_dir, model = "cnn",
                            batch_size = rmarkdown::yaml_front_matter("report.qmd")$params$batch_size) {
   dataset <- import_chestxray("preparation.dataset")
-  demo_dir <- data_folder(list(data = "demo", data_dir = file.path(work_dir, "demo"), n_per_class = n_per_class, seed = seed))
+  demo_dir <- data_folder(list(data = "demo", data_dir = file.path(work_dir, "demo"), n_per_class = n_per_class,
+                               seed = seed))
   prepared <- dataset$prepare_dataset("demo", demo_dir,
                                       as.integer(n_per_class), as.integer(image_size), as.integer(seed),
                                       cache_dir = file.path(work_dir, "cache"))

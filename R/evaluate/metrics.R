@@ -83,7 +83,8 @@ rank_auroc <- function(labels, probabilities) {
 # bring all their images, because films of one patient are correlated. The
 # threshold stays fixed (it came from validation). Replicates whose resample
 # lacks a class are counted and left out of all three intervals.
-patient_bootstrap <- function(labels, probabilities, patients, threshold, replicates = BOOTSTRAP_REPLICATES, seed = 42L) {
+patient_bootstrap <- function(labels, probabilities, patients, threshold, replicates = BOOTSTRAP_REPLICATES,
+                              seed = 42L) {
   images_of <- unname(split(seq_along(labels), as.character(patients)))
   predicted <- probabilities >= threshold
   draws <- withr::with_seed(seed, lapply(seq_len(replicates), function(r) {
@@ -105,7 +106,8 @@ patient_bootstrap <- function(labels, probabilities, patients, threshold, replic
     sensitivity_ci95_patient_bootstrap = interval(2),
     specificity_ci95_patient_bootstrap = interval(3),
     patient_bootstrap = list(
-      method = "percentile intervals; patients drawn with replacement, each with all their test images; threshold fixed",
+      method = paste("percentile intervals; patients drawn with replacement, each with all their test images;",
+                     "threshold fixed"),
       replicates = as.integer(replicates), replicates_used = sum(usable),
       replicates_without_both_classes = sum(!usable), seed = as.integer(seed),
       patients = length(images_of), images = length(labels)
@@ -125,7 +127,8 @@ pr_points <- function(labels, probabilities) {
   counts <- threshold_counts(labels, probabilities)  # images at or above each distinct probability
   positives <- sum(labels == 1)
   recall <- if (positives > 0) counts$tp / positives else rep(NA_real_, nrow(counts))
-  rbind(data.frame(recall = 0, precision = 1), data.frame(recall = recall, precision = counts$tp / (counts$tp + counts$fp)))
+  rbind(data.frame(recall = 0, precision = 1),
+        data.frame(recall = recall, precision = counts$tp / (counts$tp + counts$fp)))
 }
 
 # Reliability: observed positive rate against mean predicted probability in
@@ -160,7 +163,9 @@ subgroup_auroc <- function(table, probabilities) {
       both <- length(unique(labels)) == 2
       interval <- if (both && min(table(labels)) >= 2) {
         as.numeric(pROC::ci.auc(roc_curve(labels, probabilities[i]), method = "delong"))[c(1, 3)]
-      } else c(NA, NA)
+      } else {
+        c(NA, NA)
+      }
       rows[[length(rows) + 1]] <- data.frame(
         variable = name, group = level, images = length(i), positives = sum(labels == 1),
         auroc = if (both) as.numeric(pROC::auc(roc_curve(labels, probabilities[i]))) else NA_real_,

@@ -94,7 +94,9 @@ IMAGENET_SCALING <- list(
   densenet = function(layers) {  # ImageNet's mean and standard deviation per channel
     layers$Normalization(mean = c(0.485, 0.456, 0.406), variance = c(0.229, 0.224, 0.225)^2, name = "imagenet_scaling")
   },
-  mobilenet_v2 = function(layers) layers$Rescaling(2, offset = -1, name = "imagenet_scaling")  # to [-1, 1]
+  mobilenet_v2 = function(layers) {  # to the interval from -1 to 1
+    layers$Rescaling(2, offset = -1, name = "imagenet_scaling")
+  }
 )
 
 imagenet_input <- function(name, x) {

@@ -77,7 +77,8 @@ MIN_LEARNING_RATE <- 1e-5
 compile_model <- function(model, learning_rate = INITIAL_LEARNING_RATE) {
   keras <- import_keras()
   loss <- if (is_two_class_softmax(model)) "sparse_categorical_crossentropy" else "binary_crossentropy"
-  model$compile(optimizer = keras$optimizers$Adam(learning_rate = learning_rate), loss = loss, metrics = list("accuracy"))
+  model$compile(optimizer = keras$optimizers$Adam(learning_rate = learning_rate), loss = loss,
+                metrics = list("accuracy"))
   model
 }
 

@@ -22,7 +22,8 @@ missing_weights_message <- function(name, found) {
   } else {
     "Give the path of an existing weights file (weights=/path/to/file.h5), or weights=imagenet."
   }
-  paste(problem, how, "To train from random initialisation instead, set on_missing_weights=random (the report says so).")
+  paste(problem, how,
+        "To train from random initialisation instead, set on_missing_weights=random (the report says so).")
 }
 
 # The record for models that load no pretrained weights (baseline, cnn).

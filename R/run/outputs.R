@@ -25,7 +25,8 @@ save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NUL
     evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
     stored_results = stored_results_record(results), versions = versions
   )), file.path(output_dir, "metrics.json"))
-  console_step("Outputs in %s/: model.keras, model-card.json, predictions.csv, validation_predictions.csv, history.csv, metrics.json",
+  console_step(paste("Outputs in %s/: model.keras, model-card.json, predictions.csv, validation_predictions.csv,",
+                     "history.csv, metrics.json"),
                output_dir)
 }
 
@@ -35,7 +36,8 @@ write_model_card <- function(result, p, path) {
     model = result$name, image_size = model_image_size(result$model), threshold = result$threshold,
     operating_point = p$operating_point, target_sensitivity = p$target_sensitivity,
     positive_class = p$finding, negative_class = NEGATIVE_CLASS,
-    preprocessing = "chestxray.preparation.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched), box resize, /255",
+    preprocessing = paste("chestxray.preparation.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched),",
+                          "box resize, /255"),
     data = p$data, seed = p$seed, evaluated_epoch = result$evaluated_epoch,
     weights_loaded = json_record(result$weights_loaded), test_auroc = result$metrics$auroc,
     test_auroc_ci95_delong = result$metrics$auroc_ci95_delong,
@@ -64,7 +66,9 @@ write_predictions <- function(table, probabilities, path) {
 }
 
 write_json_file <- function(value, path) {
-  write_atomically(path, function(tmp) jsonlite::write_json(value, tmp, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null"))
+  write_atomically(path, function(tmp) {
+    jsonlite::write_json(value, tmp, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null")
+  })
 }
 
 # `writer(tmp)` writes a hidden `.<name>.<pid>.partial` sibling, renamed onto `path` only

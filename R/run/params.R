@@ -45,8 +45,10 @@ check_param <- function(name, value) {
     stop(sprintf("unknown parameter '%s'; known parameters: %s", name,
                  paste(names(param_rules()), collapse = ", ")), call. = FALSE)
   }
-  bad <- function() stop(sprintf("parameter '%s' is '%s' but must be %s", name,
-                                 paste(value, collapse = " "), describe_rule(rule)), call. = FALSE)
+  bad <- function() {
+    stop(sprintf("parameter '%s' is '%s' but must be %s", name, paste(value, collapse = " "), describe_rule(rule)),
+         call. = FALSE)
+  }
   if (length(value) != 1 || is.na(value)) bad()
   if (rule$type %in% c("integer", "number")) {
     number <- suppressWarnings(as.numeric(value))

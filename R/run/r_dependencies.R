@@ -2,6 +2,10 @@
 
 BASE_PACKAGES <- rownames(utils::installed.packages(priority = "base"))
 
+# Developer tools the scripts use but the report does not: lintr (scripts/lint_r.R, `make lint`; Debian's
+# r-cran-lintr), kept out of the lockfiles as ruff is kept out of the pinned Python sets (requirements-lint.txt).
+DEVELOPER_R_PACKAGES <- "lintr"
+
 # Packages named as pkg::fn, library(pkg) or requireNamespace("pkg") in R code,
 # the report and the scripts.
 project_r_packages <- function(root = ".") {
@@ -16,7 +20,7 @@ project_r_packages <- function(root = ".") {
     lapply(regmatches(code, gregexpr("(library|require|requireNamespace)\\(\"?[A-Za-z][A-Za-z0-9.]*", code)),
            function(m) sub(".*\\(\"?", "", m))
   )
-  sort(setdiff(unique(unlist(found)), BASE_PACKAGES))
+  sort(setdiff(unique(unlist(found)), c(BASE_PACKAGES, DEVELOPER_R_PACKAGES)))
 }
 
 # R packages used from outside R code: the notebook's kernel and its display (scripts/setup.sh registers
@@ -53,6 +57,8 @@ with_dependencies <- function(packages) {
 RENV_LOCKFILES <- c("debian 13" = "renv.lock", "debian 12" = "renv-debian12.lock")
 renv_lockfile_for_system <- function(os_release = "/etc/os-release") {
   fields <- if (file.exists(os_release)) readLines(os_release, warn = FALSE) else character()
-  value <- function(key) gsub('"', "", sub(paste0("^", key, "="), "", grep(paste0("^", key, "="), fields, value = TRUE)[1]))
+  value <- function(key) {
+    gsub('"', "", sub(paste0("^", key, "="), "", grep(paste0("^", key, "="), fields, value = TRUE)[1]))
+  }
   unname(RENV_LOCKFILES[paste(value("ID"), value("VERSION_ID"))])
 }

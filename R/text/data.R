@@ -52,7 +52,9 @@ prevalence_text <- function(prevalence, finding_es) {
 drift_reasons <- function(drifting, prevalence) {
   official <- isTRUE(prevalence$official_test)
   reasons <- c(
-    if (official && "test" %in% drifting) "la lista oficial de test del NIH se conserva tal cual, con su propia prevalencia",
+    if (official && "test" %in% drifting) {
+      "la lista oficial de test del NIH se conserva tal cual, con su propia prevalencia"
+    },
     if (!official || any(drifting != "test"))
       "los pacientes no se dividen entre partes y algunos reúnen muchas imágenes de una misma clase")
   paste(reasons, collapse = "; ")
@@ -107,10 +109,10 @@ nih_metadata_text <- function(packaged, metadata, nih_sha1, test_list_packaged) 
   if (packaged) {
     return(paste(
       "Los metadatos (`Data_Entry_2017_v2020.csv`) y las listas oficiales de partición (`train_val_list.txt`,",
-      "`test_list.txt`) vienen con el paquete, en `python/chestxray/sources/nih_metadata/`, y se comprueban al cargarlos:",
-      "las listas son byte a byte las del NIH (SHA-1) y los metadatos, la copia que distribuye torchxrayvision",
-      "1.5.7, con las mismas 112\u00a0120 filas de 30\u00a0805 pacientes que el archivo del NIH (reescrita por pandas, por",
-      "eso su SHA-1 difiere; su `PROVENANCE.md` lo detalla)."))
+      "`test_list.txt`) vienen con el paquete, en `python/chestxray/sources/nih_metadata/`, y se comprueban al",
+      "cargarlos: las listas son byte a byte las del NIH (SHA-1) y los metadatos, la copia que distribuye",
+      "torchxrayvision 1.5.7, con las mismas 112\u00a0120 filas de 30\u00a0805 pacientes que el archivo del NIH",
+      "(reescrita por pandas, por eso su SHA-1 difiere; su `PROVENANCE.md` lo detalla)."))
   }
   copy <- if (nih_sha1) "byte a byte el archivo del NIH (SHA-1 comprobado)" else
     "que no es byte a byte el archivo del NIH (su SHA-1 difiere) y se usa tal cual"

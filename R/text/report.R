@@ -67,7 +67,8 @@ data_summary_text <- function(table, unreadable, finding_lower) {
   }
   paste0(sentence("En total se usan {by_class(1)} con {finding_lower} y {by_class(0)} sin hallazgos."),
          if (unreadable > 0) {
-           sentence(" Se han descartado {es_number(unreadable)} imágenes ilegibles (se registran en el log con su ruta).")
+           sentence(" Se han descartado {es_number(unreadable)} imágenes ilegibles",
+                    "(se registran en el log con su ruta).")
          })
 }
 
@@ -162,7 +163,8 @@ bootstrap_text <- function(b) {
     if (b$replicates_without_both_classes > 0) {
       sentence("En {es_number(b$replicates_without_both_classes)} de las {es_number(b$replicates)} réplicas el",
                "remuestreo no contenía las dos clases; en ellas no se pueden calcular el AUROC, la sensibilidad ni la",
-               "especificidad, así que los intervalos se basan en las {es_number(b$replicates_used)} réplicas restantes.")
+               "especificidad, así que los intervalos se basan en las {es_number(b$replicates_used)}",
+               "réplicas restantes.")
     } else {
       "Todas las réplicas contenían las dos clases."
     })
@@ -211,7 +213,8 @@ expert_agreement_text <- function(p, experts, finding) {
 grad_cam_text <- function(has_cam, finding_lower, is_pneumothorax, figure) {
   if (has_cam) {
     paste("Grad-CAM (Selvaraju *et al.*, 2017) marca las zonas de la imagen que más empujan la predicción hacia",
-          glue::glue("«{finding_lower}» en la última capa convolucional. La {figure} muestra ejemplos de test de verdaderos"),
+          glue::glue("«{finding_lower}» en la última capa convolucional."),
+          glue::glue("La {figure} muestra ejemplos de test de verdaderos"),
           "positivos, falsos positivos y falsos negativos: en un modelo sano el calor debería caer sobre",
           if (is_pneumothorax) "el borde pleural y el espacio sin trama pulmonar," else "el propio hallazgo,",
           "no sobre marcas, tubos o bordes de la placa.")

@@ -21,18 +21,18 @@ import threading
 from pathlib import Path
 
 from chestxray import DEFAULT_FINDING, NEGATIVE_CLASS
-from chestxray.support.atomic import atomic_path
 from chestxray.preparation.cache import CacheBuildError, build_cache, require_usable, write_failed
+from chestxray.preparation.images import MAX_SIZE, MIN_SIZE, ImageReadError
+from chestxray.preparation.organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
+from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE, SplitError, official_split, patient_split
 from chestxray.sources.download import METADATA_FILES, DownloadError, download_all, parse_selection, remote_files
 from chestxray.sources.extract import UnsafeArchiveError, extract_all
 from chestxray.sources.folders import DatasetError
-from chestxray.preparation.images import MAX_SIZE, MIN_SIZE, ImageReadError
 from chestxray.sources.metadata import MATCHES, MetadataError, read_image_list
 from chestxray.sources.nih import locate_metadata, official_metadata, packaged_folder
-from chestxray.preparation.organize import ManifestError, MissingImagesError, OrganizeError, organize, read_manifest
 from chestxray.sources.phantoms import write_demo_dataset
+from chestxray.support.atomic import atomic_path
 from chestxray.support.report_params import report_defaults
-from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE, SplitError, official_split, patient_split
 
 # ValueError covers the named errors of every module (MetadataError, ManifestError, ImageReadError, ...);
 # OSError the file system's own (missing, unreadable, full).
@@ -143,7 +143,9 @@ def image_side(text: str) -> int:
     except ValueError:
         size = None
     if size is None or not MIN_SIZE <= size <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"must be a whole number of pixels from {MIN_SIZE} to {MAX_SIZE}, not '{text}'")
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of pixels from {MIN_SIZE} to {MAX_SIZE}, not '{text}'"
+        )
     return size
 
 
@@ -185,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "about 42 GB; the report's nih_archives defaults to 1)")
     download.add_argument("--base-url", help="mirror holding images_NN.tar.gz and, unless --metadata is given, "
                           "NIH's metadata and split lists, fetched too")
-    download.add_argument("--metadata", help="a Data_Entry_2017_v2020.csv you already have (split lists beside it are used too)")
+    download.add_argument(
+        "--metadata", help="a Data_Entry_2017_v2020.csv you already have (split lists beside it are used too)"
+    )
     download.add_argument("--jobs", type=int, default=2, help="parallel downloads")
     download.add_argument("--retries", type=int, default=6, help="retries per file on time-outs and 5xx")
     download.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -198,9 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_split_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--test-list", help="NIH test_list.txt: official patient-wise test set (default when given)")
-        p.add_argument("--random-split", action="store_true", help="seeded patient-wise split instead of the official lists")
-        p.add_argument("--validation", type=float, default=VALIDATION_SHARE,
-                       help="share of each class's images for validation, whole patients at a time (default %(default)s)")
+        p.add_argument(
+            "--random-split", action="store_true", help="seeded patient-wise split instead of the official lists"
+        )
+        p.add_argument(
+            "--validation",
+            type=float,
+            default=VALIDATION_SHARE,
+            help="share of each class's images for validation, whole patients at a time (default %(default)s)",
+        )
         p.add_argument("--test", type=float, default=TEST_SHARE,
                        help="share of each class's images for test, whole patients at a time, when no official "
                        "test list is used (default %(default)s)")
@@ -212,9 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
     org.add_argument("--images", required=True, help="folder of extracted images")
     org.add_argument("--out", required=True, help="task folder: manifest.csv and class folders")
     org.add_argument("--positive", default=DEFAULT_FINDING, help="one of the 14 findings (default %(default)s)")
-    org.add_argument("--negative", default=NEGATIVE_CLASS, help="'No Finding' or 'rest' (all images without the finding)")
-    org.add_argument("--match", default=report["match"], choices=MATCHES, help="the finding among an image's labels (any) or as "
-                     "its only label (exact, the original's choice); default %(default)s, as the report's match")
+    org.add_argument(
+        "--negative", default=NEGATIVE_CLASS, help="'No Finding' or 'rest' (all images without the finding)"
+    )
+    org.add_argument(
+        "--match",
+        default=report["match"],
+        choices=MATCHES,
+        help="the finding among an image's labels (any) or as "
+        "its only label (exact, the original's choice); default %(default)s, as the report's match",
+    )
     org.add_argument("--strict", action="store_true", help="fail if any listed image is missing from disk")
     add_split_options(org)
     org.set_defaults(run=_organize)
@@ -226,8 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     prepare = commands.add_parser("prepare", help="decode and resize a manifest's images into a uint8 cache")
     prepare.add_argument("--manifest", required=True)
-    prepare.add_argument("--size", type=image_side, default=report["image_size"],
-                         help=f"image side in pixels, {MIN_SIZE} to {MAX_SIZE} (default %(default)s, as the report's image_size)")
+    prepare.add_argument(
+        "--size",
+        type=image_side,
+        default=report["image_size"],
+        help=f"image side in pixels, {MIN_SIZE} to {MAX_SIZE} (default %(default)s, as the report's image_size)",
+    )
     prepare.add_argument("--cache-dir", default="data/cache")
     prepare.add_argument("--workers", type=positive_count, default=None, help="processes (default: all cores)")
     prepare.set_defaults(run=_prepare)
@@ -235,7 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="probability and class for new images with a saved model")
     predict.add_argument("--model", required=True, help="model.keras written by the report (model-card.json beside it)")
     predict.add_argument("--out", required=True, help="CSV: path, probability, predicted_class, error")
-    predict.add_argument("paths", nargs="+", help="image files or folders (PNG/JPEG, any size; grey, RGB, RGBA, 16-bit)")
+    predict.add_argument(
+        "paths", nargs="+", help="image files or folders (PNG/JPEG, any size; grey, RGB, RGBA, 16-bit)"
+    )
     predict.set_defaults(run=_predict)
     return parser
 

@@ -71,4 +71,6 @@ def split_batches(prepared, split: str, batch_size: int, shuffle: bool = False,
                   augment: bool = False) -> CacheBatches:
     """Batches of one split of chestxray.preparation.dataset's PreparedData, seeded by its seed."""
     rows = prepared.part(split)
-    return CacheBatches(prepared.cache_path, rows["cache_row"], rows["label"], batch_size, shuffle, prepared.seed, augment)
+    return CacheBatches(
+        prepared.cache_path, rows["cache_row"], rows["label"], batch_size, shuffle, prepared.seed, augment
+    )

@@ -52,9 +52,9 @@ def grad_cam_frame(model, cache_path: str, cache_rows, titles):
     """Long table (panel, x, y, value, heat) of cached images and their heat maps, for ggplot2."""
     import pandas as pd
 
+    from chestxray.model.training import check_input_size
     from chestxray.preparation.cache import open_cache
     from chestxray.preparation.images import to_model_input
-    from chestxray.model.training import check_input_size
 
     cache = open_cache(cache_path)
     check_input_size(model, cache.shape[1], f"the image cache {cache_path}",
@@ -64,7 +64,9 @@ def grad_cam_frame(model, cache_path: str, cache_rows, titles):
     size = pixels.shape[1]
     y, x = np.mgrid[0:size, 0:size]
     frames = [
-        pd.DataFrame({"panel": title, "x": x.ravel(), "y": size - 1 - y.ravel(), "value": image.ravel(), "heat": cam.ravel()})
+        pd.DataFrame(
+            {"panel": title, "x": x.ravel(), "y": size - 1 - y.ravel(), "value": image.ravel(), "heat": cam.ravel()}
+        )
         for title, image, cam in zip(titles, pixels, heat)
     ]
     out = pd.concat(frames, ignore_index=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from chestxray.support.atomic import atomic_path
-from chestxray.sources.folders import is_image_name
 from chestxray.preparation.images import ImageReadError, check_image_size, load_grey, to_model_input
+from chestxray.sources.folders import is_image_name
+from chestxray.support.atomic import atomic_path
 
 BATCH = 32
 
@@ -47,7 +47,7 @@ class ModelCard:
     negative_class: str
 
     @classmethod
-    def load(cls, model_path: str | Path) -> "ModelCard":
+    def load(cls, model_path: str | Path) -> ModelCard:
         path = card_path(model_path)
         if not path.is_file():
             raise ModelCardError(f"model card '{path}' not found: it is written beside the model by the report")

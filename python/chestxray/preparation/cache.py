@@ -35,12 +35,18 @@ from pathlib import Path
 
 import numpy as np
 from filelock import FileLock, Timeout
-from chestxray.support.console import progress_bar
-from chestxray.support.atomic import atomic_path
-from chestxray.support.integrity import (
-    DamagedFileError, announce_damage, damaged_files, read_checked_json, write_checked_json, write_manifest,
-)
+
 from chestxray.preparation.images import DECODER_VERSION, ImageReadError, check_image_size, load_grey
+from chestxray.support.atomic import atomic_path
+from chestxray.support.console import progress_bar
+from chestxray.support.integrity import (
+    DamagedFileError,
+    announce_damage,
+    damaged_files,
+    read_checked_json,
+    write_checked_json,
+    write_manifest,
+)
 
 log = logging.getLogger(__name__)
 IMAGES_PER_JOB = 32  # images decoded per worker task: small enough to resume near where a build stopped
@@ -197,7 +203,10 @@ def _build(paths: list[str], size: int, folder: Path, key: str, workers: int) ->
     done = set(progress["done"])
     jobs = [(s, paths[s : s + IMAGES_PER_JOB], size) for s in range(0, len(paths), IMAGES_PER_JOB) if s not in done]
     left = sum(len(job[1]) for job in jobs)
-    with open(partial, "r+b") as out, progress_bar(len(paths), "image", f"Decoding at {size} px", len(paths) - left) as bar:
+    with (
+        open(partial, "r+b") as out,
+        progress_bar(len(paths), "image", f"Decoding at {size} px", len(paths) - left) as bar,
+    ):
         out.truncate(offset + len(paths) * row_bytes)
 
         def store(results) -> None:
@@ -219,7 +228,9 @@ def _build(paths: list[str], size: int, folder: Path, key: str, workers: int) ->
             store(map(_decode_chunk, jobs))
     failed = [(paths[row], reason) for row, reason in progress["errors"]]
     write_failed(failed, failed_csv_path(target))
-    write_checked_json(status_file, {"rows": len(paths), "size": size, "invalid": [[r, m] for r, m in progress["errors"]]})
+    write_checked_json(
+        status_file, {"rows": len(paths), "size": size, "invalid": [[r, m] for r, m in progress["errors"]]}
+    )
     os.replace(partial, target)
     write_manifest(folder, _cache_files(key), _manifest_name(key))  # last: the cache is whole from here on
     progress_file.unlink(missing_ok=True)
@@ -278,7 +289,9 @@ class CacheReader:
         self.path = str(path)
         with open(self.path, "rb") as f:
             version = np.lib.format.read_magic(f)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
             shape, _, _ = read_header(f)
             self.offset = f.tell()
         self.shape = shape
@@ -298,7 +311,9 @@ class CacheReader:
             self._fd = os.open(self.path, os.O_RDONLY)
         out = np.empty((len(rows), *self.shape[1:]), dtype=np.uint8)
         for i, row in enumerate(rows):
-            out[i] = np.frombuffer(os.pread(self._fd, self.row_bytes, self.offset + int(row) * self.row_bytes), dtype=np.uint8).reshape(self.shape[1:])
+            out[i] = np.frombuffer(
+                os.pread(self._fd, self.row_bytes, self.offset + int(row) * self.row_bytes), dtype=np.uint8
+            ).reshape(self.shape[1:])
         return out
 
     def __getstate__(self):

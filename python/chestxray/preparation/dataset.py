@@ -8,8 +8,8 @@ batches of each split (this layer never imports Keras).
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,19 +17,18 @@ import numpy as np
 import pandas as pd
 
 from chestxray import DEFAULT_FINDING
-from chestxray.support.atomic import atomic_path
 from chestxray.preparation.cache import build_cache, open_cache
-from chestxray.support.console import progress_bar
-from chestxray.support.console import step
+from chestxray.preparation.images import load_grey
+from chestxray.preparation.organize import prepare_nih
+from chestxray.preparation.split import SPLITS, SplitError, TooFewPatientsError, patient_split, require_both_classes
+from chestxray.sources.folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders
+from chestxray.sources.phantoms import write_demo_dataset
+from chestxray.sources.preflight import check_demo_finding
+from chestxray.support.atomic import atomic_path
+from chestxray.support.console import progress_bar, step
 from chestxray.support.files import sha256_of
 from chestxray.support.integrity import DamagedFileError, announce_damage, read_checked_json, write_checked_json
-from chestxray.sources.folders import PATIENT_FROM_METADATA, PATIENT_UNKNOWN, read_class_folders
-from chestxray.preparation.images import load_grey
-from chestxray.sources.phantoms import write_demo_dataset
-from chestxray.preparation.organize import prepare_nih
-from chestxray.sources.preflight import check_demo_finding
 from chestxray.support.report_params import allowed_values
-from chestxray.preparation.split import SPLITS, SplitError, TooFewPatientsError, patient_split, require_both_classes
 
 SOURCES = allowed_values("data")  # the report's `data` parameter
 
@@ -58,7 +57,7 @@ class PreparedData:
     def labels(self, split: str) -> np.ndarray:
         return self.part(split)["label"].to_numpy()
 
-    def with_permuted_labels(self, seed: int) -> "PreparedData":
+    def with_permuted_labels(self, seed: int) -> PreparedData:
         """The same images with the labels permuted within each split: a negative control
         in which there is nothing to learn, so test AUROC should stay near 0.5."""
         table = self.table.copy()
@@ -140,7 +139,9 @@ def _read_hash_memo(path: str | os.PathLike, quiet: bool = False) -> dict:
         return read_checked_json(path)
     except DamagedFileError as error:
         if not quiet:
-            announce_damage("the content-hash memo", {error.path: error.problem}, "computing every file's SHA-256 again")
+            announce_damage(
+                "the content-hash memo", {error.path: error.problem}, "computing every file's SHA-256 again"
+            )
     except OSError:
         pass
     return {}
@@ -235,8 +236,10 @@ def prepare_table(
     table["path"] = [os.path.abspath(p) for p in table["path"]]
     table["cache_row"] = np.arange(len(table))
     cache = build_cache(table["path"].tolist(), int(image_size), cache_dir)
-    step(f"Image cache: {int(cache.valid.sum())} images at {int(image_size)} px in {cache.path}"
-         + (f"; {len(cache.failed)} unreadable image(s) left out (listed in the warnings above)" if cache.failed else ""))
+    step(
+        f"Image cache: {int(cache.valid.sum())} images at {int(image_size)} px in {cache.path}"
+        + (f"; {len(cache.failed)} unreadable image(s) left out (listed in the warnings above)" if cache.failed else "")
+    )
     classes_before = table.groupby("split")["label"].agg(set)
     table = table[cache.valid].reset_index(drop=True)
     table["content_sha256"] = content_hashes(table["path"].tolist(), memo_path=Path(cache_dir) / HASH_MEMO)
@@ -244,7 +247,9 @@ def prepare_table(
     for split, before in classes_before.items():
         after = classes_after[split] if isinstance(classes_after[split], set) else set()
         if after != before:
-            raise SplitError(f"after leaving out {len(cache.failed)} unreadable image(s) the {split} split lacks a class")
+            raise SplitError(
+                f"after leaving out {len(cache.failed)} unreadable image(s) the {split} split lacks a class"
+            )
     if manifest_path:
         _write_csv(table, Path(manifest_path))
     step("Split by patient: " + split_summary(table))
@@ -276,7 +281,13 @@ def example_pixels(table: pd.DataFrame, per_class: int = 3, size: int = 128, see
             y, x = np.mgrid[0:size, 0:size]
             frames.append(
                 pd.DataFrame(
-                    {"image": row["image"], "class_name": class_name, "x": x.ravel(), "y": size - 1 - y.ravel(), "value": pixels.ravel()}
+                    {
+                        "image": row["image"],
+                        "class_name": class_name,
+                        "x": x.ravel(),
+                        "y": size - 1 - y.ravel(),
+                        "value": pixels.ravel(),
+                    }
                 )
             )
     return pd.concat(frames, ignore_index=True)

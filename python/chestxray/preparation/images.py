@@ -13,7 +13,6 @@ from PIL import Image
 
 from chestxray.support.report_params import integer_range
 
-
 # Bump whenever load_grey's output can change: caches built by older code are then rebuilt.
 DECODER_VERSION = 3
 # The image sides the decoder, the cache, the command line and the models accept: the report's
@@ -77,7 +76,9 @@ def load_grey(path: str | Path, size: int) -> np.ndarray:
             # JPEG is decoded at full scale like PNG: its reduced-scale decoding (Image.draft) halves the time
             # but differs by up to 100 grey levels at sharp edges, so a JPEG would not decode as its PNG does.
             grey = to_grey8(image)
-            return np.asarray(grey.resize((size, size), Image.Resampling.BOX if grey.width >= size else Image.Resampling.BILINEAR))
+            return np.asarray(
+                grey.resize((size, size), Image.Resampling.BOX if grey.width >= size else Image.Resampling.BILINEAR)
+            )
     except FileNotFoundError as error:
         raise ImageReadError(f"cannot read image '{path}': no such file") from error
     except Image.UnidentifiedImageError as error:

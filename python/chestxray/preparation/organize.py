@@ -21,18 +21,30 @@ from pathlib import Path
 import pandas as pd
 
 from chestxray import DEFAULT_FINDING
-from chestxray.support.atomic import atomic_path
-from chestxray.support.console import step
-from chestxray.support.files import read_csv_strictly
+from chestxray.preparation.split import (
+    TEST_SHARE,
+    VALIDATION_SHARE,
+    assert_patient_disjoint,
+    official_split,
+    patient_split,
+)
 from chestxray.sources.download import download_all, parse_selection, remote_files
 from chestxray.sources.extract import extract_all
 from chestxray.sources.folders import class_folder_name, is_image_name
 from chestxray.sources.metadata import (
-    DEFAULT_MATCH, FINDINGS, NO_FINDING, SHOWN, read_image_list, read_metadata, select_task,
+    DEFAULT_MATCH,
+    FINDINGS,
+    NO_FINDING,
+    SHOWN,
+    read_image_list,
+    read_metadata,
+    select_task,
 )
 from chestxray.sources.nih import describe, metadata_source
 from chestxray.sources.preflight import check_nih_inputs
-from chestxray.preparation.split import TEST_SHARE, VALIDATION_SHARE, assert_patient_disjoint, official_split, patient_split
+from chestxray.support.atomic import atomic_path
+from chestxray.support.console import step
+from chestxray.support.files import read_csv_strictly
 
 MANIFEST_COLUMNS = [
     "path", "label", "class_name", "image", "patient_id", "patient_age", "patient_sex",
@@ -58,7 +70,12 @@ class OrganizeReport:
     links: str
 
     def __str__(self) -> str:
-        note = f"; {self.missing} listed image(s) are not on disk (archives not downloaded, or a partial download) and were left out" if self.missing else ""
+        note = (
+            f"; {self.missing} listed image(s) are not on disk (archives not downloaded, or a partial download) and "
+            "were left out"
+            if self.missing
+            else ""
+        )
         return (f"{self.images} images ({self.positives} positive, {self.negatives} negative) -> {self.manifest} "
                 f"[{self.links}]{note}")
 
@@ -116,7 +133,14 @@ def organize(
     with atomic_path(manifest) as tmp:
         table.reindex(columns=MANIFEST_COLUMNS).to_csv(tmp, index=False)
     positives = int(table["label"].sum())
-    return OrganizeReport(manifest, len(table), positives, len(table) - positives, missing, ", ".join(sorted(kinds)) or "class folders up to date")
+    return OrganizeReport(
+        manifest,
+        len(table),
+        positives,
+        len(table) - positives,
+        missing,
+        ", ".join(sorted(kinds)) or "class folders up to date",
+    )
 
 
 def _names_on_disk(images_dir: Path) -> dict[str, str]:
@@ -240,7 +264,9 @@ def read_manifest(path: str | Path, required: tuple[str, ...] = ("path",)) -> pd
         table["label"] = _binary_labels(table["label"], path)
     if "image" in table and table["image"].duplicated().any():
         names = sorted(set(table.loc[table["image"].duplicated(), "image"]))
-        raise ManifestError(f"manifest '{path}' lists {len(names)} image(s) more than once, e.g. {', '.join(names[:SHOWN])}")
+        raise ManifestError(
+            f"manifest '{path}' lists {len(names)} image(s) more than once, e.g. {', '.join(names[:SHOWN])}"
+        )
     if "path" in table:
         base = path.parent.resolve()
         table["path"] = [p if os.path.isabs(p) else os.path.abspath(base / p) for p in table["path"]]
@@ -250,14 +276,18 @@ def read_manifest(path: str | Path, required: tuple[str, ...] = ("path",)) -> pd
 def _require_text(table: pd.DataFrame, column: str, path: Path) -> None:
     empty = table[column].isna() | table[column].str.strip().eq("")
     if empty.any():
-        raise ManifestError(f"manifest '{path}': {int(empty.sum())} row(s) with no '{column}', e.g. on line {empty.idxmax() + 2}")
+        raise ManifestError(
+            f"manifest '{path}': {int(empty.sum())} row(s) with no '{column}', e.g. on line {empty.idxmax() + 2}"
+        )
 
 
 def _binary_labels(labels: pd.Series, path: Path) -> pd.Series:
     numbers = pd.to_numeric(labels, errors="coerce")
     bad = ~numbers.isin([0, 1])
     if bad.any():
-        raise ManifestError(f"manifest '{path}': labels must be 0 or 1; line {bad.idxmax() + 2} has {labels[bad.idxmax()]!r}")
+        raise ManifestError(
+            f"manifest '{path}': labels must be 0 or 1; line {bad.idxmax() + 2} has {labels[bad.idxmax()]!r}"
+        )
     return numbers.astype(int)
 
 

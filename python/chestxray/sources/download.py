@@ -28,21 +28,22 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from http.client import HTTPException
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from tqdm.auto import tqdm
 
+from chestxray.sources.folders import NIH_NAME
+from chestxray.sources.metadata import REQUIRED
 from chestxray.support import console
 from chestxray.support.files import BLOCK_BYTES
 from chestxray.support.integrity import DamagedFileError, damage_message, read_checked_json, write_checked_json
-from chestxray.sources.folders import NIH_NAME
-from chestxray.sources.metadata import REQUIRED
 from chestxray.support.report_params import definitions
 
 METADATA_FILES = ("Data_Entry_2017_v2020.csv", "train_val_list.txt", "test_list.txt")
@@ -285,7 +286,9 @@ class _Transient(Exception):
 
 def _disk_full(part: Path, name: str, total: int | None) -> DownloadError:
     size = part.stat().st_size if part.exists() else 0
-    needed = f"{console.human_size(total - size)} more needed" if total is not None else "the size still needed is unknown"
+    needed = (
+        f"{console.human_size(total - size)} more needed" if total is not None else "the size still needed is unknown"
+    )
     return DownloadError(f"no space left on device writing {name} in '{part.parent}': {needed} "
                          f"({console.human_size(size)} written to '{part.name}'); free some space and re-run to resume")
 
@@ -352,7 +355,9 @@ def download_file(
             break
         except _Transient as error:
             if attempt == retries:
-                raise DownloadError(f"{remote.name}: gave up after {retries + 1} attempts ({error}); re-run to resume") from error
+                raise DownloadError(
+                    f"{remote.name}: gave up after {retries + 1} attempts ({error}); re-run to resume"
+                ) from error
             time.sleep(backoff * 2**attempt)
     try:
         digest = verify_file(part, remote)
@@ -375,7 +380,9 @@ def check_free_space(dest_dir: Path, remotes: list[Remote], timeout: float = 30)
         needed += max(0, size - (part.stat().st_size if part.exists() else 0))
     free = shutil.disk_usage(dest_dir).free
     if needed > free:
-        raise DownloadError(f"need {console.human_size(needed)} in '{dest_dir}' but only {console.human_size(free)} are free")
+        raise DownloadError(
+            f"need {console.human_size(needed)} in '{dest_dir}' but only {console.human_size(free)} are free"
+        )
     return needed
 
 

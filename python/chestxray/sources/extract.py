@@ -19,10 +19,10 @@ import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from chestxray.sources.folders import has_image_suffix
 from chestxray.support.atomic import atomic_path
 from chestxray.support.console import progress_bar
 from chestxray.support.files import BLOCK_BYTES
-from chestxray.sources.folders import has_image_suffix
 
 # What a damaged or non-gzip file raises while it is being read.
 READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from chestxray.support.files import read_csv_strictly
-
 from chestxray import NEGATIVE_CLASS
+from chestxray.support.files import read_csv_strictly
 from chestxray.support.findings import FINDINGS
 from chestxray.support.report_params import allowed_values
 
@@ -130,7 +129,9 @@ def select_task(table: pd.DataFrame, positive: str, negative: str = NO_FINDING,
     is_negative = table["finding_labels"].eq(NO_FINDING) if negative == NO_FINDING else ~has_finding
     chosen = table[is_positive | is_negative].copy()
     chosen["label"] = is_positive[is_positive | is_negative].astype(int).to_numpy()
-    chosen["class_name"] = chosen["label"].map({1: positive, 0: NO_FINDING if negative == NO_FINDING else f"No {positive}"})
+    chosen["class_name"] = chosen["label"].map(
+        {1: positive, 0: NO_FINDING if negative == NO_FINDING else f"No {positive}"}
+    )
     return chosen.reset_index(drop=True)
 
 

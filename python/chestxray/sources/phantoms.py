@@ -28,9 +28,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from chestxray import NEGATIVE_CLASS
+from chestxray.sources.folders import METADATA_FILE, class_folder_name
 from chestxray.support.atomic import atomic_path
 from chestxray.support.console import step
-from chestxray.sources.folders import METADATA_FILE, class_folder_name
 
 IMAGES_PER_PATIENT = (1, 2, 3)
 # Raised whenever what a seed draws changes, so that images of an older generator
@@ -277,7 +277,9 @@ def plan_dataset(n_per_class: int, seed: int) -> list[PhantomRecord]:
     """
     rng = np.random.default_rng([seed, 2**20])
     labels = rng.permutation([DEMO_FINDING] * n_per_class + [NEGATIVE_CLASS] * n_per_class)
-    wrong = set(np.random.default_rng([seed, 2**21]).choice(len(labels), round(LABEL_NOISE * len(labels)), replace=False))
+    wrong = set(
+        np.random.default_rng([seed, 2**21]).choice(len(labels), round(LABEL_NOISE * len(labels)), replace=False)
+    )
     other = {DEMO_FINDING: NEGATIVE_CLASS, NEGATIVE_CLASS: DEMO_FINDING}
     records, patient, i = [], 0, 0
     while i < len(labels):
@@ -353,7 +355,9 @@ def _write_metadata(path: Path, records: list[PhantomRecord]) -> None:
         writer = csv.writer(f)
         writer.writerow(["image", "label", "patient_id", "follow_up", "patient_age", "patient_sex", "view_position"])
         for r in records:
-            writer.writerow([r.image, r.label, r.patient_id, r.follow_up, r.patient_age, r.patient_sex, r.view_position])
+            writer.writerow(
+                [r.image, r.label, r.patient_id, r.follow_up, r.patient_age, r.patient_sex, r.view_position]
+            )
 
 
 def _write_truth(path: Path, records: list[PhantomRecord]) -> None:

@@ -57,8 +57,11 @@ def read_checked_json(path: str | os.PathLike) -> Any:
     """The content written by ``write_checked_json``; FileNotFoundError when the file is absent,
     DamagedFileError when it is not exactly as written."""
     data = Path(path).read_bytes()
-    laid_out = (data.startswith(_BEFORE_DIGEST) and data[_CONTENT_START - len(_BEFORE_CONTENT):_CONTENT_START] == _BEFORE_CONTENT
-                and data.endswith(b"}"))
+    laid_out = (
+        data.startswith(_BEFORE_DIGEST)
+        and data[_CONTENT_START - len(_BEFORE_CONTENT) : _CONTENT_START] == _BEFORE_CONTENT
+        and data.endswith(b"}")
+    )
     if not laid_out:
         raise DamagedFileError(path, "it does not carry the SHA-256 of its content "
                                      "(truncated, changed, or written by an older version)")
