@@ -228,4 +228,3 @@ read_checked_rds <- function(path, action) {
 }
 
 checked_files <- function() import_chestxray("support.integrity")
-
