@@ -37,8 +37,8 @@ lab: setup
 # The published site (GitHub Pages): the HTML report as index.html (with a link that opens the notebook
 # twin on Binder, where the repository is known), the PDF and the
 # notebook when rendered, and the outputs a reader may want to check or reuse.
-SITE_FILES = report.pdf report.ipynb model.keras model-card.json metrics.json predictions.csv validation_predictions.csv \
-             history.csv manifest.csv
+# The report's other forms, then the files a render publishes (assets/output_files.csv, their one list).
+SITE_FILES = report.pdf report.ipynb $(shell tail -n +2 assets/output_files.csv | cut -d, -f1)
 site:
 	@test -f _output/report.html || { echo "site: no _output/report.html; run 'make report' first" >&2; exit 1; }
 	rm -rf _site && mkdir -p _site

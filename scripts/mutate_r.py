@@ -229,7 +229,8 @@ MUTANTS = [
            'outputs <- layers$Dense(1L, activation = "relu"',
            "CNN output not a probability"),
     Mutant("M05", M, "layers$MaxPooling2D(2L)", "layers$MaxPooling2D(1L)", "CNN no longer downsamples"),
-    Mutant("M06", M, "c(512, 0.4), c(256, 0.3), c(128, 0.2)", "c(512, 0.4), c(256, 0.3)",
+    Mutant("M06", M, "units = c(512L, 256L, 128L), dropout = c(0.4, 0.3, 0.2)",
+           "units = c(512L, 256L), dropout = c(0.4, 0.3)",
            "baseline loses its 128-unit layer"),
     Mutant("M07", M, "variance = c(0.229, 0.224, 0.225)^2", "variance = c(0.229, 0.224, 0.225)",
            "ImageNet scaling: std used as variance"),
@@ -422,6 +423,18 @@ def write_csv(rows: list[dict], path: Path) -> None:
     partial.replace(path)
 
 
+def merged_rows(rows: list[dict], path: Path) -> list[dict]:
+    """A partial run's rows in place of the same mutants' rows of the results already in ``path`` (the others
+    kept, in their order; new mutants last), so ``--only`` updates the record instead of replacing it."""
+    if not path.exists():
+        return rows
+    with path.open(newline="", encoding="utf-8") as existing:
+        old = list(csv.DictReader(existing))
+    fresh = {row["id"]: row for row in rows}
+    kept = [fresh.pop(row["id"], row) for row in old]
+    return kept + list(fresh.values())
+
+
 def main(argv: list[str] | None = None, all_mutants: list[Mutant] = MUTANTS, tests_by_file: dict = TESTS_BY_FILE,
          default_csv: Path = DEFAULT_CSV, tool: str = "mutate_r", doc: str = __doc__) -> int:
     """The command line; mutate_js.py passes its own edits, tests, CSV, name and help."""
@@ -440,7 +453,7 @@ def main(argv: list[str] | None = None, all_mutants: list[Mutant] = MUTANTS, tes
         return 0
     started = time.monotonic()
     rows = run_mutants(mutants, args.timeout, args.keep, tests_by_file, tool)
-    write_csv(rows, args.csv)
+    write_csv(merged_rows(rows, args.csv) if args.only else rows, args.csv)
     print(summary_table(rows))
     print(f"{len(rows)} mutants in {(time.monotonic() - started) / 60:.1f} min; results in {args.csv}")
     return 0

@@ -31,3 +31,12 @@ def test_a_stale_edit_stops_the_run_before_any_test(tmp_path):
     (tmp_path / "R" / "evaluate" / "metrics.R").write_text("nothing to flip\n")
     with pytest.raises(SystemExit, match="these edits do not apply; update them:\n  X01: old text found 0 times"):
         mutate_r.check_mutants([FLIP], tmp_path)
+
+
+def test_a_partial_run_updates_its_mutants_rows_and_keeps_the_others(tmp_path):
+    record = tmp_path / "mutation_r.csv"
+    record.write_text("id,status\nA01,survived\nB02,killed\n")
+    merged = mutate_r.merged_rows([{"id": "A01", "status": "killed"}, {"id": "C03", "status": "killed"}], record)
+    assert merged == [{"id": "A01", "status": "killed"}, {"id": "B02", "status": "killed"},
+                      {"id": "C03", "status": "killed"}]
+    assert mutate_r.merged_rows([{"id": "A01", "status": "x"}], tmp_path / "none.csv") == [{"id": "A01", "status": "x"}]

@@ -39,6 +39,20 @@ def html_render(tmp_path_factory):
     return project
 
 
+def test_the_published_files_are_the_tables_and_the_report_lists_them(html_render):
+    """assets/output_files.csv is the one list: what the render writes, says it wrote and describes."""
+    table = pd.read_csv(ROOT / "assets" / "output_files.csv")
+    out = html_render / "_output"
+    assert all((out / name).is_file() for name in table["file"])
+    console = (html_render / "console.txt").read_text()
+    assert re.search(r"Outputs in _output/: (.*)", console).group(1).split(", ") == table["file"].tolist()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", (out / "report.html").read_text()))
+    for row in table.itertuples():
+        assert f"_output/{row.file}" in text and " ".join(row.description_es.replace("*", "").split()) in text, row.file
+    site = subprocess.run(["make", "-n", "site"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert f"for f in report.pdf report.ipynb {' '.join(table['file'])}; do" in site
+
+
 def test_console_tells_each_step_and_nothing_alarming(html_render):
     console = (html_render / "console.txt").read_text()
     for step in (r"\[\d\d:\d\d\] Report: data=demo, model=cnn", r"Demo data: 48 phantom radiographs",

@@ -40,7 +40,7 @@ NOT_NUMERIC = {"pandas": "tables of file names, labels and splits", "tqdm": "pro
 def third_party_distributions(files: list[str]) -> set[str]:
     """The installed distributions whose top-level modules ``files`` import."""
     tops = set()
-    for name in files:
+    for name in (name for name in files if name.endswith(".py")):
         for node in ast.walk(ast.parse((ROOT / name).read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 tops |= {alias.name.split(".")[0] for alias in node.names}
@@ -77,9 +77,12 @@ def test_module_files_follow_imports_at_any_depth_with_their_packages(tmp_path):
     write(package / "b" / "__init__.py", "")
     write(package / "b" / "z.py", "import os\n")
     write(package / "b" / "unused.py", "")
+    write(package / "b" / "z.yml", "rows: [1]\n")  # z's own table: its rows are code too
+    write(package / "b" / "unused.csv", "a\n1\n")
     assert module_files(["chestxray.a.x"], tmp_path) == [
         "python/chestxray/__init__.py", "python/chestxray/a/__init__.py", "python/chestxray/a/x.py",
-        "python/chestxray/a/y.py", "python/chestxray/b/__init__.py", "python/chestxray/b/z.py"]
+        "python/chestxray/a/y.py", "python/chestxray/b/__init__.py", "python/chestxray/b/z.py",
+        "python/chestxray/b/z.yml"]
     assert module_files([], tmp_path) == []
     with pytest.raises(ValueError, match="no such module in .*: chestxray.a.nope, os$"):
         module_files(["chestxray.a.nope", "os"], tmp_path)

@@ -41,16 +41,18 @@ build_model <- function(name, image_size, weights = "imagenet", on_missing_weigh
   builder(image_size, weights = weights, on_missing_weights = on_missing_weights)
 }
 
-# The original report's network: flattened pixels, dense 512-256-128 with
-# dropout 0.4/0.3/0.2 and a softmax over the two classes.
+# The original report's network: flattened pixels, dense layers of these units, each
+# followed by its dropout, and a softmax over the two classes (the report quotes the units).
+BASELINE_DENSE <- data.frame(units = c(512L, 256L, 128L), dropout = c(0.4, 0.3, 0.2))
+
 build_baseline <- function(image_size) {
   keras <- import_keras()
   layers <- keras$layers
   inputs <- keras$Input(shape = list(as.integer(image_size), as.integer(image_size), 1L), name = "radiograph")
   x <- layers$Flatten()(inputs)
-  for (spec in list(c(512, 0.4), c(256, 0.3), c(128, 0.2))) {
-    x <- layers$Dense(as.integer(spec[1]), activation = "relu")(x)
-    x <- layers$Dropout(spec[2])(x)
+  for (i in seq_len(nrow(BASELINE_DENSE))) {
+    x <- layers$Dense(BASELINE_DENSE$units[i], activation = "relu")(x)
+    x <- layers$Dropout(BASELINE_DENSE$dropout[i])(x)
   }
   outputs <- layers$Dense(2L, activation = "softmax", name = "classes")(x)
   keras$Model(inputs, outputs, name = "baseline")

@@ -2,6 +2,11 @@
 # predictions, the history and metrics.json; every file written under a temporary
 # name and renamed when complete.
 
+# The files a render publishes in _output/ beside the report: one table (assets/output_files.csv: file and
+# what it holds, in the report's words) for the console, the report and `make site`.
+OUTPUT_FILES_TABLE <- "assets/output_files.csv"
+output_files <- function() utils::read.csv(OUTPUT_FILES_TABLE, stringsAsFactors = FALSE, encoding = "UTF-8")
+
 save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NULL, agreement = NULL, versions = NULL) {
   main$model$save(file.path(output_dir, "model.keras"))
   write_model_card(main, p, file.path(output_dir, "model-card.json"))
@@ -25,9 +30,9 @@ save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NUL
     evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
     stored_results = stored_results_record(results), versions = versions
   )), file.path(output_dir, "metrics.json"))
-  console_step(paste("Outputs in %s/: model.keras, model-card.json, predictions.csv, validation_predictions.csv,",
-                     "history.csv, metrics.json"),
-               output_dir)
+  written <- output_files()$file
+  console_step("Outputs in %s/: %s", output_dir,
+               paste(written[file.exists(file.path(output_dir, written))], collapse = ", "))
 }
 
 # Model card beside model.keras: what `python -m chestxray predict` needs.

@@ -208,6 +208,12 @@ expert_agreement_text <- function(p, experts, finding) {
     "")
 }
 
+# The files published beside the report (assets/output_files.csv), one item each.
+output_files_text <- function(output_dir = OUTPUT_DIR) {
+  files <- output_files()
+  paste0("- `", output_dir, "/", files$file, "`: ", files$description_es, ".", collapse = "\n")
+}
+
 # What the Grad-CAM figure shows, or why there is none. figure: the cross-reference as written in
 # report.qmd ("@fig-gradcam"), where the knitr fallback numbers it.
 grad_cam_text <- function(has_cam, finding_lower, is_pneumothorax, figure) {

@@ -57,8 +57,9 @@ def source_digests(root: str | os.PathLike, files: list[str]) -> dict[str, str]:
 def module_files(modules: list[str], root: str | os.PathLike = ".") -> list[str]:
     """The files of the chestxray ``modules``, of every chestxray module they import in turn (at
     the top or inside a function) and of their packages' ``__init__.py``: paths under the project
-    ``root``, sorted. What a key's code is derived from, so a module training starts to use enters
-    it by itself."""
+    ``root``, sorted, with each module's own table (a file of the same name, .yml or .csv, beside it:
+    transfer_models.yml, findings.csv), whose rows are code as much as its lines. What a key's code is
+    derived from, so a module training starts to use enters it by itself."""
     modules = [modules] if isinstance(modules, str) else list(modules)
     package_root = Path(root) / "python"
     missing = [name for name in modules if _module_file(package_root, name) is None]
@@ -76,7 +77,9 @@ def module_files(modules: list[str], root: str | os.PathLike = ".") -> list[str]
         todo += [".".join(parent.relative_to(package_root).parts)
                  for parent in path.parents if parent != path.parent or path.name != "__init__.py"
                  if parent.is_relative_to(package_root / "chestxray")]
-    return sorted(path.relative_to(root).as_posix() for path in seen)
+    tables = {table for path in seen for table in (path.with_suffix(".yml"), path.with_suffix(".csv"))
+              if table.is_file()}
+    return sorted(path.relative_to(root).as_posix() for path in seen | tables)
 
 
 def _module_file(package_root: Path, name: str) -> Path | None:
