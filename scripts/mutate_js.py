@@ -2,7 +2,7 @@
 
 A declared list of realistic edits to assets/explorer.js, each applied alone to a temporary
 copy of the project (never to the working tree); then the explorer's browser tests
-(tests/test_explorer_browser.py: real headless Chromium, every state held to R) run on the
+(tests/r/display/test_explorer_browser.py: real headless Chromium, every state held to R) run on the
 copy; a failing test kills the mutant. The machinery (copy, stale-edit check, runs, table,
 CSV) is mutate_r.py's.
 
@@ -22,12 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mutate_r  # noqa: E402  (scripts/ is not a package)
-from mutate_r import ROOT, Mutant  # noqa: E402
+from mutate_r import ROOT, Mutant, role_tests  # noqa: E402
 
 DEFAULT_CSV = ROOT / "bench" / "results" / "mutation_js.csv"
 JS = "assets/explorer.js"
-# The fast tier's tests that run the script: the render test also drives it, but is slow.
-TESTS_BY_FILE = {JS: ["tests/test_explorer_browser.py"]}
+# The explorer is R/display/explorer.R's page: its tests are the display role's (tests/r/display/, fast tier;
+# the render test also drives it, but is slow).
+TESTS_BY_FILE = {JS: role_tests("R/display/explorer.R")}
 
 # Only ever written for thresholds (probabilities), counts and shares: none is below 0.
 NO_NEGATIVES = "every number the explorer writes (counts, shares, probabilities) is >= 0: the sign is never written"

@@ -44,55 +44,14 @@ class Mutant:
     equivalent: str = ""  # why no test can kill it; such mutants are not run
 
 
-# The fast tests that call each file's functions (found by the functions' names in
-# tests/; the rest of the fast tier sources R/ but calls none of them). Cheapest first:
-# the run stops at the first failure (-x). A file with no tests: its mutants are "no tests".
-R_FUNCTIONS = "tests/test_r_functions.py::"
-TESTS_BY_FILE = {
-    "R/evaluate/metrics.R": [
-        "tests/test_report_helpers.py",
-        R_FUNCTIONS + "test_metrics_agree_with_scikit_learn",
-        R_FUNCTIONS + "test_threshold_is_youden_optimum",
-        R_FUNCTIONS + "test_sensitivity_operating_point",
-        R_FUNCTIONS + "test_pr_calibration_and_subgroups_agree_with_scikit_learn",
-        R_FUNCTIONS + "test_agreement_with_radiologist_labels",
-        "tests/test_patient_bootstrap.py",
-        "tests/test_statistics.py",
-    ],
-    "R/model/train.R": [
-        R_FUNCTIONS + "test_class_weights_balance_the_loss",
-        "tests/test_evaluated_epoch.py",
-        R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
-        "tests/test_input_size.py::test_r_training_stops_on_training_or_validation_batches_of_another_size",
-        "tests/test_training_wiring.py",
-    ],
-    "R/model/build.R": [
-        "tests/test_model_architecture.py",
-        "tests/test_params.py::test_every_model_value_has_a_builder",
-        R_FUNCTIONS + "test_cnn_shape_and_size",
-        R_FUNCTIONS + "test_cnn_holds_no_random_layers",
-        R_FUNCTIONS + "test_transfer_loads_a_local_weights_file",
-        R_FUNCTIONS + "test_missing_weights_stop_or_fall_back",
-        "tests/test_transfer_weights.py",
-        R_FUNCTIONS + "test_training_on_tiny_set_returns_history",
-    ],
-    "R/display/explorer.R": ["tests/test_operating_point.py", "tests/test_explorer_browser.py"],
-    "R/evaluate/operating_point.R": [
-        "tests/test_operating_point.py",
-        R_FUNCTIONS + "test_pr_calibration_and_subgroups_agree_with_scikit_learn",
-    ],
-    "R/run/outputs.R": [
-        "tests/test_report_text.py::test_write_atomically_leaves_nothing_behind_a_failed_writer",
-        "tests/test_statistics.py",
-    ],
-    "R/text/data.R": [
-        "tests/test_honest_data.py",
-        "tests/test_statistics.py::test_data_text_gives_the_test_and_eligible_prevalence",
-    ],
-    "R/text/teaching_notes.R": ["tests/test_operating_point.py"],
-    "R/text/report.R": ["tests/test_report_text.py"],
-    "R/run/params.R": ["tests/test_params.py"],
-}
+# The tests that guard an R file follow from the layouts: R/<role>/<file>.R is guarded by the fast tests
+# of tests/r/<role>/ (tests/ is laid out by what it guards). The run stops at the first failure (-x).
+def role_tests(r_file: str) -> list[str]:
+    return [f"tests/r/{Path(r_file).parent.name}/"]
+
+
+TESTS_BY_FILE = {path.relative_to(ROOT).as_posix(): role_tests(path.relative_to(ROOT).as_posix())
+                 for path in sorted((ROOT / "R").glob("*/*.R"))}
 
 # The files by the letter of their mutants' ids (OP for O, which reads like a zero).
 E, T, M, D = "R/evaluate/metrics.R", "R/model/train.R", "R/model/build.R", "R/text/data.R"

@@ -19,6 +19,9 @@ import pytest
 os.environ.setdefault("RPY2_CFFI_MODE", "ABI")
 
 ROOT = Path(__file__).resolve().parents[1]
+# The tests' shared helpers (servers, forgers, browser, expected Spanish texts), one folder, imported by name.
+HELPERS = ROOT / "tests" / "helpers"
+sys.path.insert(0, str(HELPERS))
 FIXTURES = ROOT / "tests" / "fixtures"
 NIH_IMAGES = FIXTURES / "nih" / "images"  # real NIH radiographs; labels.csv describes them
 NIH_METADATA = FIXTURES / "nih" / "metadata"

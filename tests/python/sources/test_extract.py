@@ -17,7 +17,7 @@ from chestxray.sources.extract import (
     extract_archive,
 )
 
-from test_download import make_archive, png_bytes
+from archives import make_archive, png_bytes
 
 
 @pytest.fixture()

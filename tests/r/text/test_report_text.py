@@ -257,21 +257,3 @@ def test_subgroups_table_shows_missing_values_as_dashes_or_nothing_without_subgr
         and rows[3].split("|")[6].strip() == "0,500–1,000"
     )
     assert r_text(r_session, 'is.null(subgroups_kable(NULL, "edema"))') is True
-
-
-def test_write_atomically_leaves_nothing_behind_a_failed_writer(r_session, tmp_path):
-    target = tmp_path / "out" / "metrics.json"
-    used = r_text(
-        r_session,
-        f'{{seen <- NULL; write_atomically("{target}", function(tmp) {{ seen <<- tmp; writeLines("ok", tmp) }}); '
-        "seen}",
-    )
-    assert re.fullmatch(rf"{re.escape(str(target.parent))}/\.metrics\.json\.\d+\.partial", used)  # per-process name
-    assert target.read_text() == "ok\n"
-    failed = r_session(
-        f'tryCatch(write_atomically("{tmp_path}/other.json", function(tmp) '
-        f'{{ writeLines("half", tmp); stop("disk full") }}), '
-        'error = function(e) conditionMessage(e))'
-    )[0]
-    assert failed == "disk full" and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
-    assert sorted(p.name for p in target.parent.iterdir()) == ["metrics.json"]

@@ -57,7 +57,7 @@ def test_extraction_shows_how_far_through_the_archive_it_is(monkeypatch, tmp_pat
 
     from chestxray.sources.extract import extract_archive
 
-    from test_download import make_archive
+    from archives import make_archive
 
     # incompressible members, so the archive is large enough for the bar to move
     archive = tmp_path / "images_01.tar.gz"

@@ -18,10 +18,10 @@ from PIL import Image
 from chestxray.cli import main
 from chestxray.sources.folders import read_class_folders
 
+from archives import make_archive, png_bytes
 from conftest import NIH_IMAGES, fixture, flat_png
+from decode import decode_by_hand
 from http_faults import FaultyServer
-from test_decoding import decode_by_hand
-from test_download import make_archive, png_bytes
 
 POSITIVE, NEGATIVE = "Pneumothorax", "No Finding"
 

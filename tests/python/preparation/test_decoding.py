@@ -16,8 +16,9 @@ from PIL import Image
 
 from chestxray.preparation.images import load_grey, to_grey8
 
+from decode import LUMA
+
 SIDE = 16
-LUMA = np.array([299, 587, 114]) / 1000  # ITU-R 601-2, as Pillow documents its "L" conversion
 
 
 def rng(seed=0):
@@ -180,20 +181,6 @@ def test_a_fully_transparent_image_is_black_in_every_mode(tmp_path, mode):
         pixels[..., -1] = 0
         decoded = decode(Image.fromarray(pixels, mode), tmp_path)
     assert (decoded == 0).all()
-
-
-def decode_by_hand(path, side: int) -> np.ndarray:
-    """Any PNG the tests write, decoded in numpy: 16-bit stretched, luma, alpha onto black, then
-    ``side`` x ``side`` block means (images a whole multiple of ``side``), as float."""
-    with Image.open(path) as image:
-        if image.mode == "I;16":
-            values = np.asarray(image, dtype=float)
-            grey = (values - values.min()) / (values.max() - values.min()) * 255
-        else:
-            rgba = np.asarray(image.convert("RGBA"), dtype=float)  # palette look-up, grey copied to 3 bands
-            grey = (rgba[..., :3] @ LUMA) * rgba[..., 3] / 255
-    factor = grey.shape[0] // side
-    return grey.reshape(side, factor, side, factor).mean(axis=(1, 3))
 
 
 @pytest.mark.parametrize("side", [16, 24, 48, 80])

@@ -36,7 +36,7 @@ TRANSFER_HEAD = [{"class": "GlobalAveragePooling2D"}, {"class": "Dropout", "rate
 @pytest.fixture(scope="module")
 def built():
     out = run_r("""
-      s <- reticulate::import_from_path("layer_summary", path = "tests")
+      s <- reticulate::import_from_path("layer_summary", path = "tests/helpers")
       list(cnn = s$describe(build_model("cnn", 128L)), baseline = s$describe(build_model("baseline", 128L)),
            densenet121 = s$describe(build_model("densenet121", 32L, weights = "none")),
            mobilenetv2 = s$describe(build_model("mobilenetv2", 32L, weights = "none")),

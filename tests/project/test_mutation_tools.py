@@ -3,11 +3,12 @@ exactly once, so a changed R file cannot silently yield a different mutant."""
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "mutate_r.py"
+from conftest import ROOT
+
+SCRIPT = ROOT / "scripts" / "mutate_r.py"
 spec = importlib.util.spec_from_file_location("mutate_r", SCRIPT)
 mutate_r = importlib.util.module_from_spec(spec)
 sys.modules["mutate_r"] = mutate_r  # dataclasses look their module up

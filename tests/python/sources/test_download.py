@@ -2,12 +2,8 @@
 
 import csv
 import hashlib
-import io
-import tarfile
 
-import numpy as np
 import pytest
-from PIL import Image
 from tqdm import tqdm
 
 from chestxray.sources.download import (
@@ -21,29 +17,8 @@ from chestxray.sources.download import (
 )
 from chestxray.sources.extract import UnsafeArchiveError, extract_all, extract_archive
 
+from archives import make_archive, png_bytes
 from http_faults import FaultyServer
-
-
-def png_bytes(seed: int, size: int = 96) -> bytes:
-    noise = np.random.default_rng(seed).integers(0, 256, (size, size), dtype=np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(noise).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def make_archive(members: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        for name, target in (links or {}).items():
-            info = tarfile.TarInfo(name)
-            info.type = tarfile.SYMTYPE
-            info.linkname = target
-            tar.addfile(info)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -91,7 +91,7 @@ def test_the_readmes_layout_names_every_file_of_the_package_r_and_scripts():
         *(ROOT / "R").rglob("*.R"),
         *(ROOT / "scripts").iterdir(),
         *(ROOT / "assets").iterdir(),
-        *(path for path in (ROOT / "tests").iterdir() if path.suffix == ".py" and not path.name.startswith("test_")),
+        *(ROOT / "tests" / "helpers").glob("*.py"),
     ]
     unnamed = sorted(
         str(path.relative_to(ROOT)) for path in files

@@ -3,11 +3,12 @@ exactly once to assets/explorer.js, as the R one does, and every edit it declare
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+from conftest import ROOT
+
+SCRIPTS = ROOT / "scripts"
 spec = importlib.util.spec_from_file_location("mutate_js", SCRIPTS / "mutate_js.py")
 mutate_js = importlib.util.module_from_spec(spec)
 sys.modules["mutate_js"] = mutate_js

@@ -15,7 +15,7 @@ from chestxray.preparation.split import TooFewPatientsError, patient_split
 from chestxray.sources.folders import DatasetError, read_class_folders
 
 from conftest import NIH_IMAGES, fixture
-from test_decoding import decode_by_hand
+from decode import decode_by_hand
 
 
 def nih_class_folders(root, n_positive=8, n_negative=12):

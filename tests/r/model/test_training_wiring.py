@@ -17,7 +17,7 @@ from conftest import run_r
 # chestxray.model.training.ValidationAUROC, so the epochs early stopping and the
 # learning-rate schedule see are known; a spy records the images fit was given.
 WIRING_R = """
-  w <- reticulate::import_from_path("wiring_support", path = "tests")
+  w <- reticulate::import_from_path("wiring_support", path = "tests/helpers")
 
   # 4 positives, 12 negatives: inverse-frequency weights 2 and 2/3.
   batches <- w$unbalanced_batches(4L, 12L, 8L, 1L)

@@ -168,7 +168,7 @@ PUBLISH_R = """
     table = data.frame(split = rep(c("validation", "test"), c(nrow(validation_table), nrow(test_table)))),
     eligible = list(), integrity = function() list()
   )
-  p <- list(operating_point = operating_point, target_sensitivity = 0.9, seed = seed, model = "cnn",
+  p <- list(operating_point = threshold_rule_name, target_sensitivity = 0.9, seed = seed, model = "cnn",
             image_size = 48L, finding = "Pneumothorax", data = "demo")
   model_result <- function(name, validation, test) {
     trained <- list(validation_probabilities = validation, test_probabilities = test)
@@ -196,7 +196,7 @@ def published(r_session, tmp_path_factory):
            test_labels=TEST_LABELS, test_scores=TEST_SCORES, test_patients=TEST_PATIENTS,
            baseline_validation_scores=BASELINE_VALIDATION_SCORES, baseline_test_scores=BASELINE_TEST_SCORES)
     r_session.assign("output_dir", str(out))
-    r_session.assign("operating_point", "youden")
+    r_session.assign("threshold_rule_name", "youden")  # not "operating_point": a function of that name
     r_session.assign("seed", SEED)
     r_session(f"local({{{PUBLISH_R}}})")
     return json.loads((out / "metrics.json").read_text()), json.loads((out / "model-card.json").read_text())
