@@ -48,7 +48,7 @@ FLOAT_LABELS = ("the batches' labels are read only by Keras, which casts them to
 FLOAT_STRETCH = "low and high are Python floats: the stretch is computed in float64 whatever the array's dtype"
 SUM_BOUND = "both shares above 0 and their sum below 1 already keep each share below 1"
 DRAINED_READERS = ("fit sees the same epochs with Keras' reader threads or processes: its enqueuer drains before "
-                   "on_epoch_end reshuffles (tests/test_batches.py: "
+                   "on_epoch_end reshuffles (tests/python/model/test_batches.py: "
                    "test_fit_trains_each_epoch_on_one_seeded_permutation_of_the_rows passes with either)")
 SCALED_COUNTS = ("each image counted twice scales every count, total and target alike: shares, spreads and their "
                  "order are unchanged")

@@ -242,14 +242,12 @@ MUTANTS = [
            "{es_number(counts[['0']])} radiografías sin hallazgos y {es_number(counts[['1']])}",
            "{es_number(counts[['1']])} radiografías sin hallazgos y {es_number(counts[['0']])}",
            "class counts swapped in the class-weight sentence"),
-    Mutant("X02", "R/text/report.R", "runs <- split(numbers, cumsum(c(1, diff(numbers) != 1)))",
-           "runs <- split(numbers, cumsum(c(1, diff(numbers) != 0)))", "archive runs broken into single numbers"),
-    Mutant("X03", "R/text/report.R", "unique(range(run))", "unique(c(run[1], length(run)))",
-           "a run's end printed as its length"),
-    Mutant("P01", "R/run/params.R", "sort(unique(unlist(parts)))", "unlist(parts)",
-           "selection numbers unsorted, repeated"),
-    Mutant("P02", "R/run/params.R", "if (low <= first && first <= last && last <= high) seq(first, last)",
-           "if (low <= first && first <= last && last <= high) first", "a range read as its first number"),
+    # The selection's grammar is Python's (download.parse_selection, its runs download.selection_runs); R keeps
+    # the form check and the count it writes.
+    Mutant("X04", "R/text/report.R", "{param_rules()$nih_archives$max}", "{param_rules()$nih_archives$min}",
+           "the archives' count written as the lowest number"),
+    Mutant("P03", "R/run/params.R", 'rule$type == "selection" && !nzchar(trimws(text))',
+           'rule$type == "selection" && !nzchar(text)', "a blank selection accepted"),
 ]
 
 

@@ -58,30 +58,13 @@ check_param <- function(name, value) {
     return(as.integer(number))
   }
   text <- as.character(value)
-  if (rule$type == "selection" && !is_selection(text, rule$min, rule$max)) bad()
+  # A selection's grammar and range are chestxray.sources.download.parse_selection's, the one parser (the
+  # download's): the preflight (check_inputs) applies it right after these checks, naming the parameter.
+  if (rule$type == "selection" && !nzchar(trimws(text))) bad()
   if (rule$type == "choice" && !text %in% rule$values) bad()
   if (rule$type == "text" && !nzchar(text)) bad()
   if (!is.null(rule$pattern) && !grepl(rule$pattern, text)) bad()
   text
-}
-
-# 'all', or numbers and ranges from low to high such as 1 or 1,2,5-7 (spaces and case ignored): the
-# grammar of chestxray.sources.download.parse_selection, which a test holds to the same answers.
-is_selection <- function(text, low, high) !is.null(selection_numbers(text, low, high))
-
-# The sorted numbers a selection names, or NULL when it breaks the grammar.
-selection_numbers <- function(text, low, high) {
-  if (tolower(trimws(text)) == "all") return(seq(low, high))
-  in_range <- function(part) {
-    bounds <- regmatches(part, regexec("^\\s*([0-9]+)\\s*(-\\s*([0-9]+)\\s*)?$", part))[[1]]
-    if (length(bounds) == 0) return(NULL)
-    first <- as.numeric(bounds[2])
-    last <- if (nzchar(bounds[4])) as.numeric(bounds[4]) else first
-    if (low <= first && first <= last && last <= high) seq(first, last)
-  }
-  parts <- lapply(strsplit(paste0(text, " "), ",", fixed = TRUE)[[1]], in_range)
-  if (any(vapply(parts, is.null, TRUE))) return(NULL)
-  sort(unique(unlist(parts)))
 }
 
 # Validate every parameter; returns a plain list with proper R types.

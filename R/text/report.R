@@ -1,6 +1,6 @@
 # The report's sentences that depend on the render's parameters, data and results
 # (Spanish, like the report): each chunk of report.qmd calls one of these, so they
-# are tested without rendering (tests/test_report_text.py). Tables are in
+# are tested without rendering (tests/r/text/test_report_text.py). Tables are in
 # R/display/tables.R, the data's sentences in R/text/data.R.
 
 # The box at the top: which data these results come from and what they can say.
@@ -15,7 +15,8 @@ data_warning_text <- function(p, label_noise) {
           "Sirven para comprobar que toda la cadena funciona en cualquier ordenador y sin conexión. **Los",
           "resultados sobre fantomas no dicen nada sobre el rendimiento clínico** del modelo con radiografías reales.")
   } else if (p$data == "nih") {
-    paste(glue::glue("**Datos reales del NIH (archivos {archives_text(p$nih_archives)} de 12).**"),
+    paste(sentence("**Datos reales del NIH (archivos {archives_text(p$nih_archives)} de",
+                   "{param_rules()$nih_archives$max}).**"),
           "Las etiquetas proceden del procesamiento automático de los informes y contienen errores; un modelo",
           "entrenado con una parte del conjunto y a baja resolución no es un dispositivo médico.")
   } else {
@@ -26,12 +27,7 @@ data_warning_text <- function(p, label_noise) {
 }
 
 # The archives an nih_archives selection names, in runs: "all" is "1-12", "3,1,2,7" is "1-3, 7".
-archives_text <- function(selection) {
-  rule <- param_rules()$nih_archives
-  numbers <- selection_numbers(selection, rule$min, rule$max)
-  runs <- split(numbers, cumsum(c(1, diff(numbers) != 1)))
-  paste(vapply(runs, function(run) paste(unique(range(run)), collapse = "-"), ""), collapse = ", ")
-}
+archives_text <- function(selection) import_chestxray("sources.download")$selection_runs(selection)
 
 # Which images this render uses. nih_source: chestxray.sources.nih.metadata_source's
 # fields (packaged, metadata, nih_sha1, test_list_packaged), for data = nih only.

@@ -98,6 +98,17 @@ def parse_selection(text: str | None, count: int | None = None) -> list[int]:
     return sorted(chosen)
 
 
+def selection_runs(text: str | None, count: int | None = None) -> str:
+    """The archives a selection names, in runs, for people: 'all' -> '1-12', '3,1,2,7' -> '1-3, 7'."""
+    runs: list[list[int]] = []
+    for number in parse_selection(text, count):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
+
+
 def remote_files(archives: list[int], base_url: str | None, with_metadata: bool) -> list[Remote]:
     """What to fetch: chosen archives (NIH URLs, or ``base_url/<name>``) and, from a mirror, the metadata."""
     chosen = [nih_archives()[i - 1] for i in archives]

@@ -380,6 +380,14 @@ def test_a_partial_file_longer_than_the_remote_one_starts_again_from_zero(archiv
     assert ranges == [f"bytes={len(data) + 30}-", None]
 
 
+@pytest.mark.parametrize("text, runs", [("all", "1-12"), ("3,1,2,7", "1-3, 7"), ("5", "5"), ("1,3,5-6", "1, 3, 5-6"),
+                                        (" 7 , 2-3, 2 ", "2-3, 7"), ("11-12,1", "1, 11-12")])
+def test_a_selection_reads_as_runs_of_archives(text, runs):
+    from chestxray.sources.download import selection_runs
+
+    assert selection_runs(text) == runs
+
+
 @pytest.mark.parametrize("size, text", [(100, "100B"), (1_500, "1.50kB"), (23_400_000, "23.4MB"),
                                         (45_100_000_000, "45.1GB"), (3_000_000_000_000, "3.00TB")])
 def test_human_size(size, text):

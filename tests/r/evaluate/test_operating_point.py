@@ -81,3 +81,12 @@ def test_the_explorer_carries_every_threshold_and_starts_at_validations(r_sessio
     for threshold, tp, fp in zip(data["thresholds"], data["tp"], data["fp"]):
         assert (tp, fp) == (counts_at(threshold)["tp"], counts_at(threshold)["fp"]), threshold
     assert "Con neumotórax" in page and "{{" not in page
+
+
+def test_a_sensitivity_reached_exactly_counts_as_reached(r_session):
+    """4 of the 5 positives score 0.7 or more: 0.7 reaches a sensitivity of exactly 0.8, and is the highest
+    threshold that does (at 0.9 only 3 of 5), counted here by hand."""
+    labels, probabilities = r_vectors(r_session)
+    reaching = [t for t in set(PROBABILITIES) if counts_at(t)["tp"] / 5 >= 0.8]
+    assert max(reaching) == 0.7 and counts_at(0.7)["tp"] == 4
+    assert r_session["threshold_for_sensitivity"](labels, probabilities, 0.8)[0] == pytest.approx(0.7)

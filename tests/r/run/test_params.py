@@ -128,18 +128,24 @@ SELECTIONS = [
 
 
 @pytest.mark.parametrize("text, accepted", SELECTIONS)
-def test_r_and_python_accept_the_same_archive_selections(r_session, text, accepted):
-    from chestxray.sources.download import parse_selection
+def test_one_parser_decides_which_archive_selections_are_accepted(text, accepted):
+    """chestxray.sources.download.parse_selection, which the download uses; the report's preflight applies it
+    (R checks only that the parameter is text: no second parser to drift from it)."""
+    from chestxray.sources.preflight import InputError, check_nih_inputs
 
-    assert r_session(f'is_selection("{text}", 1, 12)')[0] == accepted
     try:
-        parse_selection(text)
-        python_accepts = True
-    except ValueError:
-        python_accepts = False
-    assert python_accepts == accepted
-    if accepted:  # and name the same archives
-        assert [int(n) for n in r_session(f'selection_numbers("{text}", 1, 12)')] == parse_selection(text)
+        check_nih_inputs(text)
+        assert accepted, text
+    except InputError as error:
+        assert not accepted and str(error).startswith(f"parameter 'nih_archives' is '{text}': "), error
+
+
+def test_r_leaves_a_selections_grammar_to_the_one_parser(r_session):
+    assert r_session('check_param("nih_archives", "first")')[0] == "first"  # the preflight stops it, named
+    from rpy2.rinterface_lib.embedded import RRuntimeError
+
+    with pytest.raises(RRuntimeError, match="parameter 'nih_archives' is ' ' but must be 'all' or numbers"):
+        r_session('check_param("nih_archives", " ")')
 
 
 def test_the_archive_rule_counts_nihs_archives():
@@ -148,11 +154,10 @@ def test_the_archive_rule_counts_nihs_archives():
     assert definitions()["nih_archives"]["max"] == len(nih_archives()) == 12
 
 
-def test_an_archive_out_of_range_stops_in_r_whatever_the_data(r_session):
-    from rpy2.rinterface_lib.embedded import RRuntimeError
+def test_an_archive_out_of_range_stops_the_preflight_whatever_the_data(tmp_path):
+    from chestxray.sources.preflight import InputError, check_report_inputs
 
     for data in ("demo", "folder", "nih"):
-        with pytest.raises(RRuntimeError, match=re.escape(
-                "parameter 'nih_archives' is '13' but must be 'all' or numbers from 1 to 12 such as 1 or 1,2,5-7")):
-            r_session(f'check_params(modifyList(rmarkdown::yaml_front_matter("report.qmd")$params, '
-                      f'list(data = "{data}", nih_archives = "13")))')
+        with pytest.raises(InputError, match=re.escape(
+                "parameter 'nih_archives' is '13': archives are numbered 1 to 12; '13' is out of range")):
+            check_report_inputs(data, str(tmp_path), nih_archives="13")

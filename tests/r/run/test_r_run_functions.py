@@ -23,8 +23,8 @@ def test_params_are_typed_and_checked(r_session):
         )
     with pytest.raises(RRuntimeError, match="parameter 'data' is 'web' but must be one of: demo, folder, nih"):
         r_session('check_param("data", "web")')
-    with pytest.raises(RRuntimeError, match="'nih_archives' is 'first' but must be 'all' or numbers from 1 to 12"):
-        r_session('check_param("nih_archives", "first")')
+    with pytest.raises(RRuntimeError, match="'nih_archives' is '' but must be 'all' or numbers from 1 to 12"):
+        r_session('check_param("nih_archives", "")')
     with pytest.raises(RRuntimeError, match="'image_size' is '12.5' but must be an integer from 32 to 512"):
         r_session('check_param("image_size", "12.5")')
     with pytest.raises(RRuntimeError, match="unknown parameter 'epoch'; known parameters: data, data_dir"):

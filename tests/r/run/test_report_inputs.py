@@ -17,8 +17,8 @@ def no_columns_csv(tmp_path):
 @pytest.mark.parametrize(
     "params, message",
     [
-        (["data=nih", "nih_archives=13"], "parameter 'nih_archives' is '13' but must be 'all' or numbers from 1 to 12"),
-        (["nih_archives=2-14"], "parameter 'nih_archives' is '2-14' but must be"),  # data=demo: the same rule
+        (["data=nih", "nih_archives=13"], "parameter 'nih_archives' is '13': archives are numbered 1 to 12; '13' is"),
+        (["nih_archives=2-14"], "parameter 'nih_archives' is '2-14': archives are numbered 1 to 12"),  # demo: same rule
         (["data=nih", "nih_metadata=/no/such/Data_Entry_2017_v2020.csv"], "parameter 'nih_metadata' is '/no/such/"),
         (
             ["data=nih", "nih_metadata={no_columns_csv}"],

@@ -27,8 +27,6 @@ def test_the_data_warning_names_each_source_and_the_demos_label_noise(r_session)
     demo = r_text(r_session, f"data_warning_text({params()}, 0.08)")
     assert demo.startswith("**Datos de demostración.**") and "cambia la clase de un 8\u00a0% de las imágenes" in demo
     assert "no dicen nada sobre el rendimiento clínico" in demo
-    nih = r_text(r_session, f'data_warning_text({params(data="nih")}, 0.08)')
-    assert nih.startswith("**Datos reales del NIH (archivos 1-2 de 12).**") and "8 %" not in nih
     folder = r_text(r_session, f'data_warning_text({params(data="folder", data_dir="/x/mine")}, 0.08)')
     assert folder.startswith("**Datos propios.** Las imágenes proceden de las carpetas de clase de `/x/mine`.")
 
@@ -47,21 +45,34 @@ def test_the_class_weight_sentence_quotes_the_training_counts_and_their_weights(
     )
 
 
-@pytest.mark.parametrize("selection, shown", [("1-2", "1-2"), ("all", "1-12"), ("3,1,2,7", "1-3, 7"),
-                                              ("5", "5"), ("1,3,5-6", "1, 3, 5-6")])
-def test_the_archives_are_named_by_number_whatever_the_selections_form(r_session, selection, shown):
-    warning = r_text(r_session, f'data_warning_text({params(data="nih", nih_archives=selection)}, 0.08)')
-    assert warning.startswith(f"**Datos reales del NIH (archivos {shown} de 12).**")
+ARCHIVE_RUNS = [("1-2", "1-2"), ("all", "1-12"), ("3,1,2,7", "1-3, 7"), ("5", "5"), ("1,3,5-6", "1, 3, 5-6")]
+
+
+def test_the_archives_are_named_by_number_whatever_the_selections_form():
+    """With data = nih the sentences name the archives in runs (Python's parser reads the selection: run_r)."""
+    from conftest import run_r
+
     source = 'list(packaged = TRUE, metadata = "x", nih_sha1 = FALSE, test_list_packaged = TRUE)'
-    assert f"archivos **{shown}** de la publicación" in r_text(
-        r_session, f'data_source_text({params(data="nih", nih_archives=selection)}, {source})')
+    calls = ", ".join(
+        f'list(warning = data_warning_text({params(data="nih", nih_archives=selection)}, 0.08), '
+        f'source = data_source_text({params(data="nih", nih_archives=selection)}, {source}))'
+        for selection, _ in ARCHIVE_RUNS)
+    texts = run_r(f"list({calls})")
+    for (selection, shown), text in zip(ARCHIVE_RUNS, texts):
+        assert text["warning"].startswith(f"**Datos reales del NIH (archivos {shown} de 12).**"), selection
+        assert "8\u00a0%" not in text["warning"]
+        assert f"archivos **{shown}** de la publicación" in text["source"], selection
 
 
 def test_the_data_source_sentence_follows_the_source_and_the_match_rule(r_session):
     demo = r_text(r_session, f"data_source_text({params(n_per_class=24, seed=7)})")
     assert demo.startswith("En esta versión se usan **24 fantomas por clase** generados con la semilla 7.")
+    from conftest import run_r
+
     source = 'list(packaged = TRUE, metadata = "x", nih_sha1 = FALSE, test_list_packaged = TRUE)'
-    nih_any = r_text(r_session, f'data_source_text({params(data="nih", n_per_class=50)}, {source})')
+    nih = run_r(f'list(any = data_source_text({params(data="nih", n_per_class=50)}, {source}), '
+                f'exact = data_source_text({params(data="nih", match="exact")}, {source}))')  # Python reads archives
+    nih_any, nih_exact = nih["any"], nih["exact"]
     assert (
         "archivos **1-2**" in nih_any
         and "*Pneumothorax* como clase positiva (entre las etiquetas de la imagen)" in nih_any
@@ -69,7 +80,6 @@ def test_the_data_source_sentence_follows_the_source_and_the_match_rule(r_sessio
     assert (
         "máximo 50 imágenes por clase; el test conserva todas las suyas. Los metadatos" in nih_any
     )  # one space, then the source
-    nih_exact = r_text(r_session, f'data_source_text({params(data="nih", match="exact")}, {source})')
     assert "(como única etiqueta)" in nih_exact
     folder = r_text(
         r_session, f'data_source_text({params(data="folder", data_dir="d", finding="Edema", n_per_class=9)})'
