@@ -6,19 +6,19 @@ import pytest
 
 from chestxray.model.batches import CacheBatches
 
+from caches import numbered_cache, row_of
+
 ROWS = 10
 
 
-@pytest.fixture(scope="module")
-def numbered_cache(tmp_path_factory):
+@pytest.fixture(scope="module", name="numbered_cache")
+def ten_rows(tmp_path_factory):
     """Cache row r is an 8x8 image of grey 10 r: a batch's images say which rows they are."""
-    path = tmp_path_factory.mktemp("cache") / "cache.npy"
-    np.save(path, np.stack([np.full((8, 8), 10 * r, dtype=np.uint8) for r in range(ROWS)]))
-    return str(path)
+    return numbered_cache(tmp_path_factory.mktemp("cache") / "cache.npy", ROWS, side=8, step=10)
 
 
 def rows_of(images):
-    return [int(round(image[0, 0, 0] * 255 / 10)) for image in images]
+    return [row_of(image, 10) for image in images]
 
 
 def epoch(batches):

@@ -5,19 +5,19 @@ import pytest
 
 from chestxray.model.batches import CacheBatches
 
+from caches import numbered_cache, row_of
+
 ROWS = 40
 
 
 @pytest.fixture(scope="module")
 def forty_rows(tmp_path_factory):
     """Cache row r is a 4x4 image of grey 5 r, so a batch's images say which rows they are."""
-    path = tmp_path_factory.mktemp("cache") / "cache.npy"
-    np.save(path, np.stack([np.full((4, 4), 5 * r, dtype=np.uint8) for r in range(ROWS)]))
-    return str(path)
+    return numbered_cache(tmp_path_factory.mktemp("cache") / "cache.npy", ROWS, side=4, step=5)
 
 
 def rows_in(batches):
-    return [[int(round(float(image[0, 0, 0]) * 255 / 5)) for image in batches[b][0]] for b in range(len(batches))]
+    return [[row_of(image, 5) for image in batches[b][0]] for b in range(len(batches))]
 
 
 def test_batches_hold_32_images_unless_told_otherwise(forty_rows):

@@ -12,6 +12,7 @@ from chestxray.preparation.cache import build_cache, open_cache
 from chestxray.preparation.images import load_grey
 from chestxray.support.integrity import DamagedFileError, damaged_files, read_checked_json
 
+from caches import interrupt_cache_build
 from conftest import NIH_IMAGES
 
 SIZE = 32
@@ -97,18 +98,7 @@ def test_the_reader_refuses_a_cache_shorter_than_its_header_says(tmp_path):
 
 def test_a_damaged_progress_record_restarts_the_interrupted_build(tmp_path, capfd, monkeypatch):
     paths = sorted(str(p) for p in NIH_IMAGES.glob("*.png"))[:40]
-    real, calls = cache_module._decode_chunk, {"n": 0}
-
-    def interrupted(job):
-        calls["n"] += 1
-        if calls["n"] == 18:  # 17 of 20 chunks done; progress is saved every 16
-            raise KeyboardInterrupt
-        return real(job)
-
-    monkeypatch.setattr(cache_module, "IMAGES_PER_JOB", 2)
-    monkeypatch.setattr(cache_module, "_decode_chunk", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        build_cache(paths, SIZE, tmp_path, workers=1)
+    real = interrupt_cache_build(monkeypatch, paths, SIZE, tmp_path)
     progress = next(tmp_path.rglob(".*.progress.json"))
     assert len(read_checked_json(progress)["done"]) == 16
     change_middle_byte(progress)

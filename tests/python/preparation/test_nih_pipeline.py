@@ -15,6 +15,7 @@ from chestxray.preparation.organize import MissingImagesError, organize
 from chestxray.preparation.split import official_split, patient_split
 from chestxray.sources.metadata import FINDINGS, MetadataError, read_image_list, read_metadata, select_task
 
+from caches import interrupt_cache_build
 from conftest import NIH_IMAGES, ROOT, fixture
 
 
@@ -174,21 +175,8 @@ def test_prepare_resumes_after_interruption(tmp_path, monkeypatch):
     import chestxray.preparation.cache as cache_module
 
     paths = [str(p) for p in sorted(NIH_IMAGES.glob("*.png"))[:40]]
-    calls = {"n": 0}
-    real = cache_module._decode_chunk
-
-    def flaky(job):
-        calls["n"] += 1
-        if calls["n"] == 18:  # 17 of 20 chunks done; progress is saved every 16
-            raise KeyboardInterrupt
-        return real(job)
-
-    monkeypatch.setattr(cache_module, "IMAGES_PER_JOB", 2)
-    monkeypatch.setattr(cache_module, "_decode_chunk", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        build_cache(paths, 32, tmp_path, workers=1)
+    real = interrupt_cache_build(monkeypatch, paths, 32, tmp_path)
     assert not list(tmp_path.rglob("*.npy"))  # no final file from a half build
-    calls["n"] = -1000
     seen = []
     monkeypatch.setattr(cache_module, "_decode_chunk", lambda job: seen.append(job[0]) or real(job))
     cache = build_cache(paths, 32, tmp_path, workers=1)

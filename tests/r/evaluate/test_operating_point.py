@@ -4,24 +4,7 @@ notes (R/evaluate/operating_point.R, R/text/teaching_notes.R), against counts do
 import numpy as np
 import pytest
 
-# Ties across the classes (0.7, 0.4) and within one (0.9), probabilities in no order.
-LABELS = [1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0]
-PROBABILITIES = [0.9, 0.7, 0.7, 0.9, 0.2, 0.4, 0.4, 0.1, 0.3, 0.95, 0.05, 0.6]
-
-
-def counts_at(threshold, labels=LABELS, probabilities=PROBABILITIES):
-    labels, predicted = np.array(labels), np.array(probabilities) >= threshold
-    return {"tp": int(np.sum(predicted & (labels == 1))), "fp": int(np.sum(predicted & (labels == 0))),
-            "tn": int(np.sum(~predicted & (labels == 0))), "fn": int(np.sum(~predicted & (labels == 1)))}
-
-
-def r_vectors(r_session):
-    from rpy2 import robjects
-    return robjects.FloatVector(LABELS), robjects.FloatVector(PROBABILITIES)
-
-
-def frame(r_value):
-    return {name: list(r_value.rx2(name)) for name in r_value.names}
+from operating_points import LABELS, PROBABILITIES, counts_at, frame, r_vectors
 
 
 def test_counts_at_every_threshold_match_a_direct_count(r_session):

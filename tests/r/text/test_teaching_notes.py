@@ -1,28 +1,9 @@
 """The teaching notes beside the evaluation figures (R/text/teaching_notes.R): this split's counts,
 PPV against prevalence, the calibration bin farthest from the diagonal, against counts done in the test."""
 
-import numpy as np
 
+from operating_points import counts_at, r_vectors
 from spanish import es_percent
-
-# Ties across the classes (0.7, 0.4) and within one (0.9), probabilities in no order.
-LABELS = [1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0, 0]
-PROBABILITIES = [0.9, 0.7, 0.7, 0.9, 0.2, 0.4, 0.4, 0.1, 0.3, 0.95, 0.05, 0.6]
-
-
-def counts_at(threshold, labels=LABELS, probabilities=PROBABILITIES):
-    labels, predicted = np.array(labels), np.array(probabilities) >= threshold
-    return {"tp": int(np.sum(predicted & (labels == 1))), "fp": int(np.sum(predicted & (labels == 0))),
-            "tn": int(np.sum(~predicted & (labels == 0))), "fn": int(np.sum(~predicted & (labels == 1)))}
-
-
-def r_vectors(r_session):
-    from rpy2 import robjects
-    return robjects.FloatVector(LABELS), robjects.FloatVector(PROBABILITIES)
-
-
-def frame(r_value):
-    return {name: list(r_value.rx2(name)) for name in r_value.names}
 
 
 def test_teaching_notes_quote_this_splits_counts(r_session):
