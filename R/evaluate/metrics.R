@@ -145,6 +145,13 @@ age_band <- function(age) {
   cut(as.numeric(age), breaks = c(-Inf, 39, 59, Inf), labels = c("<40", "40-59", ">=60"))
 }
 
+# The test subgroups' AUROCs where the data say view, sex or age (NIH's metadata); NULL where they say none.
+test_subgroups <- function(test_table, probabilities) {
+  if (any(c("view_position", "patient_sex", "patient_age") %in% names(test_table))) {
+    subgroup_auroc(test_table, probabilities)
+  }
+}
+
 # AUROC per subgroup (view, sex, age band) with counts; NA where a group lacks a class.
 subgroup_auroc <- function(table, probabilities) {
   groupings <- list(

@@ -24,6 +24,17 @@ expert_agreement <- function(p, test_table, main, data_root) {
        demo_truth = if (p$data == "demo") against(file.path(data_root, demo_truth_file())))
 }
 
+# Where data = nih's metadata and official test list come from (chestxray.sources.nih); NULL for other data.
+nih_metadata_source <- function(p) {
+  if (p$data == "nih") import_chestxray("sources.nih")$metadata_source(p$nih_metadata)
+}
+
+# Each split's prevalence before the cap, and whether one drifts (chestxray.preparation.split): measured
+# against training and validation together where the test split is NIH's official list (data = nih).
+split_prevalence <- function(prepared, p) {
+  import_chestxray("preparation.split")$prevalence_by_split(prepared$eligible, official_test = p$data == "nih")
+}
+
 fit_and_evaluate <- function(name, prepared, p, output_dir) {
   trained <- train_and_predict(name, prepared, p, output_dir)
   result <- c(trained, evaluate_predictions(trained, prepared, p))

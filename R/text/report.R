@@ -101,6 +101,17 @@ initial_weights_text <- function(weights_used) {
   )
 }
 
+# The initial-weights paragraph, for transfer models only (the others start from random weights by design).
+initial_weights_section <- function(model, weights_used) {
+  if (model %in% TRANSFER_MODELS) paste0("\n\n", initial_weights_text(weights_used), "\n\n") else ""
+}
+
+# What the report says instead of the subgroup table when the data have no subgroups.
+no_subgroups_text <- function(subgroups) {
+  if (!is.null(subgroups)) return("")
+  "Estos datos no traen proyección, sexo ni edad, así que no hay análisis por subgrupos."
+}
+
 # One line per model: parameters, epochs run, seconds, the evaluated epoch and its validation AUROC.
 training_summary_lines <- function(results, max_epochs) {
   vapply(results, function(r) {

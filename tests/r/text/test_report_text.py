@@ -267,3 +267,14 @@ def test_subgroups_table_shows_missing_values_as_dashes_or_nothing_without_subgr
         and rows[3].split("|")[6].strip() == "0,500–1,000"
     )
     assert r_text(r_session, 'is.null(subgroups_kable(NULL, "edema"))') is True
+
+
+def test_sections_that_depend_on_the_run_say_nothing_where_they_do_not_apply(r_session):
+    weights = 'list(source = "none")'
+    assert r_text(r_session, f'initial_weights_section("cnn", {weights})') == ""
+    assert "ninguno preentrenado" in r_text(r_session, f'initial_weights_section("densenet121", {weights})')
+    assert r_text(r_session, "no_subgroups_text(NULL)").startswith("Estos datos no traen proyección, sexo ni edad")
+    assert r_text(r_session, "no_subgroups_text(data.frame(variable = 'sex'))") == ""
+    assert r_session("is.null(test_subgroups(data.frame(label = c(0, 1)), c(0.2, 0.8)))")[0]
+    assert r_text(r_session, "nrow(test_subgroups(data.frame(label = c(0, 1, 0, 1), patient_sex = c('F', 'F', 'M', "
+                             "'M')), c(0.2, 0.8, 0.3, 0.7)))") == 2
