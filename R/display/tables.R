@@ -39,8 +39,8 @@ comparison_kable <- function(comparison) {
     "Épocas (evaluada)" = paste0(comparison$epochs, " (", comparison$evaluated_epoch, ")"),
     "Segundos de entrenamiento" = es_number(comparison$seconds, 0),
     "AUROC" = auroc_cell(comparison$auroc),
-    "IC 95 % DeLong" = interval_cell(comparison$ci_low, comparison$ci_high),
-    "IC 95 % bootstrap por paciente" = interval_cell(comparison$boot_low, comparison$boot_high),
+    "IC 95\u00a0% DeLong" = interval_cell(comparison$ci_low, comparison$ci_high),  # CI_95's words
+    "IC 95\u00a0% bootstrap por paciente" = interval_cell(comparison$boot_low, comparison$boot_high),
     "Sensibilidad" = es_percent(comparison$sensitivity), "Especificidad" = es_percent(comparison$specificity),
     "VPP" = es_percent(comparison$ppv), "VPN" = es_percent(comparison$npv),
     "Brier" = auroc_cell(comparison$brier)
@@ -112,7 +112,8 @@ metrics_kable <- function(m, finding_lower, model, evaluated_epoch) {
                     percent_interval(m$sensitivity_ci95_patient_bootstrap),
                     percent_interval(m$specificity_ci95_patient_bootstrap), rep("–", 5))
     ),
-    col.names = c("Medida", "Valor", "IC 95 % DeLong (imágenes independientes)", "IC 95 % bootstrap por paciente"),
+    col.names = c("Medida", "Valor", paste(CI_95, "DeLong (imágenes independientes)"),
+                  paste(CI_95, "bootstrap por paciente")),
     caption = sentence("Modelo `{model}` en test ({es_number(n$positives)} imágenes con {finding_lower},",
                        "{es_number(n$negatives)} sin hallazgos, de",
                        "{es_number(m$patient_bootstrap$patients)} pacientes;",
@@ -127,9 +128,9 @@ subgroups_kable <- function(subgroups, finding_lower) {
     data.frame(Variable = SUBGROUP_NAMES_ES[subgroups$variable], Grupo = subgroups$group,
                Imágenes = es_number(subgroups$images), Positivas = es_number(subgroups$positives),
                AUROC = auroc_cell(subgroups$auroc),
-               `IC 95 % DeLong` = interval_cell(subgroups$ci_low, subgroups$ci_high),
+               DeLong = interval_cell(subgroups$ci_low, subgroups$ci_high),
                check.names = FALSE),
-    col.names = c("Variable", "Grupo", "Imágenes", paste("Con", finding_lower), "AUROC", "IC 95 % DeLong"),
+    col.names = c("Variable", "Grupo", "Imágenes", paste("Con", finding_lower), "AUROC", paste(CI_95, "DeLong")),
     caption = "AUROC en test por proyección, sexo y grupo de edad (– : el grupo no tiene las dos clases)."
   )
 }

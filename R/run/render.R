@@ -48,6 +48,9 @@ render_with_quarto <- function(to, overrides, input, output_dir) {
 # references become "Figura N" and, for HTML, captions start with "Figura N: "
 # (LaTeX numbers PDF captions itself, in the same order). A caption is a quoted
 # text or an R expression (`!expr 'sprintf(...)'`, single-quoted for YAML).
+# "Figura" and the non-breaking space Quarto puts before the number (lang: es).
+FIGURE <- "Figura\u00a0"
+
 number_figures <- function(lines, prefix_captions) {
   labels <- sub("^#\\|\\s*label:\\s*", "", grep("^#\\|\\s*label:\\s*fig-", lines, value = TRUE))
   labels <- trimws(labels)
@@ -57,7 +60,7 @@ number_figures <- function(lines, prefix_captions) {
     if (prefix_captions && !is.na(current)) lines[i] <- prefix_caption(lines[i], current)
   }
   for (n in rev(seq_along(labels))) {
-    lines <- gsub(sprintf("@%s\\b", labels[n]), sprintf("Figura %d", n), lines, perl = TRUE)
+    lines <- gsub(sprintf("@%s\\b", labels[n]), paste0(FIGURE, n), lines, perl = TRUE)
   }
   unresolved <- grep("@fig-", lines, value = TRUE, fixed = TRUE)
   if (length(unresolved)) stop(sprintf("unresolved figure reference: %s", unresolved[1]), call. = FALSE)
@@ -81,11 +84,11 @@ evaluate_title <- function(lines, params) {
 prefix_caption <- function(line, n) {
   expression <- "^(#\\|\\s*fig-cap:\\s*)!expr\\s+(.*)$"
   if (grepl(expression, line)) {
-    code <- sprintf("paste0(\"Figura %d: \", %s)", n, yaml::yaml.load(sub(expression, "\\2", line)))
+    code <- sprintf("paste0(\"%s%d: \", %s)", FIGURE, n, yaml::yaml.load(sub(expression, "\\2", line)))
     return(sprintf("%s!expr '%s'", sub(expression, "\\1", line), gsub("'", "''", code, fixed = TRUE)))
   }
   if (!grepl("^#\\|\\s*fig-cap:\\s*\"", line)) return(line)
-  sub("fig-cap:\\s*\"", sprintf("fig-cap: \"Figura %d: ", n), line)
+  sub("fig-cap:\\s*\"", sprintf("fig-cap: \"%s%d: ", FIGURE, n), line)
 }
 
 # rmarkdown's format with _quarto.yml's options for `to` (format: html or pdf), its language,

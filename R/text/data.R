@@ -104,15 +104,27 @@ split_shares <- function() {
 # How many groups of whole patients the split rule deals out (chestxray.preparation.split.FOLDS).
 split_folds <- function() import_chestxray("preparation.split")$FOLDS
 
+# The original use case's published test result, which the report quotes: 21 right of 50 test images.
+ORIGINAL_TEST_CORRECT <- 21L
+ORIGINAL_TEST_IMAGES <- 50L
+
+# NIH's release: images and patients (chestxray.sources.nih, which checks the metadata against them).
+nih_release <- function() {
+  nih <- import_chestxray("sources.nih")
+  list(images = nih$NIH_IMAGES, patients = nih$NIH_PATIENTS)
+}
+
 # Where data=nih's metadata and official test list come from (chestxray.sources.nih.metadata_source's fields).
 nih_metadata_text <- function(packaged, metadata, nih_sha1, test_list_packaged) {
   if (packaged) {
-    return(paste(
+    release <- nih_release()
+    return(sentence(
       "Los metadatos (`Data_Entry_2017_v2020.csv`) y las listas oficiales de partición (`train_val_list.txt`,",
       "`test_list.txt`) vienen con el paquete, en `python/chestxray/sources/nih_metadata/`, y se comprueban al",
       "cargarlos: las listas son byte a byte las del NIH (SHA-1) y los metadatos, la copia que distribuye",
-      "torchxrayvision 1.5.7, con las mismas 112\u00a0120 filas de 30\u00a0805 pacientes que el archivo del NIH",
-      "(reescrita por pandas, por eso su SHA-1 difiere; su `PROVENANCE.md` lo detalla)."))
+      "torchxrayvision 1.5.7, con las mismas {es_number(release$images)} filas de {es_number(release$patients)}",
+      "pacientes que el archivo del NIH (reescrita por pandas, por eso su SHA-1 difiere; su `PROVENANCE.md` lo",
+      "detalla)."))
   }
   copy <- if (nih_sha1) "byte a byte el archivo del NIH (SHA-1 comprobado)" else
     "que no es byte a byte el archivo del NIH (su SHA-1 difiere) y se usa tal cual"

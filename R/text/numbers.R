@@ -6,6 +6,8 @@
 
 NBSP <- "\u00a0"
 MISSING_NUMBER <- "–"
+# "IC 95 %", the tables' and figures' name for a 95 % confidence interval.
+CI_95 <- paste0("IC 95", NBSP, "%")
 
 # x with `digits` decimals; digits = NULL writes the value as R would print it (0,0003, 0,5, 3).
 es_number <- function(x, digits = NULL) {

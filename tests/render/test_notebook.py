@@ -90,9 +90,9 @@ def test_narrative_is_kept_and_no_quarto_syntax_is_left(generated):
     everything = "\n".join(cell.source for cell in notebook.cells)
     for syntax in ("#|", "@fig-", ":::", "`r "):
         assert syntax not in everything, syntax
-    assert "*Figura 2: Curvas de entrenamiento" in markdown  # captions numbered as in the HTML
-    assert 'paste0("Figura 1: ", sentence("Tres radiografías de cada clase' in everything  # computed ones too
-    assert "La Figura 3 muestra la curva ROC en test, la Figura 4" in markdown
+    assert "*Figura\u00a02: Curvas de entrenamiento" in markdown  # captions numbered as in the HTML
+    assert 'paste0("Figura\u00a01: ", sentence("Tres radiografías de cada clase' in everything  # computed ones too
+    assert "La Figura\u00a03 muestra la curva ROC en test, la Figura\u00a04" in markdown
     # every narrative line of report.qmd is in a markdown cell, or displayed by an inline-R cell
     _, body = make_notebook.split_front_matter(source["lines"])
     for block in make_notebook.read_blocks(body):

@@ -80,7 +80,7 @@ def test_html_has_every_section_and_embedded_figures(html_render):
     assert 'id="TOC"' in html
     assert "@fig-" not in html  # every cross-reference numbered, those written by chunks included
     figures = re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', html)
-    captions = re.findall(r"Figura (\d+):", html)
+    captions = re.findall(r"Figura\u00a0(\d+):", html)
     assert len(figures) >= 6  # examples, history, ROC, PR, confusion, calibration (+ Grad-CAM)
     assert [int(n) for n in captions] == list(range(1, len(figures) + 1))
     flat = re.sub(r"\s+", " ", html)

@@ -488,7 +488,7 @@ def test_report_table_shows_each_measure_with_its_counts_and_intervals(report_te
     boot = replayed_patient_bootstrap(r_session, TEST_LABELS, TEST_SCORES, TEST_PATIENTS,
                                       VALIDATION_YOUDEN_THRESHOLD, 2000, SEED)
     assert rows == {
-        "Medida": ["Valor", "IC 95 % DeLong (imágenes independientes)", "IC 95 % bootstrap por paciente"],
+        "Medida": ["Valor", "IC 95\u00a0% DeLong (imágenes independientes)", "IC 95\u00a0% bootstrap por paciente"],
         "AUROC": [es_number(auroc, 3), interval_text(delong), interval_text(boot["auroc"])],
         "Exactitud": ["54,5\u00a0%", "–", "–"],
         "Sensibilidad": ["40,0\u00a0% (2/5)", "–", percent_text(boot["sensitivity"])],
@@ -553,7 +553,7 @@ def test_data_text_gives_the_test_and_eligible_prevalence(r_session):
 def test_report_comparison_table_shows_each_models_numbers(report_text, r_session):
     *_, rows = report_text  # one row per measure, one column per model
     assert list(rows) == ["Medida", "Parámetros", "Épocas (evaluada)", "Segundos de entrenamiento", "AUROC",
-                          "IC 95 % DeLong", "IC 95 % bootstrap por paciente", "Sensibilidad", "Especificidad",
+                          "IC 95\u00a0% DeLong", "IC 95\u00a0% bootstrap por paciente", "Sensibilidad", "Especificidad",
                           "VPP", "VPN", "Brier"]
     assert rows["Medida"] == ["cnn", "baseline"]
     for column, (scores, threshold, parameters) in enumerate(

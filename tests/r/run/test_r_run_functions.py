@@ -38,8 +38,8 @@ def test_figure_numbering_for_the_fallback(r_session):
     )
     r_session.assign("lines", lines)
     html = list(r_session("number_figures(lines, TRUE)"))
-    assert html[0] == "See Figura 1 and Figura 2."
-    assert '#| fig-cap: "Figura 1: First."' in html and '#| fig-cap: "Figura 2: Second."' in html
+    assert html[0] == "See Figura\u00a01 and Figura\u00a02."
+    assert '#| fig-cap: "Figura\u00a01: First."' in html and '#| fig-cap: "Figura\u00a02: Second."' in html
     assert '#| fig-cap: "First."' in list(r_session("number_figures(lines, FALSE)"))
     r_session.assign("broken", r_session.c("see @fig-missing"))
     with pytest.raises(RRuntimeError, match="unresolved figure reference"):

@@ -66,11 +66,11 @@ def test_computed_captions_are_numbered_like_written_ones(r_session):
              """#| fig-cap: !expr 'sprintf("Mapa: %s, ''n''.", x)'"""]
     r_session.assign("lines", r_session("c")(*lines))
     numbered = list(r_session("number_figures(lines, prefix_captions = TRUE)"))
-    assert numbered[1] == '#| fig-cap: "Figura 1: Texto: fijo."' and numbered[2] == "Véase Figura 2."
-    assert numbered[4] == """#| fig-cap: !expr 'paste0("Figura 2: ", sprintf("Mapa: %s, ''n''.", x))'"""
+    assert numbered[1] == '#| fig-cap: "Figura\u00a01: Texto: fijo."' and numbered[2] == "Véase Figura\u00a02."
+    assert numbered[4] == """#| fig-cap: !expr 'paste0("Figura\u00a02: ", sprintf("Mapa: %s, ''n''.", x))'"""
     r_session.assign("option", numbered[4])
     caption = r_session('x <- "X"; eval(parse(text = yaml::yaml.load(sub("^.*!expr ", "", option))))')
-    assert caption[0] == "Figura 2: Mapa: X, 'n'."
+    assert caption[0] == "Figura\u00a02: Mapa: X, 'n'."
 
 
 def test_the_title_is_evaluated_for_the_parameters(r_session):

@@ -118,10 +118,16 @@ def test_with_nihs_official_test_list_the_report_names_the_pool_the_parts_are_co
 
 
 def test_the_report_says_where_nihs_metadata_comes_from(r_session):
-    packaged = r_session('nih_metadata_text(TRUE, "x", FALSE, TRUE)')[0]
+    from chestxray.sources.nih import NIH_IMAGES, NIH_PATIENTS
+
+    from conftest import run_r
+    from spanish import es_number
+
+    packaged = run_r('nih_metadata_text(TRUE, "x", FALSE, TRUE)')  # the release's size is Python's (run_r)
     assert (
         "vienen con el paquete, en `python/chestxray/sources/nih_metadata/`" in packaged
         and "torchxrayvision" in packaged
+        and f"las mismas {es_number(NIH_IMAGES)} filas de {es_number(NIH_PATIENTS)} pacientes" in packaged
     )
     mine = r_session('nih_metadata_text(FALSE, "/data/Data_Entry_2017_v2020.csv", FALSE, TRUE)')[0]
     assert "la copia indicada en `nih_metadata` (`/data/Data_Entry_2017_v2020.csv`)" in mine
