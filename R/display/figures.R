@@ -21,7 +21,8 @@ plot_roc_curve <- function(points, auroc, interval, bootstrap = NULL) {
   label <- paste0("AUROC ", es_number(auroc, 3),
                   "\n", CI_95, " DeLong: ", es_interval(interval[1], interval[2], digits = 3))
   if (!is.null(bootstrap)) {
-    label <- paste0(label, "\n", CI_95, " bootstrap por paciente: ", es_interval(bootstrap[1], bootstrap[2], digits = 3))
+    label <- paste0(label, "\n", CI_95, " bootstrap por paciente: ",
+                    es_interval(bootstrap[1], bootstrap[2], digits = 3))
   }
   ggplot2::ggplot(points[order(1 - points$specificity, points$sensitivity), ],
                   ggplot2::aes(1 - specificity, sensitivity)) +
