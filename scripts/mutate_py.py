@@ -16,7 +16,6 @@ Results: a table per module and bench/results/mutation_py.csv (one row per mutan
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import re
 import shutil
@@ -25,6 +24,9 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mutate_r import write_csv  # noqa: E402  (the R script's CSV writer, one for both)
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / ".mutmut"
@@ -200,16 +202,6 @@ def summary_table(rows: list[dict]) -> str:
         score = f"{100 * (counts['killed'] + counts['timeout']) / counted:.0f} %" if counted else "-"
         lines.append(f"| {module} | " + " | ".join(str(counts[s]) for s in STATUSES) + f" | {other} | {score} |")
     return "\n".join(lines)
-
-
-def write_csv(rows: list[dict], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name("." + path.name + ".partial")
-    with partial.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    partial.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:

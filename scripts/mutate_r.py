@@ -371,13 +371,14 @@ def summary_table(rows: list[dict]) -> str:
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
+    """The results, written under the project's one temporary-name convention (chestxray.support.atomic)."""
+    from chestxray.support.atomic import atomic_path
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name("." + path.name + ".partial")
-    with partial.open("w", newline="", encoding="utf-8") as out:
+    with atomic_path(path) as partial, partial.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    partial.replace(path)
 
 
 def merged_rows(rows: list[dict], path: Path) -> list[dict]:
