@@ -381,13 +381,14 @@ def write_csv(rows: list[dict], path: Path) -> None:
         writer.writerows(rows)
 
 
-def merged_rows(rows: list[dict], path: Path) -> list[dict]:
+def merged_rows(rows: list[dict], path: Path, declared: set[str]) -> list[dict]:
     """A partial run's rows in place of the same mutants' rows of the results already in ``path`` (the others
-    kept, in their order; new mutants last), so ``--only`` updates the record instead of replacing it."""
+    kept, in their order, while still ``declared``; new mutants last), so ``--only`` updates the record
+    instead of replacing it."""
     if not path.exists():
         return rows
     with path.open(newline="", encoding="utf-8") as existing:
-        old = list(csv.DictReader(existing))
+        old = [row for row in csv.DictReader(existing) if row["id"] in declared]
     fresh = {row["id"]: row for row in rows}
     kept = [fresh.pop(row["id"], row) for row in old]
     return kept + list(fresh.values())
@@ -411,7 +412,8 @@ def main(argv: list[str] | None = None, all_mutants: list[Mutant] = MUTANTS, tes
         return 0
     started = time.monotonic()
     rows = run_mutants(mutants, args.timeout, args.keep, tests_by_file, tool)
-    write_csv(merged_rows(rows, args.csv) if args.only else rows, args.csv)
+    declared = {mutant.id for mutant in all_mutants}
+    write_csv(merged_rows(rows, args.csv, declared) if args.only else rows, args.csv)
     print(summary_table(rows))
     print(f"{len(rows)} mutants in {(time.monotonic() - started) / 60:.1f} min; results in {args.csv}")
     return 0

@@ -36,8 +36,11 @@ def test_a_stale_edit_stops_the_run_before_any_test(tmp_path):
 
 def test_a_partial_run_updates_its_mutants_rows_and_keeps_the_others(tmp_path):
     record = tmp_path / "mutation_r.csv"
-    record.write_text("id,status\nA01,survived\nB02,killed\n")
-    merged = mutate_r.merged_rows([{"id": "A01", "status": "killed"}, {"id": "C03", "status": "killed"}], record)
+    record.write_text("id,status\nA01,survived\nB02,killed\nD04,killed\n")
+    declared = {"A01", "B02", "C03"}  # D04's edit was since removed: its row goes
+    merged = mutate_r.merged_rows([{"id": "A01", "status": "killed"}, {"id": "C03", "status": "killed"}], record,
+                                  declared)
     assert merged == [{"id": "A01", "status": "killed"}, {"id": "B02", "status": "killed"},
                       {"id": "C03", "status": "killed"}]
-    assert mutate_r.merged_rows([{"id": "A01", "status": "x"}], tmp_path / "none.csv") == [{"id": "A01", "status": "x"}]
+    assert mutate_r.merged_rows([{"id": "A01", "status": "x"}], tmp_path / "none.csv", declared) == [
+        {"id": "A01", "status": "x"}]
