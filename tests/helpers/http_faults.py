@@ -21,8 +21,9 @@ class FaultyServer:
         self.files = files
         self.faults = faults or {}
         self.requests: list[tuple[str, str, str | None]] = []
-        self.sent: dict[str, int] = {}
-        self.lock = threading.Lock()
+        self._sent: dict[str, int] = {}
+        self._busy = 0  # requests whose handler has not finished its bookkeeping
+        self.lock = threading.Condition()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,7 +56,26 @@ class FaultyServer:
                 return fault
         return None
 
+    @property
+    def sent(self) -> dict[str, int]:
+        """Body bytes sent per path, once every request already received is answered: a client can read
+        the last byte before the handler thread has counted it."""
+        with self.lock:
+            if not self.lock.wait_for(lambda: self._busy == 0, timeout=10):
+                raise TimeoutError("a request to the test server is still being answered")
+            return dict(self._sent)
+
     def handle(self, handler: BaseHTTPRequestHandler, body: bool) -> None:
+        with self.lock:
+            self._busy += 1
+        try:
+            self._answer(handler, body)
+        finally:
+            with self.lock:
+                self._busy -= 1
+                self.lock.notify_all()
+
+    def _answer(self, handler: BaseHTTPRequestHandler, body: bool) -> None:
         name = handler.path.lstrip("/")
         range_header = handler.headers.get("Range")
         with self.lock:
@@ -98,6 +118,6 @@ class FaultyServer:
         except (BrokenPipeError, ConnectionResetError):
             return
         with self.lock:
-            self.sent[name] = self.sent.get(name, 0) + len(chunk)
+            self._sent[name] = self._sent.get(name, 0) + len(chunk)
         if drop or len(chunk) < announced - start:
             handler.close_connection = True

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, TINY_PARAMS, copy_project, render
+from spanish import es_number
 from test_render import SECTIONS
 
 spec = importlib.util.spec_from_file_location("make_notebook", ROOT / "scripts" / "make_notebook.py")
@@ -332,7 +333,7 @@ def test_notebook_and_html_report_give_the_same_results(executed, html):
     b = pd.read_csv(html / "_output" / "predictions.csv")
     assert a["probability"].tolist() == b["probability"].tolist()
     # and the notebook shows the AUROC the HTML shows
-    auroc = f"{theirs['auroc']:.3f}"
+    auroc = es_number(theirs["auroc"], 3)
     assert f"alcanza un AUROC de **{auroc}**" in " ".join(displayed_markdown(notebook).split())
     html_text = " ".join((html / "_output" / "report.html").read_text().split())  # pandoc wraps lines
     assert f"alcanza un AUROC de <strong>{auroc}</strong>" in html_text

@@ -61,6 +61,8 @@ def site_project(tmp_path):
     shutil.copy(ROOT / "Makefile", project)
     for script in ("site_launch_link.py", "github_repository.py"):
         shutil.copy(ROOT / "scripts" / script, project / "scripts")
+    (project / "assets").mkdir()
+    shutil.copy(ROOT / "assets" / "output_files.csv", project / "assets")  # the list of files a render publishes
     output = project / "_output"
     output.mkdir()
     (output / "report.html").write_text('<html><head><script>var s = "<body>";</script></head>'
