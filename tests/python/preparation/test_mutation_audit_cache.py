@@ -16,6 +16,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -84,6 +85,21 @@ def test_an_unreadable_image_marks_its_own_row_and_is_logged_listed_and_recorded
     assert again.valid.tolist() == [True, False, True] and again.failed == cache.failed
 
 
+def test_the_failed_list_ends_rows_in_one_crlf_where_text_files_write_crlf_for_a_newline(tmp_path, monkeypatch):
+    """On Windows (README: supported without Docker) a text file opened with newline=None writes os.linesep,
+    '\\r\\n', for each '\\n' (Python's open documentation): the csv module's '\\r\\n' would become '\\r\\r\\n'.
+    Simulated here by that open; the file must still be the csv module's own bytes."""
+    def windows_open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None, *args, **kwargs):
+        if "b" not in mode and newline is None:
+            newline = "\r\n"  # what newline=None writes on Windows
+        return open(file, mode, buffering, encoding, errors, newline, *args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "open", windows_open, raising=False)
+    cache_module.write_failed([("a.png", "cannot read image 'a.png': no such file")], tmp_path / "failed.csv")
+    assert (tmp_path / "failed.csv").read_bytes() == (
+        b"path,reason\r\na.png,cannot read image 'a.png': no such file\r\n")
+
+
 # --- Workers -----------------------------------------------------------------------------------------------
 
 @pytest.fixture()
@@ -121,6 +137,48 @@ def test_a_pool_build_decodes_in_worker_processes_the_decoders_pixels(tmp_path, 
     monkeypatch.setattr(cache_module, "IMAGES_PER_JOB", 2)
     cache = build_cache(PATHS, SIZE, tmp_path, workers=2)
     assert np.array_equal(np.load(cache.path), decoded(PATHS))
+
+
+def slow_chunk(job):
+    """A chunk decoded in a worker (forked: this module is there); chunk 2 takes 3 s."""
+    start, paths, size = job
+    if start == 2:
+        time.sleep(3)
+    return start, np.zeros((len(paths), size, size), dtype=np.uint8), []
+
+
+def test_an_interrupted_pool_build_stops_at_once(tmp_path, monkeypatch):
+    """Ctrl-C as the first decoded chunk is stored: the build stops without waiting for chunk 2's 3 s in a
+    worker. (Whether the queued chunks are dropped, cancel_futures, is not pinned: after the interruption the
+    pool's workers are seen to finish anywhere from 4 to 8 of the 20 chunks either way.)"""
+    monkeypatch.setattr(cache_module, "IMAGES_PER_JOB", 1)
+    monkeypatch.setattr(cache_module, "_decode_chunk", slow_chunk)
+
+    @contextmanager
+    def interrupting(*args, **kwargs):
+        def update(self, n):
+            raise KeyboardInterrupt
+        yield type("Bar", (), {"update": update})()
+
+    monkeypatch.setattr(cache_module, "progress_bar", interrupting)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        build_cache([PATHS[0]] * 20, SIZE, tmp_path / "cache", workers=2)
+    assert time.monotonic() - started < 2.5
+
+
+def dying_chunk(job):
+    os._exit(1)  # as a worker killed for lack of memory
+
+
+def test_a_worker_that_dies_is_told_with_the_advice_to_use_fewer_workers(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "IMAGES_PER_JOB", 1)
+    monkeypatch.setattr(cache_module, "_decode_chunk", dying_chunk)
+    with pytest.raises(cache_module.CacheBuildError) as raised:
+        build_cache(PATHS[:4], SIZE, tmp_path, workers=2)
+    message = str(raised.value)
+    assert message.startswith("a decoding process died (")
+    assert message.endswith("), perhaps for lack of memory: re-run with fewer --workers to resume")
 
 
 # --- Progress ----------------------------------------------------------------------------------------------
