@@ -155,7 +155,8 @@ def test_module_files_read_sources_as_utf8_whatever_the_locale(project):
     code = ("import json, sys; from chestxray.results import module_files; "
             "print(json.dumps(module_files(['chestxray.top.m'], sys.argv[1])))")
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
-           "PYTHONPATH": str(Path(chestxray.__file__).parents[1])}  # the package this test imported
+           # the package this test imported, before what was there (mutmut's subprocess stats)
+           "PYTHONPATH": os.pathsep.join([str(Path(chestxray.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", code, str(project)], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
