@@ -44,3 +44,17 @@ def test_a_partial_run_updates_its_mutants_rows_and_keeps_the_others(tmp_path):
                       {"id": "C03", "status": "killed"}]
     assert mutate_r.merged_rows([{"id": "A01", "status": "x"}], tmp_path / "none.csv", declared) == [
         {"id": "A01", "status": "x"}]
+
+
+def test_a_partial_python_run_keeps_the_verdicts_of_the_mutants_it_did_not_check(tmp_path):
+    spec = importlib.util.spec_from_file_location("mutate_py", ROOT / "scripts" / "mutate_py.py")
+    mutate_py = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mutate_py)
+    record = tmp_path / "mutation_py.csv"
+    record.write_text("mutant,status\na_1,killed\nb_1,survived\nc_1,equivalent\n")
+    rows = [{"mutant": "a_1", "status": "not checked"}, {"mutant": "b_1", "status": "killed"},
+            {"mutant": "c_1", "status": "not checked"}, {"mutant": "d_1", "status": "not checked"}]
+    assert mutate_py.earlier_verdicts(rows, record) == [
+        {"mutant": "a_1", "status": "killed"}, {"mutant": "b_1", "status": "killed"},  # rerun: the new verdict
+        {"mutant": "c_1", "status": "equivalent"}, {"mutant": "d_1", "status": "not checked"}]  # never run
+    assert mutate_py.earlier_verdicts(rows, tmp_path / "none.csv") == rows
