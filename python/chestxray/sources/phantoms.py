@@ -42,8 +42,17 @@ LABEL_NOISE = 0.08
 TRUTH_FILE = "truth.csv"
 # Share of films, in both classes, with ECG electrodes and leads over the chest.
 DEVICE_SHARE = 0.3
-# The one sign the phantoms draw: demo data can only stand for this finding.
+# The binary demo's one sign: its data can only stand for this finding.
 DEMO_FINDING = "Pneumothorax"
+# The multi-label demo's other signs (sources/multilabel_demo.py), NIH's names; drawn only when
+# render_phantom is given ``others``, so the binary demo's films stay byte for byte as they were.
+OTHER_SIGNS = ("Effusion", "Cardiomegaly", "Nodule", "Mass")
+# Cardiothoracic ratio (widest heart over widest inner thorax) of a multi-label film: normal below 0.5,
+# cardiomegaly above it, graded by the sign's strength.
+NORMAL_CTR = (0.36, 0.47)
+ENLARGED_CTR = (0.53, 0.70)
+# Radius (in half-film units) of a round opacity: a nodule is at most 3 cm, a mass larger.
+OPACITY_RADIUS = {"Nodule": (0.020, 0.045), "Mass": (0.065, 0.110)}
 
 
 @dataclass(frozen=True)
@@ -190,8 +199,79 @@ def sign_strength(seed: int, patient: int, follow_up: int) -> float:
     return float(np.random.default_rng([seed, patient, follow_up + 1, 1]).uniform(0.0, 1.0))
 
 
-def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size: int = 256) -> np.ndarray:
-    """One phantom radiograph as a uint8 array (size x size); bright = dense."""
+def other_sign_strength(seed: int, patient: int, follow_up: int, sign: str) -> float:
+    """How visible one of OTHER_SIGNS is on a film, from 0 (barely) to 1 (obvious): its own stream."""
+    stream = 10 + OTHER_SIGNS.index(sign)
+    return float(np.random.default_rng([seed, patient, follow_up + 1, stream]).uniform(0.0, 1.0))
+
+
+def thorax_half_width(a: Anatomy) -> float:
+    """Half the inner thoracic width: from the midline to a lung's outer border."""
+    return a.lung_gap + a.lung_width
+
+
+def heart_half_width(a: Anatomy, ctr: float | None) -> float:
+    """The heart's half width: the patient's own (binary demo), or the one that gives ``ctr``."""
+    return 0.26 * a.heart_size if ctr is None else ctr * thorax_half_width(a)
+
+
+def cardiothoracic_ratio(seed: int, patient: int, follow_up: int, enlarged: bool) -> float:
+    """A multi-label film's cardiothoracic ratio: normal, or enlarged as far as its strength says."""
+    if enlarged:
+        low, high = ENLARGED_CTR
+        return low + (high - low) * other_sign_strength(seed, patient, follow_up, "Cardiomegaly")
+    rng = np.random.default_rng([seed, patient, follow_up + 1, 9])
+    return float(rng.uniform(*NORMAL_CTR))
+
+
+def heart_field(x, y, half_width: float) -> np.ndarray:
+    """Signed field, positive inside the heart's shadow (an ellipse left of the midline's right)."""
+    return 1 - (((x - 0.08) / half_width) ** 2 + ((y - 0.28) / 0.22) ** 2)
+
+
+def _effusion(x, y, a: Anatomy, side: int, strength: float) -> np.ndarray:
+    """Pleural fluid at one lung's base: it fills the costophrenic angle and climbs the chest wall,
+    so its upper border is a meniscus, higher laterally than medially."""
+    lateral = np.clip(side * (x - side * a.lung_gap) / a.lung_width, -1, 1)  # -1 medial, 1 at the wall
+    depth = (0.12 + 0.45 * strength) * a.lung_height
+    surface = a.diaphragm - 0.06 - depth * (0.7 + 0.3 * lateral + 0.5 * np.clip(lateral, 0, 1) ** 2)
+    below_surface = _soft(y - surface, 0.015)
+    in_hemithorax = _soft(_lung_field(x, y, a, side) + 0.03, 0.012)  # the angle itself included
+    return below_surface * in_hemithorax
+
+
+def _round_opacity(x, y, a: Anatomy, sign: str, strength: float, rng: np.random.Generator) -> np.ndarray:
+    """A nodule or mass: a round opacity inside one lung, larger with its strength."""
+    side = int(rng.choice([-1, 1]))
+    cx = side * (a.lung_gap + rng.uniform(-0.35, 0.35) * a.lung_width)
+    cy = rng.uniform(-0.35, 0.20)
+    low, high = OPACITY_RADIUS[sign]
+    radius = low + (high - low) * strength
+    return _soft(1 - ((x - cx) ** 2 + (y - cy) ** 2) / radius**2, 0.25)
+
+
+def _draw_other_signs(img, x, y, a: Anatomy, others: frozenset, seed: int, patient: int, follow_up: int):
+    """The multi-label film's effusion and round opacities, each from its own stream."""
+    for sign in ("Nodule", "Mass"):
+        if sign in others:
+            strength = other_sign_strength(seed, patient, follow_up, sign)
+            rng = np.random.default_rng([seed, patient, follow_up + 1, 20 + OTHER_SIGNS.index(sign)])
+            img = img + (0.08 + 0.18 * strength) * _round_opacity(x, y, a, sign, strength, rng)
+    if "Effusion" in others:
+        strength = other_sign_strength(seed, patient, follow_up, "Effusion")
+        side = int(np.random.default_rng([seed, patient, follow_up + 1, 20]).choice([-1, 1]))
+        fluid = _effusion(x, y, a, side, strength)
+        img = img * (1 - fluid) + (0.46 + 0.06 * strength) * fluid  # water density: markings hidden
+    return img
+
+
+def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size: int = 256,
+                   others: frozenset[str] | None = None) -> np.ndarray:
+    """One phantom radiograph as a uint8 array (size x size); bright = dense.
+
+    ``others``: the multi-label demo's film, with those of OTHER_SIGNS drawn and a heart sized to a
+    normal or enlarged cardiothoracic ratio; None (the binary demo) draws the film as it always was.
+    """
     a = _patient_anatomy(seed, patient)
     rng = np.random.default_rng([seed, patient, follow_up + 1])
     x, y, to_pixel = _grid(size, rng)
@@ -231,11 +311,14 @@ def render_phantom(seed: int, patient: int, follow_up: int, positive: bool, size
     img += line_contrast * pleural_line
 
     mediastinum = _soft(0.11 - np.abs(x + 0.01 * y), 0.02) * (y < 0.55)
-    heart = _soft(1 - (((x - 0.08) / (0.26 * a.heart_size)) ** 2 + ((y - 0.28) / 0.22) ** 2), 0.05)
+    ctr = None if others is None else cardiothoracic_ratio(seed, patient, follow_up, "Cardiomegaly" in others)
+    heart = _soft(heart_field(x, y, heart_half_width(a, ctr)), 0.05)
     img = np.maximum(img, 0.56 * mediastinum * body + 0.04)
     img = np.maximum(img, 0.54 * heart * body)
     below_diaphragm = _soft(y - (a.diaphragm + 0.02 - 0.10 * np.cos(x * 2.2)), 0.015) * body
     img = np.maximum(img, 0.50 * below_diaphragm)
+    if others:
+        img = _draw_other_signs(img, x, y, a, others, seed, patient, follow_up)
 
     img += 0.16 * _ribs(x, y, a) * body
     for s in (-1, 1):
@@ -306,10 +389,10 @@ def plan_dataset(n_per_class: int, seed: int) -> list[PhantomRecord]:
 
 def _render_to_file(job: tuple) -> None:
     seed, patient, follow_up, positive, size, path = job
-    _write_png(render_phantom(seed, patient, follow_up, positive, size), path)
+    write_png(render_phantom(seed, patient, follow_up, positive, size), path)
 
 
-def _write_png(array: np.ndarray, path: Path) -> None:
+def write_png(array: np.ndarray, path: Path) -> None:
     with atomic_path(path) as tmp:
         Image.fromarray(array).save(tmp, format="PNG", optimize=False)
 
