@@ -50,15 +50,23 @@ def stratified_group_folds(labels: np.ndarray, groups: np.ndarray, n_folds: int,
     vector operation per patient, 1 s.
     """
     classes, y_inv = np.unique(np.asarray(labels), return_inverse=True)
+    return group_folds(np.eye(len(classes))[y_inv], groups, n_folds, seed)
+
+
+def group_folds(row_counts: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    """Fold of each row, groups kept whole, by StratifiedGroupKFold's rule over the columns of
+    ``row_counts`` (what each row adds to a fold: one class of several, or several labels at once):
+    groups dealt in the order of their counts' spread, each into the fold that keeps every
+    column's shares across folds most even."""
     _, groups_inv = np.unique(np.asarray(groups), return_inverse=True)
-    counts = np.zeros((groups_inv.max() + 1, len(classes)))
-    np.add.at(counts, (groups_inv, y_inv), 1)
+    counts = np.zeros((groups_inv.max() + 1, row_counts.shape[1]))
+    np.add.at(counts, groups_inv, row_counts)
     perm = np.arange(len(counts))
     np.random.RandomState(seed).shuffle(perm)  # what check_random_state(seed) gives StratifiedGroupKFold
     order = perm[np.argsort(-np.std(counts[perm], axis=1), kind="stable")]
-    totals = counts.sum(axis=0)
+    totals = np.where(counts.sum(axis=0) > 0, counts.sum(axis=0), 1)  # a column no row has stays 0 everywhere
     fold_of_group = np.empty(len(counts), dtype=int)
-    fold_counts = np.zeros((n_folds, len(classes)))
+    fold_counts = np.zeros((n_folds, counts.shape[1]))
     for group in order:
         spread = _spread_if_added(fold_counts, counts[group], totals)
         fold_of_group[group] = _best_fold(spread, fold_counts.sum(axis=1).tolist())
@@ -97,9 +105,17 @@ def _closest_folds(fold_counts: np.ndarray, candidates: list[int], n: int, targe
 def _assign_patients(table: pd.DataFrame, shares: dict[str, float], seed: int) -> pd.Series:
     """A part per row, whole patients per part, each class's images shared out as
     ``shares`` says (the last part takes the folds left)."""
-    folds = stratified_group_folds(table["label"].to_numpy(), table["patient_id"].to_numpy(), FOLDS, seed)
-    fold_counts = np.zeros((FOLDS, 2))
-    np.add.at(fold_counts, (folds, table["label"].to_numpy().astype(int)), 1)
+    labels = table["label"].to_numpy().astype(int)
+    return _assign_by_counts(np.eye(2)[labels], table["patient_id"].to_numpy(), table.index, shares, seed)
+
+
+def _assign_by_counts(row_counts: np.ndarray, patients: np.ndarray, index: pd.Index, shares: dict[str, float],
+                      seed: int) -> pd.Series:
+    """A part per row: whole patients dealt into FOLDS folds (group_folds), then each part takes
+    the whole folds whose column counts come closest to its share of each column's total."""
+    folds = group_folds(row_counts, patients, FOLDS, seed)
+    fold_counts = np.zeros((FOLDS, row_counts.shape[1]))
+    np.add.at(fold_counts, folds, row_counts)
     totals = fold_counts.sum(axis=0)
     left, part_of_fold = list(range(FOLDS)), {}
     for i, (name, share) in enumerate(shares.items()):
@@ -107,7 +123,7 @@ def _assign_patients(table: pd.DataFrame, shares: dict[str, float], seed: int) -
             _closest_folds(fold_counts, left, max(1, round(share * FOLDS)), share * totals)
         part_of_fold.update(dict.fromkeys(chosen, name))
         left = [fold for fold in left if fold not in chosen]
-    return pd.Series([part_of_fold[f] for f in folds], index=table.index)
+    return pd.Series([part_of_fold[f] for f in folds], index=index)
 
 
 def patient_split(table: pd.DataFrame, seed: int, validation: float = VALIDATION_SHARE,
@@ -118,14 +134,17 @@ def patient_split(table: pd.DataFrame, seed: int, validation: float = VALIDATION
     its share of each class's images (column ``label``, 0/1), so its prevalence
     stays close to the data's.
     """
-    if not (0 < validation < 1 and 0 < test < 1 and validation + test < 1):
-        raise SplitError(f"validation ({validation}) and test ({test}) must be in (0, 1) and sum to less than 1")
     out = table.copy()
-    shares = {"test": test, "validation": validation, "train": 1 - test - validation}
-    out["split"] = _assign_patients(out, shares, seed)
+    out["split"] = _assign_patients(out, _part_shares(validation, test), seed)
     assert_patient_disjoint(out)
     require_both_classes(out)
     return out
+
+
+def _part_shares(validation: float, test: float) -> dict[str, float]:
+    if not (0 < validation < 1 and 0 < test < 1 and validation + test < 1):
+        raise SplitError(f"validation ({validation}) and test ({test}) must be in (0, 1) and sum to less than 1")
+    return {"test": test, "validation": validation, "train": 1 - test - validation}
 
 
 def official_split(table: pd.DataFrame, test_images: set[str], seed: int,
@@ -136,15 +155,65 @@ def official_split(table: pd.DataFrame, test_images: set[str], seed: int,
     Patients listed in NIH's test list never appear in its train_val list, so
     the carve-out keeps the split patient-disjoint (asserted below).
     """
-    if not 0 < validation < 1:
-        raise SplitError(f"validation ({validation}) must be in (0, 1)")
     out = table.copy()
     is_test = out["image"].isin(test_images)
     out["split"] = "test"
-    shares = {"validation": validation, "train": 1 - validation}
-    out.loc[~is_test, "split"] = _assign_patients(out[~is_test], shares, seed)
+    out.loc[~is_test, "split"] = _assign_patients(out[~is_test], _carve_out_shares(validation), seed)
     assert_patient_disjoint(out)
     return out
+
+
+def _carve_out_shares(validation: float) -> dict[str, float]:
+    if not 0 < validation < 1:
+        raise SplitError(f"validation ({validation}) must be in (0, 1)")
+    return {"validation": validation, "train": 1 - validation}
+
+
+def multilabel_counts(table: pd.DataFrame, findings) -> np.ndarray:
+    """What each image adds to a fold in the multi-label study: 1 for each of its findings (one
+    0/1 column each), and 1 in a last column when it has none, so clear films are dealt evenly too."""
+    flags = table[list(findings)].to_numpy(dtype=float)
+    return np.column_stack([flags, flags.sum(axis=1) == 0])
+
+
+def multilabel_patient_split(table: pd.DataFrame, findings, seed: int, validation: float = VALIDATION_SHARE,
+                             test: float = TEST_SHARE) -> pd.DataFrame:
+    """patient_split for one 0/1 column per finding: whole patients, each finding's images (and
+    the films with none) shared out as evenly as whole patients allow. With one finding it is
+    patient_split's split of that finding against the rest."""
+    out = table.copy()
+    out["split"] = _assign_by_counts(multilabel_counts(out, findings), out["patient_id"].to_numpy(), out.index,
+                                     _part_shares(validation, test), seed)
+    assert_patient_disjoint(out)
+    require_every_finding(out, findings, SPLITS)
+    return out
+
+
+def official_multilabel_split(table: pd.DataFrame, findings, test_images: set[str], seed: int,
+                              validation: float = VALIDATION_SHARE) -> pd.DataFrame:
+    """NIH's official test list as it is; validation carved out of the rest by whole patients,
+    stratified over every finding at once (multilabel_patient_split's rule)."""
+    out = table.copy()
+    is_test = out["image"].isin(test_images)
+    out["split"] = "test"
+    rest = out[~is_test]
+    out.loc[~is_test, "split"] = _assign_by_counts(multilabel_counts(rest, findings), rest["patient_id"].to_numpy(),
+                                                   rest.index, _carve_out_shares(validation), seed)
+    assert_patient_disjoint(out)
+    require_every_finding(out, findings, SPLITS)
+    return out
+
+
+def require_every_finding(table: pd.DataFrame, findings, parts) -> None:
+    """Every part needs images with and without each finding: a finding's AUROC, and the
+    threshold chosen on validation, need both."""
+    lacking = [f"{name}: {finding}" for name in parts for finding in findings
+               if table.loc[table["split"] == name, finding].nunique() < 2]
+    if lacking:
+        raise TooFewPatientsError(
+            f"these parts lack images with or without a finding ({'; '.join(lacking)}): a finding's AUROC needs "
+            "both in every part, and parts take whole patients, so the data needs more patients with these findings"
+        )
 
 
 def prevalence_by_split(counts: dict[str, dict], official_test: bool = False) -> dict:
