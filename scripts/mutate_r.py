@@ -57,6 +57,7 @@ TESTS_BY_FILE = {path.relative_to(ROOT).as_posix(): role_tests(path.relative_to(
 E, T, M, D = "R/evaluate/metrics.R", "R/model/train.R", "R/model/build.R", "R/text/data.R"
 OP = "R/evaluate/operating_point.R"
 OUT = "R/run/outputs.R"
+ML = "R/evaluate/multilabel.R"
 MUTANTS = [
     # R/evaluate/metrics.R: operating point
     Mutant("E01", E, 'if (rule == "youden") {', 'if (rule != "youden") {', "threshold rule: youden branch inverted"),
@@ -100,8 +101,8 @@ MUTANTS = [
     Mutant("E18", E, "n_pos * (n_pos + 1) / 2", "n_pos * (n_pos - 1) / 2", "Mann-Whitney offset off by one"),
     Mutant("E19", E, "sum(rank(probabilities)[positives])",
            'sum(rank(probabilities, ties.method = "first")[positives])', "ties no longer count one half"),
-    Mutant("E20", E, "length(images_of), length(images_of), replace = TRUE",
-           "length(images_of), length(images_of), replace = FALSE", "bootstrap without replacement"),
+    Mutant("E20", E, "sample.int(patients, patients, replace = TRUE)",
+           "sample.int(patients, patients, replace = FALSE)", "bootstrap without replacement"),
     Mutant("E21", E, "i <- unlist(images_of[drawn], use.names = FALSE)",
            "i <- vapply(images_of[drawn], function(images) images[1], 1L)",
            "bootstrap keeps one image per drawn patient"),
@@ -248,6 +249,25 @@ MUTANTS = [
            "the archives' count written as the lowest number"),
     Mutant("P03", "R/run/params.R", 'rule$type == "selection" && !nzchar(trimws(text))',
            'rule$type == "selection" && !nzchar(text)', "a blank selection accepted"),
+    # R/evaluate/multilabel.R: the slips a per-finding table invites
+    Mutant("L01", ML, "choose_threshold(validation[[finding]], validation_probabilities[[finding]], rule,",
+           "choose_threshold(test[[finding]], test_probabilities[[finding]], rule,", "thresholds chosen on test"),
+    Mutant("L02", ML, "finding_row(finding, test[[finding]], test_probabilities[[finding]], patients,",
+           "finding_row(finding, test[[finding]], test_probabilities[[rev(findings)[match(finding, findings)]]], "
+           "patients,", "a finding's probabilities taken from another finding's column"),
+    Mutant("L03", ML, "mean_auroc = mean(aurocs_of(seq_len(nrow(test)))),",
+           "mean_auroc = rank_auroc(unlist(test[findings]), unlist(test_probabilities[findings])),",
+           "the mean AUROC pooled over images instead of averaged over findings"),
+    Mutant("L04", ML, "test_patients = length(unique(patients[labels == 1]))",
+           "test_patients = length(unique(patients))", "patients with the finding counted as all test patients"),
+    Mutant("L05", ML, "as.numeric(stats::quantile(estimates[usable], c(0.025, 0.975), names = FALSE))",
+           "as.numeric(stats::quantile(estimates[usable], c(0.05, 0.95), names = FALSE))",
+           "the mean AUROC's interval at 90 %"),
+    Mutant("L06", ML, "mean(aurocs_of(unlist(images_of[drawn], use.names = FALSE)))",
+           "mean(aurocs_of(unlist(images_of, use.names = FALSE)))", "the bootstrap ignores its draws"),
+    Mutant("L07", ML, "sensitivity = metrics$sensitivity, specificity = metrics$specificity",
+           "sensitivity = metrics$specificity, specificity = metrics$sensitivity",
+           "sensitivity and specificity swapped"),
 ]
 
 

@@ -87,10 +87,7 @@ patient_bootstrap <- function(labels, probabilities, patients, threshold, replic
                               seed = 42L) {
   images_of <- unname(split(seq_along(labels), as.character(patients)))
   predicted <- probabilities >= threshold
-  draws <- withr::with_seed(seed, lapply(seq_len(replicates), function(r) {
-    sample.int(length(images_of), length(images_of), replace = TRUE)
-  }))
-  estimates <- vapply(draws, function(drawn) {
+  estimates <- vapply(patient_draws(length(images_of), replicates, seed), function(drawn) {
     i <- unlist(images_of[drawn], use.names = FALSE)
     y <- labels[i]
     if (all(y == 1) || all(y == 0)) return(c(NA_real_, NA_real_, NA_real_))
@@ -113,6 +110,11 @@ patient_bootstrap <- function(labels, probabilities, patients, threshold, replic
       patients = length(images_of), images = length(labels)
     )
   )
+}
+
+# The bootstrap's resamples: `replicates` draws, with replacement, of `patients` patient numbers.
+patient_draws <- function(patients, replicates, seed) {
+  withr::with_seed(seed, lapply(seq_len(replicates), function(r) sample.int(patients, patients, replace = TRUE)))
 }
 
 roc_points <- function(labels, probabilities) {
