@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from chestxray import DEFAULT_FINDING, NEGATIVE_CLASS
+from chestxray.sources.metadata import label_matrix, read_metadata
 from chestxray.support.files import read_csv_strictly
 
 # The one definition of what counts as an image file and as an NIH image name, used by
@@ -25,6 +26,10 @@ from chestxray.support.files import read_csv_strictly
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 NIH_NAME = re.compile(r"(\d{8})_(\d{3})\.png", re.IGNORECASE)
 METADATA_FILE = "metadata.csv"
+# The multi-label study's folder: the images (in images/, or beside the file) and their labels
+# in NIH's format ('Image Index', 'Finding Labels', 'Patient ID'; optional columns as NIH's).
+LABELS_FILE = "labels.csv"
+LABELLED_IMAGES = "images"
 OPTIONAL_COLUMNS = ["follow_up", "patient_age", "patient_sex", "view_position"]
 
 
@@ -124,3 +129,29 @@ def _merge_metadata(table: pd.DataFrame, metadata_path: Path) -> pd.DataFrame:
 
 def _read_folder_metadata(path: Path) -> pd.DataFrame:
     return read_csv_strictly(path, "folder metadata file", DatasetError, dtype={"image": str, "patient_id": str})
+
+
+def read_labelled_folder(data_dir: str | Path) -> pd.DataFrame:
+    """The multi-label study's table of a folder with labels.csv beside its images: path, image,
+    patient_id, patient_source, NIH's optional columns, and one 0/1 column per finding. Every
+    image needs one row and every row one image; DatasetError (or MetadataError) says which do not."""
+    root = Path(os.path.abspath(data_dir))
+    labels_path = root / LABELS_FILE
+    if not labels_path.is_file():
+        raise DatasetError(f"'{labels_path}' is missing: a multi-label folder holds its images and a {LABELS_FILE} "
+                           "in NIH's format beside them (columns 'Image Index', 'Finding Labels', 'Patient ID')")
+    table = read_metadata(labels_path)
+    folder = root / LABELLED_IMAGES if (root / LABELLED_IMAGES).is_dir() else root
+    on_disk = {p.name for p in _list_images(folder)}
+    _require_same_images(set(table["image"]), on_disk, labels_path, folder)
+    table.insert(0, "path", [str(folder / name) for name in table["image"]])
+    table["patient_source"] = PATIENT_FROM_METADATA
+    return pd.concat([table, label_matrix(table, str(labels_path))], axis=1)
+
+
+def _require_same_images(listed: set[str], on_disk: set[str], labels_path: Path, folder: Path) -> None:
+    for names, problem in ((listed - on_disk, f"are listed in {labels_path} but not in '{folder}'"),
+                           (on_disk - listed, f"in '{folder}' have no row in {labels_path}")):
+        if names:
+            raise DatasetError(f"{len(names):,} image(s) {problem}, e.g. {', '.join(sorted(names)[:5])}: "
+                               "each image needs exactly one row of labels")

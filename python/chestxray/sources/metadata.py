@@ -135,6 +135,25 @@ def select_task(table: pd.DataFrame, positive: str, negative: str = NO_FINDING,
     return chosen.reset_index(drop=True)
 
 
+def label_matrix(table: pd.DataFrame, source: str, findings=FINDINGS) -> pd.DataFrame:
+    """One 0/1 column per finding from 'Finding Labels' (``Effusion|Mass``, or ``No Finding``):
+    the multi-label study's labels. A label that is not one of NIH's findings, or 'No Finding'
+    beside a finding, stops it, naming ``source``, the label and images that carry it."""
+    labels = table["finding_labels"].str.split("|").map(lambda names: [name.strip() for name in names])
+    unknown = sorted({name for names in labels for name in names} - set(findings) - {NO_FINDING})
+    if unknown:
+        carriers = table.loc[labels.map(lambda names: bool(set(names) & set(unknown))), "image"]
+        raise MetadataError(f"{source} has label(s) {', '.join(map(repr, unknown))} that are not among the findings "
+                            f"({', '.join(findings)} or '{NO_FINDING}'), on {len(carriers):,} image(s), e.g. "
+                            f"{', '.join(carriers.head(SHOWN))}")
+    mixed = table.loc[labels.map(lambda names: NO_FINDING in names and len(names) > 1), "image"]
+    if len(mixed):
+        raise MetadataError(f"{source} labels {len(mixed):,} image(s) '{NO_FINDING}' and a finding at once, e.g. "
+                            f"{', '.join(mixed.head(SHOWN))}")
+    return pd.DataFrame({finding: labels.map(lambda names, f=finding: int(f in names)) for finding in findings},
+                        index=table.index)
+
+
 def read_image_list(path: str | Path) -> set[str]:
     """An official split list (train_val_list.txt / test_list.txt), gz or plain: one name a line."""
     path = Path(path)
