@@ -11,8 +11,8 @@ TRANSFER_MODELS <- names(TRANSFER_MODEL_TABLE)
 # a test checks both name the same models): the two networks written here, then one per transfer model.
 MODEL_BUILDERS <- c(
   list(
-    cnn = function(image_size, ...) build_cnn(image_size),
-    baseline = function(image_size, ...) build_baseline(image_size)
+    cnn = function(image_size, findings = 1L, ...) build_cnn(image_size, findings = findings),
+    baseline = function(image_size, findings = 1L, ...) build_baseline(image_size, findings)
   ),
   lapply(setNames(nm = TRANSFER_MODELS), function(name) {
     force(name)
@@ -33,19 +33,32 @@ transfer_model <- function(name) {
 # The side in pixels of the square images a built model takes (its input's shape), as its card says.
 model_image_size <- function(model) as.integer(model$input_shape[[2]])
 
-build_model <- function(name, image_size, weights = "imagenet", on_missing_weights = "stop") {
+# `findings`: 1, the binary report's one sigmoid; more, the multi-label study's one sigmoid per finding.
+build_model <- function(name, image_size, weights = "imagenet", on_missing_weights = "stop", findings = 1L) {
   builder <- MODEL_BUILDERS[[name]]
   if (is.null(builder)) {
     stop(sprintf("unknown model '%s'; models: %s", name, paste(names(MODEL_BUILDERS), collapse = ", ")), call. = FALSE)
   }
-  builder(image_size, weights = weights, on_missing_weights = on_missing_weights)
+  builder(image_size, weights = weights, on_missing_weights = on_missing_weights, findings = findings)
+}
+
+# The last layer: the probability of the report's finding, or in the multi-label study
+# (findings > 1) one independent probability per finding, as CheXNet's.
+sigmoid_output <- function(x, findings = 1L) {
+  layers <- import_keras()$layers
+  if (findings == 1L) return(layers$Dense(1L, activation = "sigmoid", name = "positive_class")(x))
+  layers$Dense(as.integer(findings), activation = "sigmoid", name = "findings")(x)
 }
 
 # The original report's network: flattened pixels, dense layers of these units, each
 # followed by its dropout, and a softmax over the two classes (the report quotes the units).
 BASELINE_DENSE <- data.frame(units = c(512L, 256L, 128L), dropout = c(0.4, 0.3, 0.2))
 
-build_baseline <- function(image_size) {
+build_baseline <- function(image_size, findings = 1L) {
+  if (findings != 1L) {
+    stop("the baseline is the original's two-class network; the multi-label study trains the cnn or a transfer model",
+         call. = FALSE)
+  }
   keras <- import_keras()
   layers <- keras$layers
   inputs <- keras$Input(shape = list(as.integer(image_size), as.integer(image_size), 1L), name = "radiograph")
@@ -68,7 +81,7 @@ CNN_FILTERS <- c(8L, 16L, 32L, 64L)
 # finding). Augmentation is not part of the model: the input pipeline does it
 # (chestxray.model.augment), so the saved model holds no random layers and trains as
 # fast on a GPU as without it.
-build_cnn <- function(image_size, filters = CNN_FILTERS, dropout = 0.3) {
+build_cnn <- function(image_size, filters = CNN_FILTERS, dropout = 0.3, findings = 1L) {
   keras <- import_keras()
   layers <- keras$layers
   inputs <- keras$Input(shape = list(as.integer(image_size), as.integer(image_size), 1L), name = "radiograph")
@@ -84,8 +97,7 @@ build_cnn <- function(image_size, filters = CNN_FILTERS, dropout = 0.3) {
   }
   x <- layers$GlobalAveragePooling2D()(x)
   x <- layers$Dropout(dropout)(x)
-  outputs <- layers$Dense(1L, activation = "sigmoid", name = "positive_class")(x)
-  keras$Model(inputs, outputs, name = "cnn")
+  keras$Model(inputs, sigmoid_output(x, findings), name = "cnn")
 }
 
 # keras.applications networks expect 3 channels with their own input scaling;
@@ -117,7 +129,7 @@ imagenet_input <- function(name, x) {
 # once), a local weights file, or "none". When they cannot be loaded,
 # on_missing_weights "stop" stops; "random" goes on from random initialisation
 # with a warning. What was loaded travels with the model (weights_loaded()).
-build_transfer <- function(name, image_size, weights = "imagenet", on_missing_weights = "stop") {
+build_transfer <- function(name, image_size, weights = "imagenet", on_missing_weights = "stop", findings = 1L) {
   keras <- import_keras()
   size <- as.integer(image_size)
   inputs <- keras$Input(shape = list(size, size, 1L), name = "radiograph")
@@ -136,8 +148,7 @@ build_transfer <- function(name, image_size, weights = "imagenet", on_missing_we
                  trimws(gsub("\\s+", " ", conditionMessage(e)))), call. = FALSE)
   })
   y <- keras$layers$Dropout(0.3)(base$output)
-  outputs <- keras$layers$Dense(1L, activation = "sigmoid", name = "positive_class")(y)
-  model <- keras$Model(inputs, outputs, name = name)
+  model <- keras$Model(inputs, sigmoid_output(y, findings), name = name)
   attr(model, "weights_loaded") <- loaded
   model
 }

@@ -40,9 +40,12 @@ def built():
       list(cnn = s$describe(build_model("cnn", 128L)), baseline = s$describe(build_model("baseline", 128L)),
            densenet121 = s$describe(build_model("densenet121", 32L, weights = "none")),
            mobilenetv2 = s$describe(build_model("mobilenetv2", 32L, weights = "none")),
-           unknown = tryCatch({ build_model("resnet50", 64L); "built" }, error = conditionMessage))
+           unknown = tryCatch({ build_model("resnet50", 64L); "built" }, error = conditionMessage),
+           cnn14 = s$describe(build_model("cnn", 128L, findings = 14L)),
+           mobilenetv2_14 = s$describe(build_model("mobilenetv2", 32L, weights = "none", findings = 14L)),
+           baseline14 = tryCatch({ build_model("baseline", 128L, findings = 14L); "built" }, error = conditionMessage))
     """)
-    return {name: json.loads(value) if name != "unknown" else value for name, value in out.items()}
+    return {name: value if name in ("unknown", "baseline14") else json.loads(value) for name, value in out.items()}
 
 
 def test_the_cnn_is_four_blocks_of_8_to_64_filters_and_a_sigmoid(built):
@@ -73,3 +76,23 @@ def test_mobilenet_gets_inputs_scaled_to_minus_one_one_and_an_average_pooled_hea
 
 def test_an_unknown_model_stops_with_the_known_ones(built):
     assert built["unknown"] == "unknown model 'resnet50'; models: cnn, baseline, densenet121, mobilenetv2"
+
+
+FINDINGS_HEAD = {"class": "Dense", "units": 14, "activation": "sigmoid", "use_bias": True}
+
+
+def test_the_multilabel_cnn_is_the_same_network_with_one_sigmoid_per_finding(built):
+    """Independent probabilities (sigmoids, not a softmax that would make the findings compete), the rest
+    of the network unchanged: 13 more output units of 64 weights and a bias each."""
+    assert built["cnn14"]["layers"] == CNN[:-1] + [FINDINGS_HEAD]
+    assert built["cnn14"]["parameters"] == CNN_PARAMETERS + 13 * (64 + 1) and built["cnn14"]["output"] == [14]
+
+
+def test_a_multilabel_transfer_model_gets_the_same_head_with_fourteen_outputs(built):
+    assert built["mobilenetv2_14"]["layers"][-3:] == TRANSFER_HEAD[:-1] + [FINDINGS_HEAD]
+    assert built["mobilenetv2_14"]["layers"][:-1] == built["mobilenetv2"]["layers"][:-1]
+
+
+def test_the_originals_two_class_baseline_is_refused_for_the_multilabel_study(built):
+    assert built["baseline14"] == ("the baseline is the original's two-class network; the multi-label study trains "
+                                   "the cnn or a transfer model")
