@@ -59,6 +59,9 @@ DEAD_MAP = "a map whose peak is 0 is all zeros (ReLU): divided by 1 or 2 it stay
 UTF8_SPELLING = "'UTF-8' and 'utf-8' name one codec (codecs.lookup normalises the name): the same bytes"
 OWN_PACKAGE = ("the clause leaves out only an __init__.py's own folder, whose name _module_file resolves back to "
                "that same __init__.py (a name reaches X/__init__.py only when X.py does not exist), already seen")
+ROWS_THROUGH_INT = ("each row number passes through int(row) before its offset is computed: an index array of "
+                    "numpy's default dtype (int64, float64 from R, bool) gives the same integers, truncated toward "
+                    "zero as the int64 cast truncates (the float rows are pinned by a test)")
 EQUIVALENT: dict[str, str] = {
     "chestxray.model.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
     "chestxray.model.explain.x_grad_cam_frame__mutmut_26": SQUARE_CACHE,
@@ -141,6 +144,8 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.results.x_module_files__mutmut_44": OWN_PACKAGE,
     "chestxray.results.x_module_files__mutmut_45": OWN_PACKAGE,
     "chestxray.results.x__chestxray_imports__mutmut_9": UTF8_SPELLING,
+    "chestxray.preparation.cache.xǁCacheReaderǁ__getitem____mutmut_4": ROWS_THROUGH_INT,
+    "chestxray.preparation.cache.xǁCacheReaderǁ__getitem____mutmut_6": ROWS_THROUGH_INT,
 }
 
 

@@ -340,3 +340,99 @@ def test_a_worker_exits_with_status_1_once_its_parent_is_gone(tmp_path):
     code, seconds = exited.split()
     assert code == "1" and float(seconds) < 5  # not the 60 s sleep: the watch ended it
     assert threads.split() == ["exit-with-parent:True"]
+
+
+# --- Second audit (mutmut, 2026-12-07 evening): the pool's own settings, the progress record's line, -----------
+# --- the reader's row numbers and a reader that never opened ------------------------------------------------
+
+
+class RecordingPool:
+    """Stands for ProcessPoolExecutor: records how it was made and shut down, maps in-process."""
+
+    made: list = []
+
+    def __init__(self, **settings):
+        self.settings, self.shutdowns = settings, []
+        RecordingPool.made.append(self)
+
+    def map(self, function, jobs):
+        return map(function, jobs)
+
+    def shutdown(self, **how):
+        self.shutdowns.append(how)
+
+
+@pytest.fixture()
+def recording_pool(monkeypatch):
+    RecordingPool.made = []
+    monkeypatch.setattr(cache_module, "ProcessPoolExecutor", RecordingPool)
+    return RecordingPool.made
+
+
+def test_the_pool_has_the_workers_asked_for_each_watching_its_parent(recording_pool):
+    stored = []
+    cache_module._decode_in_pool([(0, [PATHS[0]], SIZE)], 3, lambda results: stored.extend(results))
+    (pool,) = recording_pool
+    assert pool.settings == {"max_workers": 3, "initializer": cache_module._exit_with_parent}
+    assert pool.shutdowns == [{}]  # a finished build waits for its workers
+    assert stored[0][0] == 0 and np.array_equal(stored[0][1], decoded(PATHS[:1]))
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError])
+def test_an_interrupted_pool_is_shut_down_without_waiting_and_its_queued_chunks_dropped(recording_pool, error):
+    def interrupted(results):
+        raise error
+
+    with pytest.raises(error):
+        cache_module._decode_in_pool([(0, [PATHS[0]], SIZE)], 2, interrupted)
+    assert recording_pool[0].shutdowns == [{"wait": False, "cancel_futures": True}]
+
+
+def test_a_damaged_progress_record_is_announced_and_the_build_starts_over(tmp_path, capfd):
+    record = tmp_path / "cache.progress.json"
+    record.write_text('{"done": [0]')  # truncated
+    assert cache_module._read_progress(record) == {"done": [], "errors": []}
+    (line,) = [line for line in capfd.readouterr().err.splitlines() if "damaged" in line]
+    assert line.split("] ", 1)[-1].startswith(
+        f"warning: the progress record of an interrupted cache build is damaged ('{record}': ")
+    assert line.endswith("): decoding every image again")
+
+
+def test_a_worker_checks_on_its_parent_every_half_second_and_exits_with_status_1(monkeypatch):
+    parents, sleeps = iter([100, 100, 100, 1]), []
+
+    class Now:
+        def __init__(self, target, name, daemon):
+            self.target, self.name, self.daemon = target, name, daemon
+
+        def start(self):
+            self.target()
+
+    def exit_(code):
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cache_module.os, "getppid", lambda: next(parents))
+    monkeypatch.setattr(cache_module.time, "sleep", sleeps.append)
+    monkeypatch.setattr(cache_module.os, "_exit", exit_)
+    monkeypatch.setattr(cache_module.threading, "Thread", Now)
+    with pytest.raises(SystemExit) as exited:
+        cache_module._exit_with_parent()
+    assert exited.value.code == 1 and sleeps == [0.5, 0.5]
+
+
+def test_the_reader_takes_row_numbers_given_as_floats_as_r_gives_them(tmp_path):
+    images = np.arange(4 * 3 * 3, dtype=np.uint8).reshape(4, 3, 3)
+    np.save(tmp_path / "c.npy", images)
+    reader = open_cache(tmp_path / "c.npy")
+    assert np.array_equal(reader[np.array([3.0, 1.0])], images[[3, 1]])
+    assert np.array_equal(reader[[2.0]], images[[2]])
+
+
+def test_a_reader_that_never_opened_its_file_is_dropped_quietly(tmp_path, monkeypatch):
+    raised = []
+    monkeypatch.setattr(sys, "unraisablehook", raised.append)
+    (tmp_path / "not.npy").write_bytes(b"not an array")
+    with pytest.raises(ValueError):
+        open_cache(tmp_path / "not.npy")
+    gc.collect()
+    assert raised == []
