@@ -70,6 +70,34 @@ write_predictions <- function(table, probabilities, path) {
   invisible(predictions)
 }
 
+# The multi-label study's predictions: one row per image of a split, its patient, then for each
+# finding its true label and predicted probability (`label_<finding>`, `probability_<finding>`).
+write_multilabel_predictions <- function(table, findings, probabilities, path) {
+  probabilities <- as.matrix(probabilities)
+  columns <- lapply(seq_along(findings), function(j) {
+    stats::setNames(data.frame(as.integer(table[[findings[j]]]), as.numeric(probabilities[, j])),
+                    paste0(c("label_", "probability_"), findings[j]))
+  })
+  predictions <- do.call(cbind, c(list(data.frame(image = table$image, patient_id = table$patient_id)), columns))
+  write_atomically(path, function(tmp) utils::write.csv(predictions, tmp, row.names = FALSE))
+  invisible(predictions)
+}
+
+# metrics.json's part for the multi-label study: each finding's row (R/evaluate/multilabel.R) under
+# its name, and the mean AUROC over findings with its interval.
+multilabel_metrics_record <- function(rows, mean) {
+  list(
+    findings = stats::setNames(lapply(seq_len(nrow(rows)), function(i) as.list(rows[i, names(rows) != "finding"])),
+                               rows$finding),
+    mean_auroc = mean$mean_auroc, mean_auroc_ci95_patient_bootstrap = mean$mean_auroc_ci95_patient_bootstrap,
+    mean_auroc_bootstrap = list(replicates = mean$replicates, replicates_used = mean$replicates_used,
+                                method = "the mean of the findings' AUROCs over patient resamples (all findings)")
+  )
+}
+
+# The model card's thresholds: each finding's, chosen on validation, as `predict` applies them.
+multilabel_thresholds <- function(rows) stats::setNames(as.list(rows$threshold), rows$finding)
+
 write_json_file <- function(value, path) {
   write_atomically(path, function(tmp) {
     jsonlite::write_json(value, tmp, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null")
