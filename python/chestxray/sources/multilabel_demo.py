@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -36,6 +35,7 @@ from chestxray.sources.phantoms import (
     LABEL_NOISE,
     OTHER_SIGNS,
     TRUTH_FILE,
+    draw_all,
     render_phantom,
     write_png,
 )
@@ -144,13 +144,7 @@ def write_multilabel_demo(out_dir: str | os.PathLike, n_images: int = 600, seed:
     todo = [job for job in todo if not job[-1].exists()]
     step(f"Multi-label demo data: {n_images} phantom radiographs in {out}"
          + (f" ({len(todo)} drawn now)" if todo else " (already drawn)"))
-    workers = min(os.cpu_count() or 1, max(1, len(todo) // 32))
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_render_to_file, todo, chunksize=16))
-    else:
-        for job in todo:
-            _render_to_file(job)
+    draw_all(_render_to_file, todo)
     _write_labels(out / LABELS_FILE, records)
     _write_truth(out / TRUTH_FILE, records)
     return out

@@ -392,6 +392,17 @@ def _render_to_file(job: tuple) -> None:
     write_png(render_phantom(seed, patient, follow_up, positive, size), path)
 
 
+def draw_all(render_to_file, jobs: list) -> None:
+    """Draw ``jobs`` on every core when there are enough of them (32 a process) to pay for starting processes."""
+    workers = min(os.cpu_count() or 1, max(1, len(jobs) // 32))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(render_to_file, jobs, chunksize=16))
+    else:
+        for job in jobs:
+            render_to_file(job)
+
+
 def write_png(array: np.ndarray, path: Path) -> None:
     with atomic_path(path) as tmp:
         Image.fromarray(array).save(tmp, format="PNG", optimize=False)
@@ -420,14 +431,8 @@ def write_demo_dataset(out_dir: str | os.PathLike, n_per_class: int = 300, seed:
     todo = [(r, path) for r, path in todo if not path.exists()]
     step(f"Demo data: {2 * n_per_class} phantom radiographs in {out}"
          + (f" ({len(todo)} drawn now)" if todo else " (already drawn)"))
-    jobs = [(seed, r.patient_id, r.follow_up, r.true_label == DEMO_FINDING, size, path) for r, path in todo]
-    workers = min(os.cpu_count() or 1, max(1, len(jobs) // 32))
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_render_to_file, jobs, chunksize=16))
-    else:
-        for job in jobs:
-            _render_to_file(job)
+    draw_all(_render_to_file, [(seed, r.patient_id, r.follow_up, r.true_label == DEMO_FINDING, size, path)
+                               for r, path in todo])
     _write_metadata(out / METADATA_FILE, records)
     _write_truth(out / TRUTH_FILE, records)
     return out

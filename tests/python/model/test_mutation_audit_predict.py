@@ -6,6 +6,7 @@ import csv
 
 import numpy as np
 import pytest
+from files import windows_open
 from PIL import Image
 
 import chestxray.model.predict as predict
@@ -71,11 +72,6 @@ def test_rows_end_in_one_crlf_where_text_files_write_crlf_for_a_newline(tmp_path
     """On Windows (README: supported without Docker) a text file opened with newline=None writes os.linesep,
     '\\r\\n', for each '\\n' (Python's open documentation): the csv module's '\\r\\n' would become '\\r\\r\\n'.
     Simulated here by that open; the file must still be the csv module's own bytes."""
-    def windows_open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None, *args, **kwargs):
-        if "b" not in mode and newline is None:
-            newline = "\r\n"  # what newline=None writes on Windows
-        return open(file, mode, buffering, encoding, errors, newline, *args, **kwargs)
-
     monkeypatch.setattr(predict, "open", windows_open, raising=False)
     paths = saved(tmp_path, noise_images(2))
     predict.predict_files(batch_model[0], paths, tmp_path / "out.csv")

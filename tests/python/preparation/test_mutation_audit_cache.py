@@ -22,12 +22,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from files import windows_open
 
 import chestxray.preparation.cache as cache_module
 from chestxray.preparation.cache import Cache, NoUsableImagesError, build_cache, cache_key, open_cache, require_usable
 from chestxray.preparation.images import DECODER_VERSION, load_grey
 from chestxray.support.integrity import read_checked_json
 
+from caches import interrupt_cache_build
 from conftest import NIH_IMAGES
 
 SIZE = 32
@@ -90,12 +92,7 @@ def test_the_failed_list_ends_rows_in_one_crlf_where_text_files_write_crlf_for_a
     """On Windows (README: supported without Docker) a text file opened with newline=None writes os.linesep,
     '\\r\\n', for each '\\n' (Python's open documentation): the csv module's '\\r\\n' would become '\\r\\r\\n'.
     Simulated here by that open; the file must still be the csv module's own bytes."""
-    def windows_open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None, *args, **kwargs):
-        if "b" not in mode and newline is None:
-            newline = "\r\n"  # what newline=None writes on Windows
-        return open(file, mode, buffering, encoding, errors, newline, *args, **kwargs)
-
-    monkeypatch.setattr(cache_module, "open", windows_open, raising=False)
+    monkeypatch.setattr(cache_module, "open", windows_open, raising=False)  # tests/helpers/files.py
     cache_module.write_failed([("a.png", "cannot read image 'a.png': no such file")], tmp_path / "failed.csv")
     assert (tmp_path / "failed.csv").read_bytes() == (
         b"path,reason\r\na.png,cannot read image 'a.png': no such file\r\n")
@@ -223,18 +220,7 @@ def test_the_progress_bar_counts_images_from_those_already_decoded(tmp_path, mon
 
 def test_a_progress_record_without_its_partial_file_is_not_trusted(tmp_path, monkeypatch):
     paths = sorted(str(p) for p in NIH_IMAGES.glob("*.png"))[:40]
-    real, calls = cache_module._decode_chunk, {"n": 0}
-
-    def interrupted(job):
-        calls["n"] += 1
-        if calls["n"] == 18:
-            raise KeyboardInterrupt
-        return real(job)
-
-    monkeypatch.setattr(cache_module, "IMAGES_PER_JOB", 2)
-    monkeypatch.setattr(cache_module, "_decode_chunk", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        build_cache(paths, SIZE, tmp_path, workers=1)
+    real = interrupt_cache_build(monkeypatch, paths, SIZE, tmp_path)
     [partial] = tmp_path.rglob(".*.npy.partial")
     partial.unlink()  # the decoded rows are gone; the record of them is not
     monkeypatch.setattr(cache_module, "_decode_chunk", real)
