@@ -16,6 +16,8 @@ from chestxray.sources.phantoms import (
     write_demo_dataset,
 )
 
+from conftest import ROOT
+
 
 def digests(folder):
     return {
@@ -149,12 +151,19 @@ def test_signs_range_from_barely_visible_to_obvious():
     assert weakest < 0.2 * strongest
 
 
-@pytest.mark.parametrize("args, sha256", [
-    ((42, 1, 0, True, 64), "f53cba654a32e057e69014d1311cd26d07636c925d40264b92c21e088e04e8a4"),
-    ((42, 7, 1, False, 64), "1abb834f682f2fe49fa9e4330cc84f90b4896d4e2e7129fe446cf03e3c02e337"),
-    ((3, 2, 0, True, 96), "1f72d217d9c4a59277709b1999d82aed0823b9497eb3040b9385e981a0eafe64"),
-])
-def test_the_binary_demo_films_stay_byte_for_byte_as_they_were(args, sha256):
-    """The multi-label signs are drawn only when asked for: the default demo's films, and so its
-    published numbers, are those of GENERATOR_VERSION 2 (digests taken before the signs were added)."""
-    assert hashlib.sha256(render_phantom(*args).tobytes()).hexdigest() == sha256
+PHANTOM_FIXTURES = ROOT / "tests" / "fixtures" / "phantoms"
+
+
+@pytest.mark.parametrize("args", [(42, 1, 0, True, 64), (42, 7, 1, False, 64), (3, 2, 0, True, 96)])
+def test_the_binary_demo_films_stay_as_they_were(args):
+    """The multi-label signs are drawn only when asked for: the default demo's films, and so its published
+    numbers, are GENERATOR_VERSION 2's (tests/fixtures/phantoms/, saved before the signs were added; byte
+    for byte on the machine that saved them, within one grey level on a few pixels where another CPU's or
+    libm's exp rounds differently)."""
+    from PIL import Image
+
+    seed, patient, film, positive, size = args
+    name = f"seed{seed}-patient{patient}-film{film}-{'positive' if positive else 'negative'}-{size}px.png"
+    saved = np.asarray(Image.open(PHANTOM_FIXTURES / name)).astype(int)
+    difference = np.abs(render_phantom(*args).astype(int) - saved)
+    assert difference.max() <= 1 and (difference > 0).mean() < 0.001
