@@ -144,6 +144,15 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.results.x_module_files__mutmut_44": OWN_PACKAGE,
     "chestxray.results.x_module_files__mutmut_45": OWN_PACKAGE,
     "chestxray.results.x__chestxray_imports__mutmut_9": UTF8_SPELLING,
+    "chestxray.preparation.cache.x_build_cache__mutmut_53": (
+        "the stale manifest left in place during a rebuild is never trusted for other bytes: it is checked file "
+        "by file (size and SHA-256), the rebuild writes the same key's files from the same inputs (the key covers "
+        "each image's path, size and mtime, the decoder and the size), and the new manifest replaces it last; a "
+        "file it still matches is byte for byte what a whole build writes, so no damaged cache reads as whole"
+    ),
+    "chestxray.preparation.cache.x__load_status__mutmut_13": (
+        "numpy stores None into a bool array as False (np.array([True])[0] = None gives False): the same mask"
+    ),
     "chestxray.preparation.cache.xǁCacheReaderǁ__getitem____mutmut_4": ROWS_THROUGH_INT,
     "chestxray.preparation.cache.xǁCacheReaderǁ__getitem____mutmut_6": ROWS_THROUGH_INT,
 }

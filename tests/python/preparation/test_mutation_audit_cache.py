@@ -422,3 +422,29 @@ def test_a_reader_that_never_opened_its_file_is_dropped_quietly(tmp_path, monkey
         open_cache(tmp_path / "not.npy")
     gc.collect()
     assert raised == []
+
+
+def test_the_cache_file_is_named_by_its_key_in_its_sizes_folder(tmp_path):
+    cache = build_cache(PATHS[:2], SIZE, tmp_path, workers=1)
+    assert cache.path == tmp_path / str(SIZE) / f"{cache_key(PATHS[:2], SIZE)}.npy"
+
+
+def test_a_manifest_left_alone_is_announced_as_a_damaged_cache(tmp_path, capfd):
+    """The manifest is written last: with it there, a cache had been finished, so its missing files are damage
+    (said), not a first build (silent)."""
+    first = build_cache(PATHS[:2], SIZE, tmp_path, workers=1)
+    for leftover in first.path.parent.iterdir():
+        if not leftover.name.endswith(".manifest.json") and not leftover.name.startswith("."):
+            leftover.unlink()
+    capfd.readouterr()
+    again = build_cache(PATHS[:2], SIZE, tmp_path, workers=1)
+    assert f"warning: image cache '{first.path}' is damaged (" in capfd.readouterr().err
+    assert np.array_equal(np.load(again.path), decoded(PATHS[:2]))
+
+
+def test_unreadable_images_in_several_chunks_are_all_marked(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "IMAGES_PER_JOB", 2)
+    paths = [str(tmp_path / "gone-1.png"), PATHS[0], PATHS[1], str(tmp_path / "gone-2.png")]  # chunks 0-1, 2-3
+    cache = build_cache(paths, SIZE, tmp_path / "cache", workers=1)
+    assert cache.valid.tolist() == [False, True, True, False]
+    assert [path for path, _ in cache.failed] == [paths[0], paths[3]]
