@@ -144,6 +144,12 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.results.x_module_files__mutmut_44": OWN_PACKAGE,
     "chestxray.results.x_module_files__mutmut_45": OWN_PACKAGE,
     "chestxray.results.x__chestxray_imports__mutmut_9": UTF8_SPELLING,
+    "chestxray.preparation.split.x__carve_out_shares__mutmut_11": LAST_PART,
+    "chestxray.preparation.split.x__carve_out_shares__mutmut_12": LAST_PART,
+    "chestxray.preparation.split.x_multilabel_counts__mutmut_2": (
+        "the flags only ever meet numpy through np.add.at into float arrays made by np.zeros (group_folds, "
+        "_assign_by_counts): label_matrix's 0/1 integers, read without the float cast, add the same counts"
+    ),
     "chestxray.preparation.cache.x_build_cache__mutmut_53": (
         "the stale manifest left in place during a rebuild is never trusted for other bytes: it is checked file "
         "by file (size and SHA-256), the rebuild writes the same key's files from the same inputs (the key covers "

@@ -104,3 +104,25 @@ def test_a_part_without_a_findings_positives_is_refused_naming_part_and_finding(
     with pytest.raises(TooFewPatientsError, match=r"lack images with or without a finding \(.*(test|validation|"
                                                   r"train): Hernia.*needs more patients with these findings"):
         multilabel_patient_split(table, FINDINGS, seed=6)
+
+
+def test_rows_keep_their_own_part_whatever_the_tables_index():
+    """A table cut from a larger one keeps its index: each row's part is its own patient's."""
+    table = multilabel_images(400, 7)
+    shifted = table.set_index(table.index * 3 + 1000)
+    split = multilabel_patient_split(shifted, FINDINGS, seed=7)
+    assert split.index.equals(shifted.index)
+    assert split["split"].tolist() == multilabel_patient_split(table, FINDINGS, seed=7)["split"].tolist()
+
+
+def test_the_lacking_parts_are_named_in_one_sentence():
+    from chestxray.preparation.split import require_every_finding
+
+    table = pd.DataFrame({"split": ["train", "train", "validation", "test", "test"],
+                          "Hernia": [1, 0, 0, 0, 1], "Mass": [1, 0, 1, 0, 0]})
+    with pytest.raises(TooFewPatientsError) as raised:
+        require_every_finding(table, ["Hernia", "Mass"], ("train", "validation", "test"))
+    assert str(raised.value) == (
+        "these parts lack images with or without a finding (validation: Hernia; validation: Mass; test: Mass): "
+        "a finding's AUROC needs both in every part, and parts take whole patients, so the data needs more "
+        "patients with these findings")
