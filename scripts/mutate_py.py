@@ -53,8 +53,6 @@ SUM_BOUND = "both shares above 0 and their sum below 1 already keep each share b
 DRAINED_READERS = ("fit sees the same epochs with Keras' reader threads or processes: its enqueuer drains before "
                    "on_epoch_end reshuffles (tests/python/model/test_batches.py: "
                    "test_fit_trains_each_epoch_on_one_seeded_permutation_of_the_rows passes with either)")
-SCALED_COUNTS = ("each image counted twice scales every count, total and target alike: shares, spreads and their "
-                 "order are unchanged")
 DEAD_MAP = "a map whose peak is 0 is all zeros (ReLU): divided by 1 or 2 it stays 0, without a warning"
 UTF8_SPELLING = "'UTF-8' and 'utf-8' name one codec (codecs.lookup normalises the name): the same bytes"
 OWN_PACKAGE = ("the clause leaves out only an __init__.py's own folder, whose name _module_file resolves back to "
@@ -88,12 +86,7 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.model.augment.x_augment_batch__mutmut_26": "cval=0.0 is ndimage.affine_transform's default",
     "chestxray.model.predict.x_predict_files__mutmut_32": SILENT_NONE,
     "chestxray.support.r_frames.x_text_to_object__mutmut_17": "axis=0 is DataFrame.set_axis's default",
-    "chestxray.preparation.split.x_official_split__mutmut_22": LAST_PART,
-    "chestxray.preparation.split.x_patient_split__mutmut_26": LAST_PART,
-    "chestxray.preparation.split.x_stratified_group_folds__mutmut_25": SCALED_COUNTS,
-    "chestxray.preparation.split.x__assign_patients__mutmut_26": SCALED_COUNTS,
-    "chestxray.preparation.split.x_stratified_group_folds__mutmut_42":
-        "numpy reads a sort kind by its first letter, in any case",
+    "chestxray.preparation.split.x_group_folds__mutmut_35": "numpy reads a sort kind by its first letter, in any case",
     "chestxray.preparation.split.x__best_fold__mutmut_2": (
         "classes come from np.unique of the labels, so every class total is at "
         "least 1 and every spread finite: fold 0 always replaces the start"
@@ -102,9 +95,6 @@ EQUIVALENT: dict[str, str] = {
         "< or <= at exactly numpy's isclose tolerance: a float equality that "
         "spreads of image counts do not produce (equal spreads differ by 0)"
     ),
-    "chestxray.preparation.split.x__assign_patients__mutmut_16":
-        "a third, empty class column adds 0 to every fold's miss",
-    "chestxray.preparation.split.x_official_split__mutmut_23": LAST_PART,
     "chestxray.model.training.xǁConsoleProgressǁon_epoch_end__mutmut_26": NAN_SPELLING,
     "chestxray.model.training.xǁConsoleProgressǁon_epoch_end__mutmut_35": NAN_SPELLING,
     "chestxray.model.training.xǁConsoleProgressǁon_epoch_end__mutmut_44": NAN_SPELLING,
@@ -119,12 +109,6 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.model.batches.xǁCacheBatchesǁ__init____mutmut_17": INTEGER_ROWS,
     "chestxray.model.batches.xǁCacheBatchesǁ__init____mutmut_20": FLOAT_LABELS,
     "chestxray.model.batches.xǁCacheBatchesǁ__init____mutmut_22": FLOAT_LABELS,
-    "chestxray.preparation.split.x_patient_split__mutmut_6": SUM_BOUND,
-    "chestxray.preparation.split.x_patient_split__mutmut_7": SUM_BOUND,
-    "chestxray.preparation.split.x_patient_split__mutmut_10": SUM_BOUND,
-    "chestxray.preparation.split.x_patient_split__mutmut_11": SUM_BOUND,
-    "chestxray.preparation.split.x_patient_split__mutmut_24": LAST_PART,
-    "chestxray.preparation.split.x_patient_split__mutmut_25": LAST_PART,
     "chestxray.preparation.images.x_to_grey8__mutmut_4": FLOAT_STRETCH,
     "chestxray.preparation.images.x_to_grey8__mutmut_6": FLOAT_STRETCH,
     "chestxray.results.x_key_of__mutmut_5": (
@@ -144,6 +128,20 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.results.x_module_files__mutmut_44": OWN_PACKAGE,
     "chestxray.results.x_module_files__mutmut_45": OWN_PACKAGE,
     "chestxray.results.x__chestxray_imports__mutmut_9": UTF8_SPELLING,
+    "chestxray.preparation.split.x__part_shares__mutmut_6": SUM_BOUND,
+    "chestxray.preparation.split.x__part_shares__mutmut_7": SUM_BOUND,
+    "chestxray.preparation.split.x__part_shares__mutmut_10": SUM_BOUND,
+    "chestxray.preparation.split.x__part_shares__mutmut_11": SUM_BOUND,
+    "chestxray.preparation.split.x__part_shares__mutmut_22": LAST_PART,
+    "chestxray.preparation.split.x__part_shares__mutmut_23": LAST_PART,
+    "chestxray.preparation.split.x__part_shares__mutmut_24": LAST_PART,
+    "chestxray.preparation.split.x_group_folds__mutmut_46": (
+        "the guard replaces a column's total by 1 where it is not above 0 (> 0) or not above 1 (> 1): the totals "
+        "are whole counts, so they differ only at a total of exactly 1, replaced by 1"
+    ),
+    "chestxray.preparation.split.x_group_folds__mutmut_49": (
+        "an empty column's counts are 0 in every fold: divided by 1 or by 2 its shares stay 0"
+    ),
     "chestxray.preparation.split.x__carve_out_shares__mutmut_11": LAST_PART,
     "chestxray.preparation.split.x__carve_out_shares__mutmut_12": LAST_PART,
     "chestxray.preparation.split.x_multilabel_counts__mutmut_2": (
