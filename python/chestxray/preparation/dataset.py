@@ -34,14 +34,13 @@ SOURCES = allowed_values("data")  # the report's `data` parameter
 
 
 @dataclass
-class PreparedData:
-    """The split table (one row per image, ``cache_row`` into the cache) and the cache file."""
+class CachedSplits:
+    """A split table (one row per image, ``cache_row`` into the cache) and the cache file: what
+    both studies, binary and multi-label, hand to R."""
 
     table: pd.DataFrame
     cache_path: str
     seed: int
-    unreadable: list = field(default_factory=list)  # (path, reason) of images left out
-    eligible: dict = field(default_factory=dict)  # split -> {"images", "positives"} before the cap
 
     @property
     def image_size(self) -> int:
@@ -53,6 +52,14 @@ class PreparedData:
         if rows.empty:
             raise ValueError(f"unknown or empty split '{split}'")
         return rows
+
+
+@dataclass
+class PreparedData(CachedSplits):
+    """The binary study's split table (a 0/1 ``label`` per image) and its cache."""
+
+    unreadable: list = field(default_factory=list)  # (path, reason) of images left out
+    eligible: dict = field(default_factory=dict)  # split -> {"images", "positives"} before the cap
 
     def labels(self, split: str) -> np.ndarray:
         return self.part(split)["label"].to_numpy()

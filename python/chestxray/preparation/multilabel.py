@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from chestxray.preparation.cache import build_cache, open_cache
+from chestxray.preparation.cache import build_cache
+from chestxray.preparation.dataset import CachedSplits
 from chestxray.preparation.split import (
     SPLITS,
     VALIDATION_SHARE,
@@ -44,25 +45,12 @@ def nih_multilabel_split(seed: int, validation: float = VALIDATION_SHARE) -> pd.
 
 
 @dataclass
-class PreparedMultilabel:
-    """The multi-label study's split table (one row per image, a 0/1 column per finding,
-    ``cache_row`` into the cache) and its image cache: what the R chunks train and evaluate on."""
+class PreparedMultilabel(CachedSplits):
+    """The multi-label study's split table (a 0/1 column per finding) and its image cache: what the
+    R chunks train and evaluate on."""
 
-    table: pd.DataFrame
-    cache_path: str
-    seed: int
-    findings: list[str]
+    findings: list[str] = field(default_factory=list)  # the outputs, findings.csv's order
     unreadable: list = field(default_factory=list)  # (path, reason) of images left out
-
-    @property
-    def image_size(self) -> int:
-        return int(open_cache(self.cache_path).shape[1])
-
-    def part(self, split: str) -> pd.DataFrame:
-        rows = self.table[self.table["split"] == split]
-        if rows.empty:
-            raise ValueError(f"unknown or empty split '{split}'")
-        return rows
 
     def labels(self, split: str) -> np.ndarray:
         """images x findings, 0/1 as float32 (what Keras compares the sigmoids with)."""
