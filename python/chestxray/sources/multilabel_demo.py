@@ -31,11 +31,11 @@ from chestxray.sources.nih import METADATA_FILE, packaged_folder
 from chestxray.sources.phantoms import (
     DEMO_FINDING,
     GENERATOR_VERSION,
-    IMAGES_PER_PATIENT,
     LABEL_NOISE,
     OTHER_SIGNS,
     TRUTH_FILE,
     draw_all,
+    patient_films,
     render_phantom,
     write_png,
 )
@@ -102,18 +102,9 @@ def plan_multilabel_dataset(n_images: int, seed: int) -> list[MultilabelRecord]:
         raise ValueError(f"the multi-label demo needs at least 2 images, got {n_images}")
     true_sets = _true_label_sets(n_images, seed)
     recorded = _recorded(true_sets, seed)
-    rng = np.random.default_rng([seed, 2**24])
-    records, patient, i = [], 0, 0
-    while i < n_images:
-        patient += 1
-        n_films = int(rng.choice(IMAGES_PER_PATIENT))
-        age, sex = int(rng.integers(18, 90)), str(rng.choice(["M", "F"]))
-        for follow_up in range(min(n_films, n_images - i)):
-            view = "AP" if rng.random() < 0.35 else "PA"
-            records.append(MultilabelRecord(f"{patient:08d}_{follow_up:03d}.png", recorded[i], true_sets[i], patient,
-                                            follow_up, age, sex, view))
-            i += 1
-    return records
+    films = patient_films(n_images, np.random.default_rng([seed, 2**24]))
+    return [MultilabelRecord(film.image, recorded[i], true_sets[i], film.patient_id, film.follow_up, film.patient_age,
+                             film.patient_sex, film.view_position) for i, film in enumerate(films)]
 
 
 def finding_labels(labels: frozenset[str]) -> str:

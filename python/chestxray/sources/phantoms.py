@@ -364,27 +364,45 @@ def plan_dataset(n_per_class: int, seed: int) -> list[PhantomRecord]:
         np.random.default_rng([seed, 2**21]).choice(len(labels), round(LABEL_NOISE * len(labels)), replace=False)
     )
     other = {DEMO_FINDING: NEGATIVE_CLASS, NEGATIVE_CLASS: DEMO_FINDING}
-    records, patient, i = [], 0, 0
-    while i < len(labels):
+    return [
+        PhantomRecord(
+            image=film.image,
+            label=str(labels[i]),
+            true_label=other[str(labels[i])] if i in wrong else str(labels[i]),
+            patient_id=film.patient_id,
+            follow_up=film.follow_up,
+            patient_age=film.patient_age,
+            patient_sex=film.patient_sex,
+            view_position=film.view_position,
+        )
+        for i, film in enumerate(patient_films(len(labels), rng))
+    ]
+
+
+@dataclass(frozen=True)
+class Film:
+    """Where a demo film sits: its NIH-style name, its patient and the patient's details."""
+
+    image: str
+    patient_id: int
+    follow_up: int
+    patient_age: int
+    patient_sex: str
+    view_position: str
+
+
+def patient_films(n_images: int, rng: np.random.Generator) -> list[Film]:
+    """``n_images`` films dealt to patients of 1-3 films each (age and sex per patient, the view
+    per film), all drawn from ``rng`` in that order."""
+    films, patient = [], 0
+    while len(films) < n_images:
         patient += 1
-        n_images = int(rng.choice(IMAGES_PER_PATIENT))
+        n_films = int(rng.choice(IMAGES_PER_PATIENT))
         age, sex = int(rng.integers(18, 90)), str(rng.choice(["M", "F"]))
-        for follow_up in range(min(n_images, len(labels) - i)):
+        for follow_up in range(min(n_films, n_images - len(films))):
             view = "AP" if rng.random() < 0.35 else "PA"
-            records.append(
-                PhantomRecord(
-                    image=f"{patient:08d}_{follow_up:03d}.png",
-                    label=str(labels[i]),
-                    true_label=other[str(labels[i])] if i in wrong else str(labels[i]),
-                    patient_id=patient,
-                    follow_up=follow_up,
-                    patient_age=age,
-                    patient_sex=sex,
-                    view_position=view,
-                )
-            )
-            i += 1
-    return records
+            films.append(Film(f"{patient:08d}_{follow_up:03d}.png", patient, follow_up, age, sex, view))
+    return films
 
 
 def _render_to_file(job: tuple) -> None:
