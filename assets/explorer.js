@@ -128,6 +128,25 @@
     update(root, data);
   }
 
-  var roots = document.querySelectorAll(".operating-point-explorer");
-  for (var i = 0; i < roots.length; i++) start(roots[i]);
+  // Each explorer starts once, whichever script on the page runs first.
+  var roots = document.querySelectorAll(".operating-point-explorer:not([data-started])");
+  for (var i = 0; i < roots.length; i++) {
+    roots[i].setAttribute("data-started", "true");
+    start(roots[i]);
+  }
+
+  // The multi-label study's selector shows the chosen finding's explorer only.
+  function showFinding(group, finding) {
+    var panels = group.querySelectorAll(".finding-explorer");
+    for (var j = 0; j < panels.length; j++) panels[j].hidden = panels[j].getAttribute("data-finding") !== finding;
+  }
+  var groups = document.querySelectorAll(".finding-explorers:not([data-started])");
+  for (var g = 0; g < groups.length; g++) {
+    var group = groups[g];
+    group.setAttribute("data-started", "true");
+    var select = group.querySelector('select[name="finding"]');
+    select.addEventListener("change", (function (box, menu) {
+      return function () { showFinding(box, menu.value); };
+    })(group, select));
+  }
 })();

@@ -8,7 +8,7 @@ if (!requireNamespace("lintr", quietly = TRUE)) {
   stop("lintr is missing (Debian: r-cran-lintr; elsewhere install.packages(\"lintr\"))", call. = FALSE)
 }
 files <- c(list.files("R", pattern = "\\.R$", recursive = TRUE, full.names = TRUE),
-           Sys.glob("scripts/*.R"), Sys.glob("bench/*.R"), "report.qmd")
+           Sys.glob("scripts/*.R"), Sys.glob("bench/*.R"), "report.qmd", "_multilabel.qmd")
 findings <- unlist(lapply(files, function(file) {
   vapply(lintr::lint(file), function(lint) {
     sprintf("%s:%d:%d: %s [%s]\n  %s", file, lint$line_number, lint$column_number, lint$message, lint$linter,

@@ -114,6 +114,14 @@ MUTANTS = [
            "threshold told apart from the one before only"),
     Mutant("J31", JS, 'var sign = x < 0 && /[1-9]/.test(parts.join("")) ? "-" : "";', 'var sign = "";',
            "the minus sign dropped", NO_NEGATIVES),
+    # the multi-label study's explorers: each started once, the selector showing the chosen finding's
+    Mutant("J32", JS, 'document.querySelectorAll(".operating-point-explorer:not([data-started])")',
+           'document.querySelectorAll(".operating-point-explorer")', "an explorer started again by a later script"),
+    Mutant("J33", JS, 'panels[j].hidden = panels[j].getAttribute("data-finding") !== finding;',
+           'panels[j].hidden = panels[j].getAttribute("data-finding") === finding;', "the chosen finding hidden"),
+    Mutant("J34", JS, "return function () { showFinding(box, menu.value); };", "return function () {};",
+           "the selector changes nothing"),
+    Mutant("J35", JS, 'roots[i].setAttribute("data-started", "true");', "", "a started explorer not marked"),
 ]
 
 

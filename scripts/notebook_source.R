@@ -16,7 +16,8 @@ source("R/run/r_dependencies.R")
 
 overrides <- parse_overrides(commandArgs(trailingOnly = TRUE))
 params <- merge_params(rmarkdown::yaml_front_matter("report.qmd")$params, overrides)
-lines <- number_figures(readLines("report.qmd", encoding = "UTF-8"), prefix_captions = TRUE)
+lines <- number_figures(study_source(readLines("report.qmd", encoding = "UTF-8"), params$finding),
+                        prefix_captions = TRUE)
 lines <- evaluate_title(lines, params)
 
 cat(jsonlite::toJSON(list(

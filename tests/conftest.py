@@ -26,7 +26,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 NIH_IMAGES = FIXTURES / "nih" / "images"  # real NIH radiographs; labels.csv describes them
 NIH_METADATA = FIXTURES / "nih" / "metadata"
 SHARED_DATA = ROOT.parent / "shared" / "data"  # more real data beside the team's clones, not a user's
-PROJECT_FILES = ["report.qmd", "_quarto.yml", "R", "python", "scripts", "assets"]
+PROJECT_FILES = ["report.qmd", "_multilabel.qmd", "_quarto.yml", "R", "python", "scripts", "assets"]
 TINY_PARAMS = ["n_per_class=24", "image_size=48", "epochs=2", "batch_size=16", "seed=7"]
 
 

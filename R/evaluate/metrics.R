@@ -9,6 +9,7 @@ BOOTSTRAP_REPLICATES <- 2000L
 # The evaluation of a trained model's predictions: the operating point chosen on
 # validation, then the test metrics at it (R/run/results_store.R stores exactly this).
 evaluate_predictions <- function(trained, prepared, p) {
+  if (is.matrix(trained$test_probabilities)) return(evaluate_findings(trained, prepared, p))
   threshold <- choose_threshold(prepared$labels("validation"), trained$validation_probabilities,
                                 p$operating_point, p$target_sensitivity)
   test_labels <- prepared$labels("test")

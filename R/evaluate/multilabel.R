@@ -56,3 +56,18 @@ mean_auroc <- function(findings, test, test_probabilities, patients, replicates 
     replicates = as.integer(replicates), replicates_used = sum(usable)
   )
 }
+
+# The multi-label study's evaluation of one trained model (evaluate_predictions' counterpart): each
+# finding's row, the mean AUROC, and the thresholds chosen on validation, one per finding.
+evaluate_findings <- function(trained, prepared, p) {
+  findings <- colnames(trained$test_probabilities)
+  as_frame <- function(matrix) stats::setNames(as.data.frame(matrix), findings)
+  test <- as_frame(prepared$labels("test"))
+  patients <- as.character(prepared$part("test")$patient_id)
+  rows <- per_finding_evaluation(findings, as_frame(prepared$labels("validation")),
+                                 as_frame(trained$validation_probabilities), test,
+                                 as_frame(trained$test_probabilities), patients, p$operating_point,
+                                 p$target_sensitivity, seed = p$seed)
+  mean <- mean_auroc(findings, test, as_frame(trained$test_probabilities), patients, seed = p$seed)
+  list(threshold = stats::setNames(rows$threshold, rows$finding), metrics = list(findings = rows, mean = mean))
+}

@@ -1,12 +1,16 @@
-# Training: seeds, class weights, callbacks; returns the history as a data frame.
+# Training: seeds, class weights (or, for the multi-label study, a loss weighted per finding),
+# callbacks; returns the history as a data frame.
 
 # One model built, trained and run on validation and test: everything that
 # depends on training (R/run/results_store.R stores exactly this). The model then
 # holds the evaluated epoch's weights (train_model's one rule).
 train_and_predict <- function(name, prepared, p, output_dir) {
   set_training_seed(p$seed)
+  findings <- study_findings(prepared)
   # The model takes the images the data were prepared at (the cache's side), not a second copy of the parameter.
-  model <- compile_model(build_model(name, prepared$image_size, p$weights, p$on_missing_weights))
+  model <- compile_model(build_model(name, prepared$image_size, p$weights, p$on_missing_weights,
+                                     findings = max(1L, length(findings))),
+                         loss = study_loss(prepared))
   console_step("Training %s (%s parameters, at most %d epochs)", name,
                format(count_parameters(model), big.mark = ","), p$epochs)
   started <- Sys.time()
@@ -25,8 +29,9 @@ train_and_predict <- function(name, prepared, p, output_dir) {
     name = name, model = model, history = history,
     seconds = as.numeric(difftime(Sys.time(), started, units = "secs")),
     evaluated_epoch = history$epoch[history$evaluated], weights_loaded = weights_loaded(model),
-    validation_probabilities = predict_probabilities(model, split_batches(prepared, "validation", p$batch_size)),
-    test_probabilities = predict_probabilities(model, split_batches(prepared, "test", p$batch_size)),
+    validation_probabilities = predict_probabilities(model, split_batches(prepared, "validation", p$batch_size),
+                                                     findings),
+    test_probabilities = predict_probabilities(model, split_batches(prepared, "test", p$batch_size), findings),
     parameters = count_parameters(model)
   )
 }
@@ -36,8 +41,28 @@ split_batches <- function(prepared, split, batch_size, shuffle = FALSE, augment 
   import_chestxray("model.batches")$split_batches(prepared, split, as.integer(batch_size), shuffle, augment)
 }
 
-predict_probabilities <- function(model, batches) {
-  as.numeric(import_chestxray("model.training")$predict_probability(model, batches))
+# A vector (the binary study) or, with `findings`, a matrix with a column per finding.
+predict_probabilities <- function(model, batches, findings = NULL) {
+  training <- import_chestxray("model.training")
+  if (is.null(findings)) return(as.numeric(training$predict_probability(model, batches)))
+  probabilities <- training$predict_findings(model, batches)
+  colnames(probabilities) <- findings
+  probabilities
+}
+
+# The multi-label study's outputs, in order (chestxray.preparation.multilabel's PreparedMultilabel);
+# NULL for the binary study, whose prepared data have one label per image.
+study_findings <- function(prepared) {
+  if (reticulate::py_has_attr(prepared, "findings")) as.character(unlist(prepared$findings))
+}
+
+# The multi-label study's loss, CheXNet's: each finding's cross-entropy weighted for its share of the
+# training images (chestxray.model.losses); NULL (compile_model's choice) for the binary study.
+study_loss <- function(prepared) {
+  findings <- study_findings(prepared)
+  if (is.null(findings)) return(NULL)
+  losses <- import_chestxray("model.losses")
+  losses$FindingWeightedCrossEntropy(losses$positive_shares(prepared$labels("train"), findings))
 }
 
 # Seed Python, NumPy and the backend once, and ask TensorFlow for deterministic
@@ -74,9 +99,11 @@ PLATEAU_FACTOR <- 0.5
 PLATEAU_PATIENCE <- 4L
 MIN_LEARNING_RATE <- 1e-5
 
-compile_model <- function(model, learning_rate = INITIAL_LEARNING_RATE) {
+compile_model <- function(model, learning_rate = INITIAL_LEARNING_RATE, loss = NULL) {
   keras <- import_keras()
-  loss <- if (is_two_class_softmax(model)) "sparse_categorical_crossentropy" else "binary_crossentropy"
+  if (is.null(loss)) {
+    loss <- if (is_two_class_softmax(model)) "sparse_categorical_crossentropy" else "binary_crossentropy"
+  }
   model$compile(optimizer = keras$optimizers$Adam(learning_rate = learning_rate), loss = loss,
                 metrics = list("accuracy"))
   model
@@ -108,7 +135,8 @@ train_model <- function(model, train_batches, validation_batches, labels, valida
     train_batches,
     validation_data = validation_batches,
     epochs = as.integer(epochs),
-    class_weight = reticulate::py_dict(list(0L, 1L), as.list(class_weights(labels))),
+    # A label matrix (finding = "all") is balanced by the loss's weights per finding instead.
+    class_weight = if (!is.matrix(labels)) reticulate::py_dict(list(0L, 1L), as.list(class_weights(labels))),
     callbacks = callbacks,
     verbose = as.integer(verbose)
   )

@@ -16,6 +16,13 @@ format_duration <- function(elapsed) {
 # A model's result in one line.
 say_result <- function(result) {
   metrics <- result$metrics
+  if (!is.null(metrics$mean)) {
+    return(console_step(paste("%s: %d epochs in %.0f s; mean test AUROC over %d findings %.3f (95%% CI patient",
+                              "bootstrap %.3f-%.3f) at the evaluated epoch %d"),
+                        result$name, nrow(result$history), result$seconds, nrow(metrics$findings),
+                        metrics$mean$mean_auroc, metrics$mean$mean_auroc_ci95_patient_bootstrap[1],
+                        metrics$mean$mean_auroc_ci95_patient_bootstrap[2], result$evaluated_epoch))
+  }
   console_step(paste("%s: %d epochs in %.0f s; test AUROC %.3f (95%% CI DeLong %.3f-%.3f, patient bootstrap",
                      "%.3f-%.3f) at the evaluated epoch %d"),
                result$name, nrow(result$history), result$seconds, metrics$auroc, metrics$auroc_ci95_delong[1],

@@ -8,7 +8,7 @@ check_inputs <- function(p) {
   preflight <- import_chestxray("sources.preflight")
   tryCatch(
     preflight$check_report_inputs(p$data, p$data_dir, p$nih_archives, p$nih_metadata, p$adjudicated_labels,
-                                  p$finding),
+                                  p$finding, p$model),
     error = function(e) stop(sub("^.*InputError: ", "", conditionMessage(e)), call. = FALSE)
   )
   invisible(p)

@@ -30,10 +30,60 @@ save_outputs <- function(main, results, prepared, p, output_dir, subgroups = NUL
     evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
     stored_results = stored_results_record(results), versions = versions
   )), file.path(output_dir, "metrics.json"))
+  say_outputs(output_dir)
+}
+
+# The multi-label study's outputs (finding = "all"): the same files, with a column, a row and a threshold
+# per finding (predictions.csv: label_<finding>, probability_<finding>; metrics.json: each finding and
+# the mean AUROC; the model card: the thresholds `predict` applies).
+save_multilabel_outputs <- function(main, prepared, p, output_dir, versions = NULL) {
+  findings <- study_findings(prepared)
+  main$model$save(file.path(output_dir, "model.keras"))
+  write_multilabel_model_card(main, p, findings, file.path(output_dir, "model-card.json"))
+  write_multilabel_predictions(prepared$part("test"), findings, main$test_probabilities,
+                               file.path(output_dir, "predictions.csv"))
+  write_multilabel_predictions(prepared$part("validation"), findings, main$validation_probabilities,
+                               file.path(output_dir, "validation_predictions.csv"))
+  write_atomically(file.path(output_dir, "history.csv"), function(tmp) {
+    utils::write.csv(cbind(model = main$name, main$history), tmp, row.names = FALSE)
+  })
+  write_json_file(c(multilabel_metrics_record(main$metrics$findings, main$metrics$mean), list(
+    model = p$model, study = "multi-label: one sigmoid output per finding", findings = findings,
+    loss = "binary cross-entropy per finding weighted by its training share (CheXNet)",
+    threshold_rule = p$operating_point,
+    threshold_method = threshold_rule_text(p$operating_point, p$target_sensitivity, "en"),
+    split_counts = prepared$counts(), eligible_before_cap = prepared$eligible,
+    data_integrity = prepared$integrity(), parameters = p, seed = p$seed,
+    training_seconds = main$seconds, epochs_run = nrow(main$history), evaluated_epoch = main$evaluated_epoch,
+    evaluated_epoch_rule = evaluated_epoch_rule(), weights_loaded = json_record(main$weights_loaded),
+    stored_results = stored_results_record(list(main)), versions = versions
+  )), file.path(output_dir, "metrics.json"))
+  say_outputs(output_dir)
+}
+
+say_outputs <- function(output_dir) {
   written <- output_files()$file
   console_step("Outputs in %s/: %s", output_dir,
                paste(written[file.exists(file.path(output_dir, written))], collapse = ", "))
 }
+
+write_multilabel_model_card <- function(result, p, findings, path) {
+  rows <- result$metrics$findings
+  write_json_file(list(
+    model = result$name, image_size = model_image_size(result$model), findings = findings,
+    thresholds = multilabel_thresholds(rows[match(findings, rows$finding), ]),
+    operating_point = p$operating_point, target_sensitivity = p$target_sensitivity,
+    positive_class = p$finding, negative_class = NEGATIVE_CLASS,
+    preprocessing = PREPROCESSING, data = p$data, seed = p$seed, evaluated_epoch = result$evaluated_epoch,
+    weights_loaded = json_record(result$weights_loaded),
+    test_auroc = stats::setNames(as.list(rows$auroc), rows$finding),
+    test_mean_auroc = result$metrics$mean$mean_auroc
+  ), path)
+}
+
+# How images are read before the model sees them (the model cards say it).
+PREPROCESSING <- paste("chestxray.preparation.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched),",
+                       "box resize, /255")
 
 # Model card beside model.keras: what `python -m chestxray predict` needs.
 write_model_card <- function(result, p, path) {
@@ -41,8 +91,7 @@ write_model_card <- function(result, p, path) {
     model = result$name, image_size = model_image_size(result$model), threshold = result$threshold,
     operating_point = p$operating_point, target_sensitivity = p$target_sensitivity,
     positive_class = p$finding, negative_class = NEGATIVE_CLASS,
-    preprocessing = paste("chestxray.preparation.images.load_grey: 8-bit grey (RGBA on black, 16-bit stretched),",
-                          "box resize, /255"),
+    preprocessing = PREPROCESSING,
     data = p$data, seed = p$seed, evaluated_epoch = result$evaluated_epoch,
     weights_loaded = json_record(result$weights_loaded), test_auroc = result$metrics$auroc,
     test_auroc_ci95_delong = result$metrics$auroc_ci95_delong,

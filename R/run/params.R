@@ -13,12 +13,12 @@ param_rules <- local({
   }
 })
 
-# values_from: the first column of a CSV beside the definitions (findings.csv).
+# values_from: the first column of a CSV beside the definitions (findings.csv), then `values` if any.
 resolve_values <- function(rule) {
   if (!is.null(rule$values_from)) {
     table <- utils::read.csv(file.path(dirname(PARAMS_FILE), rule$values_from), stringsAsFactors = FALSE,
                              encoding = "UTF-8")
-    rule$values <- table[[1]]
+    rule$values <- c(table[[1]], unlist(rule$values))
   }
   rule
 }

@@ -80,6 +80,29 @@ evaluate_title <- function(lines, params) {
   lines
 }
 
+# report.qmd's lines for one study, for the routes that rewrite the source before knitting (the knitr
+# fallback, the notebook): for the multi-label study (finding = "all") the lines up to the chunk that
+# includes MULTILABEL_CHILD, then that file's lines (knitr's child option would knit it unseen by
+# number_figures); otherwise without the two chunks that include it and stop after it.
+MULTILABEL_CHILD <- "_multilabel.qmd"
+
+study_source <- function(lines, finding, child = MULTILABEL_CHILD) {
+  include <- chunk_lines(lines, "multilabel-study")
+  if (identical(finding, "all")) {
+    return(c(lines[seq_len(min(include) - 1L)], readLines(child, encoding = "UTF-8")))
+  }
+  lines[-c(include, chunk_lines(lines, "multilabel-end"))]
+}
+
+# The line numbers of the chunk labelled `label`, fences included.
+chunk_lines <- function(lines, label) {
+  at <- grep(sprintf("^#\\|\\s*label:\\s*%s\\s*$", label), lines)
+  if (length(at) != 1) stop(sprintf("report.qmd needs one chunk labelled '%s'", label), call. = FALSE)
+  opening <- max(grep("^```\\{", lines[seq_len(at)]))
+  closing <- at + min(grep("^```\\s*$", lines[-seq_len(at)]))
+  opening:closing
+}
+
 # A fig-cap option line with "Figura n: " in front of its text; other lines unchanged.
 prefix_caption <- function(line, n) {
   expression <- "^(#\\|\\s*fig-cap:\\s*)!expr\\s+(.*)$"
@@ -125,7 +148,8 @@ quarto_chunk_options <- function(config = quarto_config()) {
 
 render_with_knitr <- function(to, params, input, output_dir) {
   source_copy <- paste0(".", tools::file_path_sans_ext(basename(input)), "-knitr.Rmd")
-  writeLines(number_figures(readLines(input, encoding = "UTF-8"), prefix_captions = to == "html"), source_copy)
+  lines <- study_source(readLines(input, encoding = "UTF-8"), params$finding)
+  writeLines(number_figures(lines, prefix_captions = to == "html"), source_copy)
   on.exit(unlink(source_copy), add = TRUE)
   output_file <- paste0(tools::file_path_sans_ext(basename(input)), ".", to)
   scratch <- tempfile("render-")

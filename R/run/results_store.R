@@ -24,7 +24,7 @@ STORE_FORMAT <- 2L  # bump when the stored files change shape: older results are
 TRAINING_ENTRY <- "train_and_predict"
 # The prepared data training reads (rows, labels, seed, pixels read back from the cache) is
 # built by report.qmd's Python chunk, not through an R call: its module is named here.
-TRAINING_DATA_MODULES <- "chestxray.preparation.dataset"
+TRAINING_DATA_MODULES <- c("chestxray.preparation.dataset", "chestxray.preparation.multilabel")
 EVALUATION_ENTRY <- "evaluate_predictions"
 
 training_code <- function(root = ".") code_files(TRAINING_ENTRY, TRAINING_DATA_MODULES, root)
@@ -71,8 +71,13 @@ reachable_definitions <- function(entry, defined) {
 }
 
 # Manifest columns a training depends on, row by row in order: which image file
-# (by content), its label and its split. Patients matter only to the evaluation.
-TRAINING_COLUMNS <- c("image", "label", "split", "content_sha256")
+# (by content), its label (the multi-label study's: one column per finding) and its split.
+# Patients matter only to the evaluation.
+training_columns <- function(prepared) c("image", label_columns(prepared), "split", "content_sha256")
+label_columns <- function(prepared) {
+  findings <- study_findings(prepared)
+  if (is.null(findings)) "label" else findings
+}
 
 retrain_requested <- function() Sys.getenv("REPORT_RETRAIN") %in% c("1", "true", "TRUE", "yes")
 
@@ -84,7 +89,7 @@ training_inputs <- function(name, p, prepared, root = ".") {
     format = STORE_FORMAT, model = name, finding = p$finding,
     image_size = p$image_size, epochs = p$epochs, batch_size = p$batch_size, seed = p$seed,
     weights = weights_inputs(name, p),
-    data = results$data_digest(prepared, TRAINING_COLUMNS),
+    data = results$data_digest(prepared, training_columns(prepared)),
     code = results$source_digests(root, training_code(root)),
     versions = results$library_versions()
   )
@@ -106,7 +111,7 @@ evaluation_inputs <- function(training_key, p, prepared, root = ".") {
     # The target sensitivity plays no part in Youden's rule.
     target_sensitivity = if (p$operating_point == "sensitivity") p$target_sensitivity else "unused",
     bootstrap = list(replicates = BOOTSTRAP_REPLICATES, seed = p$seed),
-    patients = results$data_digest(prepared, c("image", "label", "split", "patient_id")),
+    patients = results$data_digest(prepared, c("image", label_columns(prepared), "split", "patient_id")),
     code = results$source_digests(root, evaluation_code(root)),
     versions = list(R = R.version$version.string, pROC = as.character(utils::packageVersion("pROC")))
   )
@@ -177,6 +182,7 @@ read_training <- function(folder) {
   }
   tryCatch({
     trained <- readRDS(file.path(folder, "training.rds"))
+    import_chestxray("model.losses")  # registers the multi-label study's loss, which model.keras names
     trained$model <- import_keras()$saving$load_model(file.path(folder, "model.keras"))
     trained$store$training <- "reused"
     trained

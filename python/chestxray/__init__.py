@@ -25,5 +25,7 @@ warnings.filterwarnings("ignore", message="Index.format is deprecated", category
 # functions and commands (the report's own default is in report.qmd's params).
 DEFAULT_FINDING = "Pneumothorax"
 NEGATIVE_CLASS = "No Finding"
+# The report's finding=all: the multi-label study, one network for every finding.
+ALL_FINDINGS = "all"
 
 __version__ = "0.1.0"

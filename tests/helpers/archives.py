@@ -27,3 +27,12 @@ def make_archive(members: dict[str, bytes], links: dict[str, str] | None = None)
             info.linkname = target
             tar.addfile(info)
     return buffer.getvalue()
+
+
+def nih_images_archive(folder, names) -> bytes:
+    """An images_NN.tar.gz as NIH ships it (members under images/) holding ``names`` from ``folder``."""
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz", compresslevel=1) as tar:
+        for name in names:
+            tar.add(folder / name, arcname=f"images/{name}")
+    return archive.getvalue()

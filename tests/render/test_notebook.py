@@ -50,7 +50,9 @@ def headings(notebook):
 
 
 def chunk_labels():
-    return re.findall(r"^#\|\s*label:\s*(\S+)", (ROOT / "report.qmd").read_text(), re.M)
+    """report.qmd's chunks, but the two that include the multi-label study (the binary notebook has neither)."""
+    labels = re.findall(r"^#\|\s*label:\s*(\S+)", (ROOT / "report.qmd").read_text(), re.M)
+    return [label for label in labels if label not in ("multilabel-study", "multilabel-end")]
 
 
 # ---------------------------------------------------------------------------
@@ -399,3 +401,19 @@ def test_colab_cell_clones_the_project_and_runs_the_report_on_colabs_python(tmp_
     assert_computed_here(metrics)
     assert metrics["parameters"]["n_per_class"] == int(TINY["n_per_class"])
     assert len(figures(notebook)) >= 6
+
+
+def test_the_multilabel_study_becomes_its_own_notebook():
+    """finding=all: the notebook holds report.qmd's set-up, then _multilabel.qmd's cells, and none of the
+    binary report's; its figures are numbered within the study and every code cell is valid R."""
+    source = make_notebook.report_source(["finding=all", *TINY_PARAMS])
+    notebook = make_notebook.build_notebook(source["lines"], source["params"])
+    cells = {cell.id: cell for cell in notebook.cells}
+    assert cells["title"].source.startswith("# Clasificación de radiografías de tórax: varios hallazgos a la vez")
+    assert {"setup", "ml-prepare-data", "ml-train", "ml-results-table", "fig-ml-roc", "ml-save"} <= set(cells)
+    assert not {"metrics-table", "comparison", "prepare-data", "multilabel-study", "multilabel-end"} & set(cells)
+    assert "*Figura\u00a02: Curvas ROC en test, una por hallazgo" in cells["fig-ml-roc-caption"].source
+    assert re.search(r'^  finding\s+= "all",$', cells["parameters"].source, re.M)
+    code = "\n".join(f"parse(text = {json.dumps(cell.source)})" for cell in code_cells(notebook))
+    done = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -69,8 +69,7 @@ class CacheBatches(keras.utils.PyDataset):
 
 def split_batches(prepared, split: str, batch_size: int, shuffle: bool = False,
                   augment: bool = False) -> CacheBatches:
-    """Batches of one split of chestxray.preparation.dataset's PreparedData, seeded by its seed."""
-    rows = prepared.part(split)
-    return CacheBatches(
-        prepared.cache_path, rows["cache_row"], rows["label"], batch_size, shuffle, prepared.seed, augment
-    )
+    """Batches of one split of a prepared study (chestxray.preparation.dataset's PreparedData, or
+    preparation.multilabel's PreparedMultilabel with a label per finding), seeded by its seed."""
+    return CacheBatches(prepared.cache_path, prepared.part(split)["cache_row"], prepared.labels(split), batch_size,
+                        shuffle, prepared.seed, augment)

@@ -20,8 +20,9 @@ def last_conv_layer(model) -> str:
     raise ValueError("the model has no convolutional feature maps: Grad-CAM needs a CNN")
 
 
-def grad_cam(model, images: np.ndarray, layer: str | None = None) -> np.ndarray:
-    """Heat maps in [0, 1] with the images' height and width, for the positive class.
+def grad_cam(model, images: np.ndarray, layer: str | None = None, output: int | None = None) -> np.ndarray:
+    """Heat maps in [0, 1] with the images' height and width, for the positive class (or, for the
+    multi-label model, the finding of output number ``output``, 0-based).
 
     ``images``: float32 (n, h, w, 1) as fed to the model. Gradients are taken of
     the positive logit (before the final sigmoid or softmax): a confident
@@ -39,7 +40,10 @@ def grad_cam(model, images: np.ndarray, layer: str | None = None) -> np.ndarray:
     with tf.GradientTape() as tape:
         features, penultimate = grad_model(images, training=False)
         logits = tf.matmul(penultimate, head.kernel) + head.bias
-        score = logits[:, 1] - logits[:, 0] if logits.shape[-1] == 2 else logits[:, 0]
+        if output is not None:
+            score = logits[:, int(output)]
+        else:
+            score = logits[:, 1] - logits[:, 0] if logits.shape[-1] == 2 else logits[:, 0]
     grads = tape.gradient(score, features)
     weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
     cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1))[..., tf.newaxis]
@@ -48,8 +52,9 @@ def grad_cam(model, images: np.ndarray, layer: str | None = None) -> np.ndarray:
     return np.where(peak > 0, cams / np.where(peak > 0, peak, 1), 0.0)
 
 
-def grad_cam_frame(model, cache_path: str, cache_rows, titles):
-    """Long table (panel, x, y, value, heat) of cached images and their heat maps, for ggplot2."""
+def grad_cam_frame(model, cache_path: str, cache_rows, titles, output: int | None = None):
+    """Long table (panel, x, y, value, heat) of cached images and their heat maps (for the finding of
+    ``output`` in the multi-label model), for ggplot2."""
     import pandas as pd
 
     from chestxray.model.training import check_input_size
@@ -60,7 +65,7 @@ def grad_cam_frame(model, cache_path: str, cache_rows, titles):
     check_input_size(model, cache.shape[1], f"the image cache {cache_path}",
                      "explain a model on a cache built with its own image_size")
     pixels = cache[np.asarray(cache_rows, dtype=np.int64)]
-    heat = grad_cam(model, to_model_input(pixels))
+    heat = grad_cam(model, to_model_input(pixels), output=output)
     size = pixels.shape[1]
     y, x = np.mgrid[0:size, 0:size]
     frames = [

@@ -48,8 +48,26 @@ def predict_probability(model, batches) -> np.ndarray:
     return positive_probability(model.predict(batches, verbose=0))
 
 
+def predict_findings(model, batches) -> np.ndarray:
+    """images x findings: the multi-label model's sigmoid per finding (finding = "all")."""
+    check_batches(model, batches)
+    return np.asarray(model.predict(batches, verbose=0), dtype=np.float64)
+
+
+def validation_auroc(labels: np.ndarray, probabilities: np.ndarray) -> float:
+    """The AUROC that chooses the evaluated epoch: the binary one, or for a label matrix the mean
+    of the findings' AUROCs (each finding counts once, as the report's mean AUROC)."""
+    if labels.ndim == 2:
+        single = [k for k in range(labels.shape[1]) if len(np.unique(labels[:, k])) < 2]
+        if single:
+            raise ValueError(f"validation has only one class for output(s) {single}: their AUROC is undefined")
+        return float(np.mean([roc_auc_score(labels[:, k], probabilities[:, k]) for k in range(labels.shape[1])]))
+    return float(roc_auc_score(labels, probabilities))
+
+
 class ValidationAUROC(keras.callbacks.Callback):
-    """Adds ``val_auroc`` (scikit-learn, on the whole validation split) to each epoch's logs.
+    """Adds ``val_auroc`` (scikit-learn, on the whole validation split) to each epoch's logs; with a
+    label matrix (one column per finding) the mean of the findings' AUROCs.
 
     Placed first among the callbacks, so early stopping, checkpointing and
     learning-rate reduction can all monitor it, whatever the model's output.
@@ -63,7 +81,8 @@ class ValidationAUROC(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
-        logs["val_auroc"] = float(roc_auc_score(self.labels, predict_probability(self.model, self.batches)))
+        predict = predict_findings if self.labels.ndim == 2 else predict_probability
+        logs["val_auroc"] = validation_auroc(self.labels, predict(self.model, self.batches))
 
 
 class ConsoleProgress(keras.callbacks.Callback):

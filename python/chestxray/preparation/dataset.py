@@ -53,6 +53,17 @@ class CachedSplits:
             raise ValueError(f"unknown or empty split '{split}'")
         return rows
 
+    def integrity(self) -> dict:
+        """What the patient-wise split rests on, for the report and metrics.json: images whose
+        patient is unknown (each counted as its own patient), and identical files (same
+        SHA-256) found in more than one split."""
+        unknown = self.table["patient_source"].eq(PATIENT_UNKNOWN) if "patient_source" in self.table else False
+        return {
+            "images_with_unknown_patient": int(np.sum(unknown)),
+            "patient_sources": self.table.get("patient_source", pd.Series(dtype=str)).value_counts().to_dict(),
+            "identical_images_across_splits": identical_across_splits(self.table),
+        }
+
 
 @dataclass
 class PreparedData(CachedSplits):
@@ -74,17 +85,6 @@ class PreparedData(CachedSplits):
             table.loc[rows, "label"] = rng.permutation(table.loc[rows, "label"].to_numpy())
         table["class_name"] = table["label"].map(class_names)
         return replace(self, table=table)
-
-    def integrity(self) -> dict:
-        """What the patient-wise split rests on, for the report and metrics.json: images whose
-        patient is unknown (each counted as its own patient), and identical files (same
-        SHA-256) found in more than one split."""
-        unknown = self.table["patient_source"].eq(PATIENT_UNKNOWN) if "patient_source" in self.table else False
-        return {
-            "images_with_unknown_patient": int(np.sum(unknown)),
-            "patient_sources": self.table.get("patient_source", pd.Series(dtype=str)).value_counts().to_dict(),
-            "identical_images_across_splits": identical_across_splits(self.table),
-        }
 
     def counts(self) -> pd.DataFrame:
         """Images and patients per split and class, for the report's table."""

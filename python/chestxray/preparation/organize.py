@@ -291,15 +291,10 @@ def _binary_labels(labels: pd.Series, path: Path) -> pd.Series:
     return numbers.astype(int)
 
 
-def prepare_nih(
-    nih_dir: str, archives: str = "1", base_url: str | None = None, metadata: str | None = None,
-    positive: str = DEFAULT_FINDING, match: str = DEFAULT_MATCH, seed: int = 42, show_progress: bool = True,
-) -> pd.DataFrame:
-    """The whole NIH route: download (or reuse) the chosen archives, extract, organise and split.
-
-    Every step skips what is already done, so a re-render reuses the downloaded,
-    extracted and organised data. Returns the manifest (one row per image, with
-    patient and split)."""
+def fetch_nih_images(nih_dir: str, archives: str = "1", base_url: str | None = None, metadata: str | None = None,
+                     show_progress: bool = True):
+    """Download (or reuse) the chosen archives and extract them into ``<nih_dir>/images``; returns the
+    metadata's source (the package's or the user's file, with its test list) and the images folder."""
     check_nih_inputs(archives, metadata or "")  # before any download
     source = metadata_source(metadata)
     step(describe(source))
@@ -309,7 +304,20 @@ def prepare_nih(
     download_all(remote_files(selection, base_url or None, with_metadata=False), archives_dir,
                  show_progress=show_progress)
     extract_all([archives_dir / f"images_{i:02d}.tar.gz" for i in selection], images_dir)
-    task_dir = root / f"{positive}-{match}-archives{'-'.join(map(str, selection))}"
+    return source, images_dir
+
+
+def prepare_nih(
+    nih_dir: str, archives: str = "1", base_url: str | None = None, metadata: str | None = None,
+    positive: str = DEFAULT_FINDING, match: str = DEFAULT_MATCH, seed: int = 42, show_progress: bool = True,
+) -> pd.DataFrame:
+    """The whole NIH route: download (or reuse) the chosen archives, extract, organise and split.
+
+    Every step skips what is already done, so a re-render reuses the downloaded,
+    extracted and organised data. Returns the manifest (one row per image, with
+    patient and split)."""
+    source, images_dir = fetch_nih_images(nih_dir, archives, base_url, metadata, show_progress)
+    task_dir = Path(nih_dir) / f"{positive}-{match}-archives{'-'.join(map(str, parse_selection(archives)))}"
     report = organize(source.metadata, images_dir, task_dir, positive=positive, match=match, seed=seed,
                       test_list=source.test_list)
     step(str(report))  # to the console, not into the report

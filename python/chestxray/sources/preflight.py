@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from chestxray import DEFAULT_FINDING
+from chestxray import ALL_FINDINGS, DEFAULT_FINDING
 from chestxray.sources.download import parse_selection
+from chestxray.sources.folders import LABELS_FILE
 from chestxray.sources.metadata import REQUIRED
 from chestxray.sources.phantoms import DEMO_FINDING
 
@@ -62,11 +63,28 @@ def check_nih_inputs(nih_archives: str, nih_metadata: str = "") -> None:
 def check_demo_finding(finding: str) -> None:
     """The demo phantoms carry a pneumothorax-like sign and nothing else: they cannot
     stand for another finding, and a report pretending so would be wrong throughout."""
-    if finding != DEMO_FINDING:
+    if finding not in (DEMO_FINDING, ALL_FINDINGS):
         raise InputError(
             f"parameter 'finding' is '{finding}', but the demo data (data=demo) are phantoms that only show a "
-            f"{DEMO_FINDING.lower()}-like sign, so they can only stand for {DEMO_FINDING}: for {finding}, use "
+            f"{DEMO_FINDING.lower()}-like sign, so they can only stand for {DEMO_FINDING} (or, with finding="
+            f"{ALL_FINDINGS}, the multi-label demo's five findings): for {finding}, use "
             f"data=folder (class folders {finding}/ and No-Finding/ in data_dir) or data=nih")
+
+
+def check_multilabel_inputs(data: str, data_dir: str, model: str, adjudicated_labels: str) -> None:
+    """finding=all: one network with a sigmoid per finding, so the original's one-output dense baseline
+    and the radiologists' labels of one finding do not apply; a folder needs its labels file."""
+    if model == "baseline":
+        raise InputError(f"parameter 'model' is 'baseline', but with finding={ALL_FINDINGS} the model has one "
+                         "output per finding, which the original's dense network does not: use model=cnn, "
+                         "densenet121 or mobilenetv2")
+    if adjudicated_labels:
+        raise InputError(f"parameter 'adjudicated_labels' is set, but radiologists' labels are compared with one "
+                         f"finding's predictions: leave it empty with finding={ALL_FINDINGS}")
+    if data == "folder" and not (Path(data_dir) / LABELS_FILE).is_file():
+        raise InputError(f"parameter 'data_dir' is '{data_dir}', but with finding={ALL_FINDINGS} a folder holds its "
+                         f"images and a {LABELS_FILE} in NIH's format ('Image Index', 'Finding Labels', "
+                         f"'Patient ID'); '{Path(data_dir) / LABELS_FILE}' is missing")
 
 
 def check_adjudicated_labels(path: str, finding: str) -> None:
@@ -79,7 +97,7 @@ def check_adjudicated_labels(path: str, finding: str) -> None:
 
 
 def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_metadata: str = "",
-                        adjudicated_labels: str = "", finding: str = DEFAULT_FINDING) -> None:
+                        adjudicated_labels: str = "", finding: str = DEFAULT_FINDING, model: str = "cnn") -> None:
     """Raise InputError naming the first parameter whose data cannot be used.
 
     A parameter's rule does not depend on `data`: a file it names must be usable
@@ -90,5 +108,7 @@ def check_report_inputs(data: str, data_dir: str, nih_archives: str = "1", nih_m
     if data == "folder":
         _existing("data_dir", data_dir, "folder")
     check_nih_inputs(nih_archives, nih_metadata)
-    if adjudicated_labels:
+    if finding == ALL_FINDINGS:
+        check_multilabel_inputs(data, data_dir, model, adjudicated_labels)
+    elif adjudicated_labels:
         check_adjudicated_labels(adjudicated_labels, finding)

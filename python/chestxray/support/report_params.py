@@ -31,12 +31,13 @@ def definitions() -> dict[str, dict]:
 
 
 def allowed_values(name: str) -> tuple[str, ...]:
-    """The values of a choice parameter (``values``, or the first column of its ``values_from`` CSV)."""
+    """The values of a choice parameter: the first column of its ``values_from`` CSV, then its ``values``."""
     rule = definitions()[name]
+    listed = tuple(rule.get("values", ()))
     if "values_from" in rule:
         with resources.files(__package__).joinpath(rule["values_from"]).open(encoding="utf-8") as f:
-            return tuple(row[0] for row in list(csv.reader(f))[1:])
-    return tuple(rule["values"])
+            return tuple(row[0] for row in list(csv.reader(f))[1:]) + listed
+    return listed
 
 
 def integer_range(name: str) -> tuple[int, int]:

@@ -6,10 +6,16 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from chestxray.model.explain import grad_cam, last_conv_layer
-from chestxray.model.training import ValidationAUROC, positive_probability, predict_probability
+from chestxray.model.training import (
+    ValidationAUROC,
+    positive_probability,
+    predict_findings,
+    predict_probability,
+    validation_auroc,
+)
 
 
-def small_cnn(size=32):
+def small_cnn(size=32, outputs=1):
     keras.utils.set_random_seed(0)
     inputs = keras.Input((size, size, 1))
     x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_a")(inputs)
@@ -17,7 +23,7 @@ def small_cnn(size=32):
     x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_b")(x)
     x = keras.layers.MaxPooling2D(2)(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    return keras.Model(inputs, keras.layers.Dense(outputs, activation="sigmoid")(x))
 
 
 def test_positive_probability_from_sigmoid_or_softmax():
@@ -44,6 +50,19 @@ def test_grad_cam_has_image_shape_and_structure():
     assert all(h.std() > 0 for h in heat if h.max() > 0) and heat.max() > 0
 
 
+def test_grad_cam_for_one_finding_follows_that_output():
+    """finding = "all": the map of output k comes from output k's logit, not the first output's."""
+    model = small_cnn(outputs=3)
+    rng = np.random.default_rng(1)
+    images = rng.random((2, 32, 32, 1)).astype("float32")
+    kernel, bias = model.layers[-1].get_weights()
+    for k in range(3):  # each output alone: its map is the whole model's map for a one-output copy of it
+        single = small_cnn(outputs=1)
+        single.set_weights(model.get_weights()[:-2] + [kernel[:, k:k + 1], bias[k:k + 1]])
+        np.testing.assert_allclose(grad_cam(model, images, output=k), grad_cam(single, images), atol=1e-6)
+    assert not np.allclose(grad_cam(model, images, output=0), grad_cam(model, images, output=1))
+
+
 def test_grad_cam_refuses_a_dense_network():
     inputs = keras.Input((8, 8, 1))
     model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Flatten()(inputs)))
@@ -63,6 +82,24 @@ def test_validation_auroc_is_logged_each_epoch():
     assert history.history["val_auroc"][-1] == pytest.approx(
         roc_auc_score(y[:20], model.predict(x[:20], verbose=0).ravel())
     )
+
+
+def test_with_a_label_matrix_validation_auroc_is_the_mean_over_findings():
+    """finding = "all": each finding's AUROC counts once (scikit-learn's macro average over the columns)."""
+    rng = np.random.default_rng(4)
+    x = rng.random((60, 32, 32, 1)).astype("float32")
+    y = (rng.random((60, 3)) < [0.5, 0.3, 0.15]).astype("float32")
+    model = small_cnn(outputs=3)
+    model.compile("adam", "binary_crossentropy")
+    callback = ValidationAUROC(x[:30], y[:30])
+    history = model.fit(x[30:], y[30:], epochs=1, batch_size=10, verbose=0, callbacks=[callback])
+    probabilities = model.predict(x[:30], verbose=0)
+    assert predict_findings(model, x[:30]).shape == (30, 3)
+    assert history.history["val_auroc"][-1] == pytest.approx(roc_auc_score(y[:30], probabilities, average="macro"))
+    rare = y[:30].copy()
+    rare[:, 2] = 0  # a finding without positives in validation has no AUROC: refused, not averaged away
+    with pytest.raises(ValueError, match=r"validation has only one class for output\(s\) \[2\]"):
+        validation_auroc(rare, probabilities)
 
 
 def test_grad_cam_survives_a_saturated_prediction():

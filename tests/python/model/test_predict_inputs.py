@@ -146,3 +146,79 @@ def test_an_output_folder_that_does_not_exist_stops_before_scoring(tmp_path, mea
     out = tmp_path / "missing" / "out.csv"
     with pytest.raises(FileNotFoundError, match=re.escape(f"the folder of --out '{out}' does not exist")):
         predict_files(mean_grey_model, [str(flat_png(tmp_path / "a.png", side=8))], out)
+
+
+@pytest.fixture(scope="module")
+def three_finding_model(tmp_path_factory):
+    """finding = "all": output k = sigmoid(w_k x mean grey + b_k), trained with the study's own loss (so
+    loading needs it registered), and a card with a threshold per finding."""
+    import keras
+
+    from chestxray.model.losses import FindingWeightedCrossEntropy
+
+    inputs = keras.Input((32, 32, 1))
+    model = keras.Model(
+        inputs, keras.layers.Dense(3, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(inputs))
+    )
+    model.layers[-1].set_weights([np.array([[8.0, -8.0, 0.0]]), np.array([-4.0, 4.0, 0.0])])
+    model.compile("adam", FindingWeightedCrossEntropy([0.1, 0.2, 0.3]))
+    folder = tmp_path_factory.mktemp("multilabel-model")
+    model.save(folder / "model.keras")
+    write_card(folder, image_size=32, positive_class="all", negative_class="No Finding",
+               thresholds={"Effusion": 0.9, "Mass": 0.5, "Nodule": 0.5})
+    return folder / "model.keras"
+
+
+def test_a_multilabel_card_gives_each_findings_probability_and_those_above_their_thresholds(tmp_path,
+                                                                                         three_finding_model):
+    from chestxray.model.predict import predict_files
+
+    white, black = flat_png(tmp_path / "white.png", 255, side=8), flat_png(tmp_path / "black.png", 0, side=8)
+    grey = flat_png(tmp_path / "grey.png", 128, side=8)
+    assert predict_files(three_finding_model, [str(white), str(black), str(grey)], tmp_path / "out.csv") == (3, 0)
+    rows = list(csv.DictReader(open(tmp_path / "out.csv")))
+    assert list(rows[0]) == ["path", "probability_Effusion", "probability_Mass", "probability_Nodule", "findings",
+                             "error"]
+    high, low = 1 / (1 + np.exp(-4)), 1 / (1 + np.exp(4))  # 0.982 and 0.018
+    expected = {"white": ([high, low, 0.5], "Effusion|Nodule"), "black": ([low, high, 0.5], "Mass|Nodule")}
+    for row, name in zip(rows, ("white", "black")):
+        probabilities, findings = expected[name]
+        assert [float(row[f"probability_{f}"]) for f in ("Effusion", "Mass", "Nodule")] == pytest.approx(
+            probabilities, abs=1e-6)
+        assert row["findings"] == findings and row["error"] == ""
+    grey_mean = 128 / 255  # Effusion's 0.52 < 0.9, Mass's 0.48 < 0.5, Nodule's 0.5 >= 0.5
+    assert float(rows[2]["probability_Effusion"]) == pytest.approx(1 / (1 + np.exp(-(8 * grey_mean - 4))), abs=1e-6)
+    assert rows[2]["findings"] == "Nodule"
+
+
+def test_a_multilabel_prediction_below_every_threshold_is_no_finding():
+    from chestxray.model.predict import scored_row
+
+    card = ModelCard(32, float("nan"), "all", "No Finding", {"Effusion": 0.6, "Mass": 0.3})
+    assert scored_row(card, [0.59, 0.29])["findings"] == "No Finding"
+    assert scored_row(card, [0.6, 0.3])["findings"] == "Effusion|Mass"
+
+
+@pytest.mark.parametrize("thresholds, problem", [
+    ({}, "no finding has a threshold"),
+    ({"Effusion": 1.2}, "1.2 is not a probability"),
+    ([0.5], ""),
+])
+def test_an_unusable_multilabel_card_is_named(tmp_path, thresholds, problem):
+    model = write_card(tmp_path, image_size=32, positive_class="all", negative_class="No Finding",
+                       thresholds=thresholds)
+    with pytest.raises(ModelCardError, match=re.escape(f"has an unusable 'thresholds' or 'image_size': {problem}")):
+        ModelCard.load(model)
+
+
+def test_a_multilabel_card_for_another_model_stops_before_scoring(tmp_path, three_finding_model):
+    from chestxray.model.predict import predict_files
+
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    (folder / "model.keras").write_bytes(three_finding_model.read_bytes())
+    write_card(folder, image_size=32, positive_class="all", negative_class="No Finding",
+               thresholds={"Effusion": 0.5, "Mass": 0.5})
+    with pytest.raises(ModelCardError, match="has 2 thresholds but the model 3 outputs"):
+        predict_files(folder / "model.keras", [str(flat_png(tmp_path / "a.png", side=8))], tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()

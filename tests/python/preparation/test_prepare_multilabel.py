@@ -1,14 +1,27 @@
 """prepare_multilabel: the multi-label demo (or a user's labelled folder) drawn, split by whole
 patients over every finding at once and cached; what R trains on."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from chestxray.preparation.images import load_grey
-from chestxray.preparation.multilabel import findings_present, prepare_multilabel
+from chestxray.preparation.multilabel import (
+    cap_by_patients,
+    findings_present,
+    nih_images_on_disk,
+    nih_multilabel_split,
+    prepare_multilabel,
+)
 from chestxray.preparation.split import TooFewPatientsError
 from chestxray.sources.multilabel_demo import DEMO_FINDINGS
+from chestxray.support.findings import FINDINGS
+
+from archives import nih_images_archive
+from conftest import NIH_IMAGES, fixture
+from http_faults import FaultyServer
 
 
 @pytest.fixture(scope="module")
@@ -62,5 +75,54 @@ def test_too_few_images_for_every_finding_in_every_part_is_refused(tmp_path):
 
 
 def test_an_unknown_source_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="reads data 'demo' or 'folder' here, not 'nih'"):
-        prepare_multilabel("nih", str(tmp_path), 10, 16, 1)
+    with pytest.raises(ValueError, match="data must be demo, folder or nih; got 'kaggle'"):
+        prepare_multilabel("kaggle", str(tmp_path), 10, 16, 1)
+
+
+def test_the_cap_takes_whole_patients_in_training_and_validation_and_leaves_test_whole(prepared):
+    table = prepared.table
+    capped = cap_by_patients(table, 40, seed=5)
+    for split in ("train", "validation"):
+        part, whole = capped[capped["split"] == split], table[table["split"] == split]
+        assert 40 - whole.groupby("patient_id").size().max() < len(part) <= 40
+        kept = set(part["patient_id"])
+        assert len(whole[whole["patient_id"].isin(kept)]) == len(part)  # each kept patient with all its films
+    assert capped[capped["split"] == "test"].reset_index(drop=True).equals(
+        table[table["split"] == "test"].reset_index(drop=True))
+    assert cap_by_patients(table, None, seed=5) is table
+    assert not capped.equals(cap_by_patients(table, 40, seed=6))
+
+
+def test_finding_counts_recount_images_and_patients_per_part(prepared):
+    counts = prepared.counts().set_index(["split", "label"])
+    for split in ("train", "validation", "test"):
+        part = prepared.part(split)
+        for finding in prepared.findings:
+            with_it = part[part[finding] == 1]
+            assert counts.loc[(split, finding), "images"] == len(with_it)
+            assert counts.loc[(split, finding), "patients"] == with_it["patient_id"].nunique()
+            assert counts.loc[(split, finding), "share"] == pytest.approx(len(with_it) / len(part))
+        clear = part[part[prepared.findings].sum(axis=1) == 0]
+        assert counts.loc[(split, "No Finding"), "images"] == len(clear)
+        assert counts.loc[(split, "all images"), "images"] == len(part)
+        assert counts.loc[(split, "all images"), "patients"] == part["patient_id"].nunique()
+
+
+def test_data_nih_uses_every_image_of_the_archives_with_all_its_labels_and_the_official_test(tmp_path):
+    """Real NIH radiographs from a loopback mirror: each image's labels are NIH's, its part is the one
+    the whole release's split gives it (so it does not depend on which archives were fetched)."""
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
+    with FaultyServer({"images_01.tar.gz": nih_images_archive(NIH_IMAGES, labels["file"])}) as server:
+        table = nih_images_on_disk(str(tmp_path / "nih"), seed=3, nih={"archives": "1", "base_url": server.url,
+                                                                        "metadata": "", "match": "any"})
+    assert sorted(table["image"]) == sorted(labels["file"])
+    recorded = dict(zip(labels["file"], labels["finding_labels"]))
+    for row in table.itertuples():
+        text = recorded[row.image]
+        carried = {f for f in FINDINGS if table.at[row.Index, f] == 1}
+        assert carried == (set() if text == "No Finding" else set(text.split("|")))
+    official = dict(zip(labels["file"], labels["official_split"]))
+    assert all((split == "test") == (official[image] == "test") for image, split in zip(table["image"], table["split"]))
+    whole = nih_multilabel_split(seed=3).set_index("image")["split"]
+    assert all(whole[image] == split for image, split in zip(table["image"], table["split"]))
+    assert all(Path(path).is_file() for path in table["path"])

@@ -6,9 +6,7 @@ import csv
 import fnmatch
 import gzip
 import hashlib
-import io
 import shutil
-import tarfile
 import tomllib
 
 import pandas as pd
@@ -19,6 +17,7 @@ from chestxray.preparation.organize import prepare_nih
 from chestxray.sources.metadata import MetadataError
 from chestxray.sources.nih import describe, metadata_source, official_metadata, packaged_folder
 
+from archives import nih_images_archive
 from conftest import NIH_IMAGES, ROOT, TINY_PARAMS, copy_project, fixture, render
 from http_faults import FaultyServer
 
@@ -111,11 +110,7 @@ def test_a_missing_copy_is_named_by_the_reports_parameter(tmp_path):
 
 
 def images_archive(names) -> bytes:
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz", compresslevel=1) as tar:
-        for name in names:
-            tar.add(NIH_IMAGES / name, arcname=f"images/{name}")
-    return archive.getvalue()
+    return nih_images_archive(NIH_IMAGES, names)
 
 
 def task_images():

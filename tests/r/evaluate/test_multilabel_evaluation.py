@@ -124,3 +124,32 @@ def test_replicates_lacking_a_findings_class_are_left_out_and_counted(r_session)
     draws = r_draws(r_session, 4, 400, 2)
     expected = sum(1 for draw in draws if 4 in draw and (1 in draw or 3 in draw))
     assert out["replicates_used"] == expected and 0 < expected < 400
+
+
+def test_evaluate_findings_thresholds_on_validation_each_column_its_own_finding(evaluated, r_session):
+    """evaluate_predictions with a probability matrix (finding = "all"): each finding's threshold from its own
+    validation column, its AUROC from its own test column (columns in a different order than the labels'
+    findings would show as swapped), the mean over findings, and the thresholds named by finding."""
+    _, _, (validation, validation_scores, test, scores, patients) = evaluated
+    for name, frame in (("ml_v", validation), ("ml_vp", validation_scores), ("ml_t", test), ("ml_tp", scores)):
+        frame_to_r(r_session, name, frame)  # names of its own: other tests reassign v, t, ...
+    r_session.assign("ml_patients", r_session.c(*[f"p{p}" for p in patients]))
+    r_session("""
+      ml_prepared <- list(
+        labels = function(split) as.matrix(if (split == "validation") ml_v else ml_t),
+        part = function(split) data.frame(patient_id = ml_patients, stringsAsFactors = FALSE))
+      ml_trained <- list(validation_probabilities = as.matrix(ml_vp), test_probabilities = as.matrix(ml_tp))
+      ml_p <- list(operating_point = "youden", target_sensitivity = 0.9, seed = 3L)
+    """)
+    r_session("ml_evaluated <- evaluate_predictions(ml_trained, ml_prepared, ml_p)")
+    out = r_json(r_session, "list(threshold = as.list(ml_evaluated$threshold), metrics = ml_evaluated$metrics)")
+    assert list(out["threshold"]) == FINDINGS
+    rows = {row["finding"]: row for row in out["metrics"]["findings"]}
+    for finding in FINDINGS:
+        assert out["threshold"][finding] == pytest.approx(youden_best(validation[finding], validation_scores[finding]))
+        assert rows[finding]["threshold"] == out["threshold"][finding]
+        assert rows[finding]["auroc"] == pytest.approx(roc_auc_score(test[finding], scores[finding]), abs=1e-12)
+        assert rows[finding]["test_patients"] == len(set(patients[test[finding].to_numpy() == 1]))
+    assert out["metrics"]["mean"]["mean_auroc"] == pytest.approx(
+        np.mean([roc_auc_score(test[f], scores[f]) for f in FINDINGS]), abs=1e-12)
+    assert out["metrics"]["mean"]["replicates"] == 2000

@@ -182,7 +182,7 @@ PUBLISH_R = """
                   baseline = model_result("baseline", baseline_validation_scores, baseline_test_scores))
   # The epoch rule and the console line come from Python, which this embedded R must not call.
   writer <- save_outputs
-  environment(writer) <- list2env(list(evaluated_epoch_rule = function() "rule", console_step = function(...) NULL),
+  environment(writer) <- list2env(list(evaluated_epoch_rule = function() "rule", say_outputs = function(...) NULL),
                                   parent = globalenv())
   writer(results$cnn, results, prepared, p, output_dir)
 """

@@ -31,11 +31,14 @@ def no_columns_csv(tmp_path):
             "parameter 'finding' is 'Effusion', but the demo data (data=demo) are phantoms that "
             "only show a pneumothorax-like sign",
         ),
+        (["finding=all", "model=baseline"], "parameter 'model' is 'baseline', but with finding=all the model has"),
+        (["finding=all", "data=folder", "data_dir={empty}"], "with finding=all a folder holds its images and a "
+                                                              "labels.csv in NIH's format"),
     ],
 )
-def test_unusable_data_inputs_stop_before_anything_runs(project_copy, no_columns_csv, params, message):
+def test_unusable_data_inputs_stop_before_anything_runs(project_copy, no_columns_csv, tmp_path, params, message):
     with FaultyServer({"images_01.tar.gz": b"x" * 1000}) as server:
-        params = [p.format(no_columns_csv=no_columns_csv) for p in params]
+        params = [p.format(no_columns_csv=no_columns_csv, empty=tmp_path) for p in params]
         if not any(p.startswith("nih_base_url=") for p in params) and "data=nih" in params:
             params.append(f"nih_base_url={server.url}")
         done = render(project_copy, *params)
@@ -53,3 +56,16 @@ def test_a_file_parameter_is_checked_whatever_the_data(tmp_path, no_columns_csv,
         check_report_inputs(data, str(tmp_path), nih_metadata="/no/such/D.csv")
     with pytest.raises(InputError, match="parameter 'adjudicated_labels': .* lacks the column"):
         check_report_inputs(data, str(tmp_path), adjudicated_labels=str(no_columns_csv))
+
+
+def test_the_multilabel_study_refuses_one_findings_radiologists(tmp_path):
+    from chestxray.sources.preflight import InputError, check_report_inputs
+
+    labels = tmp_path / "adjudicated.csv"
+    labels.write_text("Image Index,Pneumothorax\na.png,YES\n")
+    with pytest.raises(InputError, match="parameter 'adjudicated_labels' is set, but radiologists' labels are "
+                                         "compared with one finding's predictions"):
+        check_report_inputs("nih", "", adjudicated_labels=str(labels), finding="all")
+    check_report_inputs("demo", str(tmp_path / "demo"), finding="all")  # the multi-label demo
+    (tmp_path / "labels.csv").write_text("Image Index,Finding Labels,Patient ID\n")
+    check_report_inputs("folder", str(tmp_path), finding="all", model="densenet121")

@@ -20,7 +20,7 @@ def test_the_findings_table_counts_nihs_metadata(r_session):
     metadata = read_metadata(fixture("nih", "metadata", "Data_Entry_2017_v2020.csv.gz"))
     labels = metadata["finding_labels"].str.split("|")
     mined = sorted({label for row in labels for label in row} - {"No Finding"})
-    assert list(FINDINGS) == mined and allowed_values("finding") == FINDINGS
+    assert list(FINDINGS) == mined and allowed_values("finding") == (*FINDINGS, "all")  # all: the multi-label study
     for row in findings_table():
         assert int(row["nih_images"]) == sum(row["finding"] in ls for ls in labels), row["finding"]
         assert int(row["nih_images_only"]) == metadata["finding_labels"].eq(row["finding"]).sum(), row["finding"]
@@ -40,7 +40,8 @@ def test_r_names_a_finding_in_spanish(r_session):
 
 def test_demo_data_refuse_another_finding_and_say_what_to_use(tmp_path):
     message = ("parameter 'finding' is 'Effusion', but the demo data (data=demo) are phantoms that only show a "
-               "pneumothorax-like sign, so they can only stand for Pneumothorax: for Effusion, use data=folder "
+               "pneumothorax-like sign, so they can only stand for Pneumothorax (or, with finding=all, the multi-label "
+               "demo's five findings): for Effusion, use data=folder "
                "(class folders Effusion/ and No-Finding/ in data_dir) or data=nih")
     with pytest.raises(InputError, match=re.escape(message)):
         check_report_inputs("demo", str(tmp_path / "demo"), finding="Effusion")
