@@ -62,6 +62,8 @@ bench: setup
 	.venv/bin/python bench/prepare_speed.py
 	.venv/bin/python bench/memory_flat.py
 	Rscript bench/training_throughput.R
+	Rscript bench/multilabel_epoch.R 1024 128 2 5
+	Rscript bench/multilabel_evaluation.R 25596 2797 2000
 	.venv/bin/python bench/real_nih_auroc.py
 	bash bench/render_time.sh
 	.venv/bin/python bench/nih_byte_rates.py

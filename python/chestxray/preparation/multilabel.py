@@ -9,7 +9,7 @@ test part as it is; validation is carved out of the rest.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,17 @@ class PreparedMultilabel(CachedSplits):
     def counts(self) -> pd.DataFrame:
         """Per part and finding (and 'No Finding'): images and patients with it, for the report."""
         return finding_counts(self.table, self.findings)
+
+    def with_permuted_labels(self, seed: int) -> PreparedMultilabel:
+        """The same images with whole label rows permuted within each part (each image gets another
+        image's set of findings, so co-occurrence and prevalences stay): a negative control in which
+        there is nothing to learn, so test AUROCs should stay near 0.5."""
+        table = self.table.copy()
+        rng = np.random.default_rng(seed)
+        for rows in table.groupby("split").groups.values():
+            labels = table.loc[rows, self.findings].to_numpy()
+            table.loc[rows, self.findings] = labels[rng.permutation(len(labels))]
+        return replace(self, table=table)
 
 
 def finding_counts(table: pd.DataFrame, findings) -> pd.DataFrame:

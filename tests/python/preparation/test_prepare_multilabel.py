@@ -126,3 +126,16 @@ def test_data_nih_uses_every_image_of_the_archives_with_all_its_labels_and_the_o
     whole = nih_multilabel_split(seed=3).set_index("image")["split"]
     assert all(whole[image] == split for image, split in zip(table["image"], table["split"]))
     assert all(Path(path).is_file() for path in table["path"])
+
+
+def test_permuted_labels_move_whole_label_rows_within_each_part(prepared):
+    permuted = prepared.with_permuted_labels(seed=4)
+    assert permuted.table[["image", "split", "cache_row"]].equals(prepared.table[["image", "split", "cache_row"]])
+    moved = 0
+    for split in ("train", "validation", "test"):
+        before, after = prepared.labels(split), permuted.labels(split)
+        assert sorted(map(tuple, before)) == sorted(map(tuple, after))  # the same label rows, shuffled
+        moved += int((before != after).any(axis=1).sum())
+    assert moved > len(prepared.table) / 4
+    assert not permuted.table.equals(prepared.with_permuted_labels(seed=5).table)
+    assert prepared.labels("test").sum() == permuted.labels("test").sum()
