@@ -57,13 +57,18 @@ plot_roc_small_multiples <- function(labels, probabilities, rows) {
     cbind(roc_points(labels[, j], probabilities[, j]), panel = panels[j])
   }))
   points$panel <- factor(points$panel, levels = panels)
-  ggplot2::ggplot(points, ggplot2::aes(1 - specificity, sensitivity)) +
+  ticks <- c(0, 0.5, 1)  # few, in Spanish: the panels sit side by side
+  ggplot2::ggplot(points[order(points$panel, 1 - points$specificity, points$sensitivity), ],
+                  ggplot2::aes(1 - specificity, sensitivity)) +
     ggplot2::geom_abline(linetype = "dashed", colour = "grey60") +
-    ggplot2::geom_step(colour = "#0b5394", direction = "vh") +
+    ggplot2::geom_step(colour = "#0b5394") +
     ggplot2::facet_wrap(~panel) +
+    ggplot2::scale_x_continuous(breaks = ticks, labels = es_number(ticks)) +
+    ggplot2::scale_y_continuous(breaks = ticks, labels = es_number(ticks)) +
     ggplot2::coord_equal() +
-    ggplot2::labs(x = "1 − especificidad", y = "Sensibilidad") +
-    ggplot2::theme_minimal(base_size = 10)
+    ggplot2::labs(x = "1 − especificidad", y = "sensibilidad") +
+    ggplot2::theme_minimal(base_size = 10) +
+    ggplot2::theme(panel.spacing = ggplot2::unit(1, "lines"))
 }
 
 # P(column finding | row finding) over every image used: how often one finding comes with another.

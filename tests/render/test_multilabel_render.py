@@ -4,6 +4,7 @@ files with scikit-learn, the model card's thresholds shown to be validation's, a
 scoring images as the report did."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -170,3 +171,25 @@ def test_the_finding_selector_shows_one_explorer_each_drawn_from_its_findings_te
             assert shown["fn"] == (~predicted & (labels == 1)).sum()
             assert shown["fp"] == (predicted & (labels == 0)).sum()
     assert errors == []
+
+
+def test_the_notebook_twin_runs_the_study_in_a_kernel(rendered):
+    """make notebook with finding=all: the R kernel runs every cell (from the stored result the HTML left) and
+    the executed notebook shows the per-finding table, the mean AUROC and the three figures."""
+    import nbformat
+
+    project, _ = rendered
+    env = dict(os.environ, RETICULATE_PYTHON=str(ROOT / ".venv" / "bin" / "python"))
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run([sys.executable, "scripts/make_notebook.py", *PARAMS], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    notebook = nbformat.read(project / "_output" / "report.ipynb", as_version=4)
+    cells = {cell.id: cell for cell in notebook.cells}
+    shown = "".join(str(o.get("data", {}).get("text/markdown", "")) for o in cells["ml-results-table"].outputs)
+    assert "Derrame pleural" in shown and "CheXNet" in shown
+    metrics = outputs(project)[2]
+    mean = "".join(str(o.get("data", {}).get("text/markdown", "")) for o in cells["ml-mean-auroc"].outputs)
+    assert es_number(metrics["mean_auroc"], 3) in mean
+    for figure in ("fig-ml-cooccurrence", "fig-ml-roc", "fig-ml-gradcam"):
+        assert any("image/png" in output.get("data", {}) for output in cells[figure].outputs), figure

@@ -8,6 +8,7 @@ test part as it is; validation is carved out of the rest.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -83,12 +84,12 @@ def finding_counts(table: pd.DataFrame, findings) -> pd.DataFrame:
     for split in SPLITS:
         part = table[table["split"] == split]
         marks = {finding: part[finding].to_numpy() == 1 for finding in findings}
-        marks[NO_FINDING] = ~np.any(list(marks.values()), axis=0) if findings else np.ones(len(part), bool)
+        marks[NO_FINDING] = ~np.any(list(marks.values()), axis=0)
         marks[ALL_IMAGES] = np.ones(len(part), bool)
         for label, mark in marks.items():
             rows.append({"split": split, "label": label, "images": int(mark.sum()),
                          "patients": int(part.loc[mark, "patient_id"].nunique()),
-                         "share": float(mark.mean()) if len(part) else float("nan")})
+                         "share": float(mark.mean()) if len(part) else math.nan})
     return pd.DataFrame(rows)
 
 
@@ -97,8 +98,13 @@ ALL_IMAGES = "all images"
 
 
 def findings_present(table: pd.DataFrame) -> list[str]:
-    """The findings some image carries, in findings.csv's order: the study's outputs."""
-    return [finding for finding in FINDINGS if table[finding].any()]
+    """The findings some image carries, in findings.csv's order: the study's outputs. Data in which no
+    image carries any finding has nothing to study: DatasetError."""
+    present = [finding for finding in FINDINGS if table[finding].any()]
+    if not present:
+        raise DatasetError(f"none of the {len(table):,} images carries a finding (all are 'No Finding'): the "
+                           "multi-label study needs images with findings")
+    return present
 
 
 def cap_by_patients(table: pd.DataFrame, max_images: int | None, seed: int) -> pd.DataFrame:
@@ -148,7 +154,7 @@ def prepare_multilabel(source: str, data_dir: str, n_images: int, image_size: in
         if source == "demo":
             write_multilabel_demo(data_dir, n_images=n_images, seed=seed)
         table = read_labelled_folder(data_dir)
-        table = multilabel_patient_split(table, findings_present(table), int(seed)).reset_index(drop=True)
+        table = multilabel_patient_split(table, findings_present(table), int(seed))
     else:
         raise ValueError(f"data must be demo, folder or nih; got '{source}'")
     findings = findings_present(table)

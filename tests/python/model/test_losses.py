@@ -57,3 +57,10 @@ def test_a_model_saved_with_the_loss_loads_with_its_weights(tmp_path):
     assert loaded.loss.shares == pytest.approx([0.1, 0.2, 0.3])
     assert float(loaded.evaluate(x, y, verbose=0)) == pytest.approx(numpy_loss(y, model.predict(x, verbose=0),
                                                                                np.array([0.1, 0.2, 0.3])), rel=1e-5)
+
+
+def test_the_shares_are_the_exact_training_fractions_whatever_the_labels_dtype():
+    """Keras hands float32 labels; the weights are the shares in float64 (a float32 mean of a third is not)."""
+    labels = np.array([[1, 0], [0, 1], [0, 1]], dtype=np.float32)
+    shares = positive_shares(labels, ["A", "B"])
+    assert shares.tolist() == [1 / 3, 2 / 3]

@@ -1,6 +1,8 @@
 """prepare_multilabel: the multi-label demo (or a user's labelled folder) drawn, split by whole
 patients over every finding at once and cached; what R trains on."""
 
+import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 from chestxray.preparation.images import load_grey
 from chestxray.preparation.multilabel import (
     cap_by_patients,
+    finding_counts,
     findings_present,
     nih_images_on_disk,
     nih_multilabel_split,
@@ -32,8 +35,32 @@ def prepared(tmp_path_factory):
 
 
 def test_the_demo_study_has_its_five_findings_as_outputs(prepared):
+    """First in this file, so that mutation testing (which maps a module fixture's call to the first test that
+    uses it) runs everything prepare_multilabel promises here: rows, cache, hashes, counts, the cap."""
     assert prepared.findings == sorted(DEMO_FINDINGS)  # findings.csv's (alphabetical) order
     assert prepared.image_size == 32 and len(prepared.table) == 300
+    table = prepared.table
+    assert list(table.index) == list(range(300)) and "index" not in table.columns
+    from chestxray.preparation.cache import open_cache
+
+    cache = open_cache(prepared.cache_path)
+    for row in table.sample(12, random_state=1).itertuples():
+        assert np.array_equal(cache[[row.cache_row]][0], load_grey(row.path, 32))
+        assert row.content_sha256 == hashlib.sha256(Path(row.path).read_bytes()).hexdigest()
+    assert prepared.eligible.equals(finding_counts(table, prepared.findings))  # no cap: everything eligible
+    root = Path(prepared.cache_path).parents[1]
+    capped = prepare_multilabel("demo", str(root / "demo"), n_images=300, image_size=32, seed=3,
+                                cache_dir=str(root / "cache"), max_images=120)
+    for split in ("train", "validation"):
+        part = capped.part(split)
+        assert len(part) <= 120 and set(part["patient_id"]) <= set(prepared.part(split)["patient_id"])
+    assert len(capped.part("train")) < len(prepared.part("train"))
+    assert capped.part("test")["image"].tolist() == prepared.part("test")["image"].tolist()
+    assert capped.eligible.equals(prepared.eligible)  # counted before the cap
+    assert capped.table["image"].tolist() == cap_by_patients(prepared.table, 120, 3)["image"].tolist()
+    again = prepare_multilabel("demo", str(root / "demo"), n_images=300, image_size=32, seed=3,
+                               cache_dir=str(root / "cache"), max_images=120)
+    assert again.table["image"].tolist() == capped.table["image"].tolist()  # the cap is seeded
 
 
 def test_each_cached_row_is_its_image_and_each_label_row_its_recorded_findings(prepared):
@@ -74,6 +101,23 @@ def test_too_few_images_for_every_finding_in_every_part_is_refused(tmp_path):
                            cache_dir=str(tmp_path / "cache"))
 
 
+def test_data_without_any_finding_is_refused():
+    from chestxray.sources.folders import DatasetError
+
+    table = pd.DataFrame(0, index=range(4), columns=list(FINDINGS))
+    with pytest.raises(DatasetError, match=r"none of the 4 images carries a finding \(all are 'No Finding'\)"):
+        findings_present(table)
+
+
+def test_the_cap_is_reproducible_and_keeps_a_patient_that_reaches_it_exactly():
+    table = pd.DataFrame({"split": ["train"] * 40 + ["test"] * 3,
+                          "patient_id": [f"p{i // 10}" for i in range(40)] + ["t0", "t1", "t2"]})
+    capped = cap_by_patients(table, 20, seed=1)
+    assert len(capped[capped["split"] == "train"]) == 20  # two whole patients of 10 reach 20, not above
+    assert capped.equals(cap_by_patients(table, 20, seed=1))  # the same seed, the same patients
+    assert len(capped[capped["split"] == "test"]) == 3
+
+
 def test_an_unknown_source_is_refused(tmp_path):
     with pytest.raises(ValueError, match="data must be demo, folder or nih; got 'kaggle'"):
         prepare_multilabel("kaggle", str(tmp_path), 10, 16, 1)
@@ -90,6 +134,7 @@ def test_the_cap_takes_whole_patients_in_training_and_validation_and_leaves_test
     assert capped[capped["split"] == "test"].reset_index(drop=True).equals(
         table[table["split"] == "test"].reset_index(drop=True))
     assert cap_by_patients(table, None, seed=5) is table
+    assert capped.equals(cap_by_patients(table, 40, seed=5))  # reproducible
     assert not capped.equals(cap_by_patients(table, 40, seed=6))
 
 
@@ -139,3 +184,42 @@ def test_permuted_labels_move_whole_label_rows_within_each_part(prepared):
     assert moved > len(prepared.table) / 4
     assert not permuted.table.equals(prepared.with_permuted_labels(seed=5).table)
     assert prepared.labels("test").sum() == permuted.labels("test").sum()
+
+
+def test_an_empty_part_is_counted_as_empty_its_shares_unknown():
+    table = pd.DataFrame({"split": ["train", "train", "test"], "patient_id": ["a", "a", "b"],
+                          "Effusion": [1, 0, 0], "Mass": [0, 0, 1]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no mean of an empty slice
+        counts = finding_counts(table, ["Effusion", "Mass"]).set_index(["split", "label"])
+    empty = counts.loc["validation"]
+    assert (empty["images"] == 0).all() and (empty["patients"] == 0).all() and empty["share"].isna().all()
+    assert counts.loc[("train", "No Finding"), "images"] == 1 and counts.loc[("train", "all images"), "patients"] == 1
+
+
+def test_prepare_multilabel_with_nih_caches_every_image_of_the_archives_split_as_the_release(tmp_path,
+                                                                                             monkeypatch):
+    """data=nih through prepare_multilabel: the 79 real images of a loopback archive, each in the part the whole
+    release's split gives it. 79 images cannot give every part every finding, so the refusal that would follow
+    is recorded here instead (its own test is above)."""
+    import chestxray.preparation.multilabel as multilabel
+
+    refused = []
+    monkeypatch.setattr(multilabel, "require_every_finding", lambda table, findings, parts: refused.append(findings))
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv"))
+    with FaultyServer({"images_01.tar.gz": nih_images_archive(NIH_IMAGES, labels["file"])}) as server:
+        prepared = prepare_multilabel("nih", str(tmp_path / "nih"), 0, 32, 3, cache_dir=str(tmp_path / "cache"),
+                                      nih={"archives": "1", "base_url": server.url, "metadata": "", "match": "any"})
+    assert sorted(prepared.table["image"]) == sorted(labels["file"]) and prepared.image_size == 32
+    whole = nih_multilabel_split(seed=3).set_index("image")["split"]
+    assert all(whole[image] == split for image, split in zip(prepared.table["image"], prepared.table["split"]))
+    assert refused == [prepared.findings] and prepared.findings == findings_present(prepared.table)
+
+
+def test_both_studies_cache_under_the_same_default_folder():
+    import inspect
+
+    from chestxray.preparation.dataset import prepare_dataset
+
+    default = inspect.signature(prepare_multilabel).parameters["cache_dir"].default
+    assert default == inspect.signature(prepare_dataset).parameters["cache_dir"].default == "data/cache"
