@@ -4,6 +4,7 @@ step of the NIH route timed with its peak memory, at a chosen number of archives
 
     .venv/bin/python bench/nih_rehearsal.py mirror              # build the 12 archives once
     nice -n 10 .venv/bin/python bench/nih_rehearsal.py run K    # every step on archives 1..K (K = 1, 4, 12)
+    nice -n 10 .venv/bin/python bench/nih_rehearsal.py multilabel K   # the report with finding=all on 1..K
     .venv/bin/python bench/nih_rehearsal.py clean               # delete data/bench-nih/
 
 Archive contents: NIH's metadata names sorted and cut into 4,999, 10,000 x 10 and 7,121
@@ -168,7 +169,7 @@ class Steps:
 def fresh_project(dest: Path) -> Path:
     """A copy of the project (as bench/render_time.sh makes): the user's data/ and _output/ stay untouched."""
     dest.mkdir(parents=True)
-    for name in ("report.qmd", "_quarto.yml", "_environment", "R", "python", "scripts", "assets"):
+    for name in ("report.qmd", "_multilabel.qmd", "_quarto.yml", "_environment", "R", "python", "scripts", "assets"):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, dest / name)
     (dest / ".venv").symlink_to(ROOT / ".venv")
@@ -294,6 +295,30 @@ def rehearse(archives: int, n_per_class: int) -> None:
     steps.record("disk: cache (64 px)", 0, None, du(project / "data" / "cache"))
 
 
+def rehearse_multilabel(archives: int, n_per_class: int) -> None:
+    """finding=all at archives 1..K: the report alone, from the mirror (download, extract, the split over the 14
+    findings, the cache, hashes, one epoch, the per-finding evaluation, figures), its console's timed lines kept."""
+    if not (MIRROR / "test_list.txt").exists():
+        build_mirror()
+    selection = f"1-{archives}" if archives > 1 else "1"
+    images = sum(archive_sizes(112_120)[:archives])
+    work = BENCH_DIR / f"multilabel-{archives}"
+    shutil.rmtree(work, ignore_errors=True)
+    url = serve(MIRROR)
+    steps = Steps(archives, images)
+    print(f"finding=all, {archives} archive(s), {images:,} images; mirror {url}; load {os.getloadavg()[0]:.1f}",
+          flush=True)
+    project = fresh_project(work / "project")
+    render = ["Rscript", "scripts/render.R", "--to", "html", "data=nih", "finding=all", f"nih_dir={work / 'nih'}",
+              f"nih_archives={selection}", f"nih_base_url={url}", f"n_per_class={n_per_class}", *RENDER_PARAMS]
+    steps.record("finding=all render parameters", 0, None,
+                 " ".join(render[4:]).replace(str(ROOT) + "/", "").replace(url, "<mirror>"))
+    log = steps.run("finding=all render (first)", render, cwd=project,
+                    log=RESULTS / f"nih_rehearsal-all-{archives}-first.log")
+    record_console(steps, "finding=all render", log, steps.last_seconds)
+    steps.record("disk: cache (64 px), finding=all", 0, None, du(project / "data" / "cache"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -301,12 +326,18 @@ def main() -> None:
     run = sub.add_parser("run", help="every step on archives 1..K")
     run.add_argument("archives", type=int, choices=range(1, 13), metavar="K")
     run.add_argument("--n-per-class", type=int, default=2000, help="the report's cap per class in train and validation")
+    multilabel = sub.add_parser("multilabel", help="the report with finding=all on archives 1..K")
+    multilabel.add_argument("archives", type=int, choices=range(1, 13), metavar="K")
+    multilabel.add_argument("--n-per-class", type=int, default=100000,
+                            help="training and validation keep at most 4 x this many images (default: all)")
     sub.add_parser("clean", help="delete data/bench-nih/")
     args = parser.parse_args()
     if args.command == "mirror":
         build_mirror()
     elif args.command == "run":
         rehearse(args.archives, args.n_per_class)
+    elif args.command == "multilabel":
+        rehearse_multilabel(args.archives, args.n_per_class)
     else:
         shutil.rmtree(BENCH_DIR, ignore_errors=True)
 

@@ -7,7 +7,7 @@
 # The images' folder for the chosen data source (the demo's per draw: chestxray.sources.phantoms.demo_folder).
 data_folder <- function(p) {
   switch(p$data,
-    demo = if (p$finding == "all") {
+    demo = if (identical(p$finding, "all")) {
       as.character(import_chestxray("sources.multilabel_demo")$multilabel_demo_folder(p$data_dir, multilabel_images(p),
                                                                                       p$seed))
     } else {

@@ -3,6 +3,7 @@ demo, cached): the stored result's key follows every finding's labels, and save_
 publishes each finding's predictions, rows and threshold, read back here and recomputed."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -48,8 +49,10 @@ def published(tmp_path_factory):
       main <- c(trained, evaluate_predictions(trained, prepared, p))
       dir.create("{out}")
       save_multilabel_outputs(main, prepared, p, "{out}")
+      folder <- function(...) data_folder(list(data = "demo", data_dir = "d", n_per_class = 10L, seed = 1L, ...))
       list(findings = findings, before = before, flipped = flipped, again = digest(),
-           columns = training_columns(prepared))
+           columns = training_columns(prepared),
+           folders = list(binary = folder(), named = folder(finding = "Pneumothorax"), all = folder(finding = "all")))
     """)
     read = lambda name: pd.read_csv(out / name, dtype={"patient_id": str})  # noqa: E731
     return (result, read("predictions.csv"), read("validation_predictions.csv"),
@@ -88,3 +91,10 @@ def test_the_split_counts_in_metrics_are_the_published_files_own(published):
             assert counts.loc[(split, finding), "images"] == frame[f"label_{finding}"].sum()
     assert metrics["loss"].startswith("binary cross-entropy per finding weighted")
     assert metrics["evaluated_epoch"] == 2 and metrics["epochs_run"] == 2
+
+
+def test_each_studys_demo_has_its_own_folder_and_a_parameter_list_without_finding_is_the_binary_one(published):
+    """learning_check and the benchmarks name no finding: theirs is the binary demo's folder."""
+    folders = published[0]["folders"]
+    assert re.fullmatch(r"d/v\d+-n10-seed1", folders["binary"]) and folders["named"] == folders["binary"]
+    assert re.fullmatch(r"d/multilabel-v\d+-n40-seed1", folders["all"])  # 4 x n_per_class films

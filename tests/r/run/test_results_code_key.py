@@ -96,6 +96,7 @@ def test_the_keys_code_is_what_training_and_evaluation_call_and_grows_with_it(tm
     assert training >= EXPECTED_TRAINING and not training & PRESENTATION, sorted(training)
     assert before["evaluation"] == [
         "R/evaluate/metrics.R",
+        "R/evaluate/multilabel.R",  # evaluate_predictions hands the multi-label study's matrix to evaluate_findings
         "R/evaluate/operating_point.R",
     ]  # pr_points counts with threshold_counts
 
