@@ -60,9 +60,11 @@ OWN_PACKAGE = ("the clause leaves out only an __init__.py's own folder, whose na
 ROWS_THROUGH_INT = ("each row number passes through int(row) before its offset is computed: an index array of "
                     "numpy's default dtype (int64, float64 from R, bool) gives the same integers, truncated toward "
                     "zero as the int64 cast truncates (the float rows are pinned by a test)")
+FLOATX = ("the project sets no dtype policy, so every model's outputs are float32, Keras' floatx: a tensor made or "
+          "cast with no dtype is floatx, the same float32 as y_pred's")
 EQUIVALENT: dict[str, str] = {
     "chestxray.model.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
-    "chestxray.model.explain.x_grad_cam_frame__mutmut_26": SQUARE_CACHE,
+    "chestxray.model.explain.x_grad_cam_frame__mutmut_28": SQUARE_CACHE,
     "chestxray.model.explain.x_grad_cam_frame__mutmut_16": "the cache reader casts rows to int64 itself",
     "chestxray.model.explain.x_grad_cam_frame__mutmut_18": "the cache reader casts rows to int64 itself",
     "chestxray.model.explain.x_grad_cam__mutmut_21":
@@ -74,12 +76,17 @@ EQUIVALENT: dict[str, str] = {
         "no training argument is Keras' inference mode outside fit, as False",
     "chestxray.model.explain.x_grad_cam__mutmut_31":
         "the bias does not change the logit's gradient with respect to the feature maps",
-    "chestxray.model.explain.x_grad_cam__mutmut_42": "logits are 2-D: shape[+1] is shape[1], the class axis",
-    "chestxray.model.explain.x_grad_cam__mutmut_77": "bilinear is tf.image.resize's default method",
-    "chestxray.model.explain.x_grad_cam__mutmut_96": NEGATIVE_RESHAPE,
+    "chestxray.model.explain.x_grad_cam__mutmut_45": "logits are 2-D: shape[+1] is shape[1], the class axis",
+    "chestxray.model.explain.x_grad_cam__mutmut_80": "bilinear is tf.image.resize's default method",
     "chestxray.model.explain.x_grad_cam__mutmut_99": NEGATIVE_RESHAPE,
-    "chestxray.model.explain.x_grad_cam__mutmut_108": DEAD_MAP,
-    "chestxray.model.explain.x_grad_cam__mutmut_119": DEAD_MAP,
+    "chestxray.model.explain.x_grad_cam__mutmut_102": NEGATIVE_RESHAPE,
+    "chestxray.model.explain.x_grad_cam__mutmut_111": DEAD_MAP,
+    "chestxray.model.explain.x_grad_cam__mutmut_122": DEAD_MAP,
+    "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁcall__mutmut_3": FLOATX,
+    "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁcall__mutmut_5": FLOATX,
+    "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁcall__mutmut_8": FLOATX,
+    "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁcall__mutmut_39":
+        "the outputs are 2-D (images x findings): axis +1 is axis -1",
     "chestxray.model.augment.x_affine_for__mutmut_34": "a scalar centre broadcasts to the same point (c, c)",
     "chestxray.model.augment.x_augment_batch__mutmut_4": "batches hold square images: shape[1] == shape[2]",
     "chestxray.model.augment.x_augment_batch__mutmut_25": "mode='constant' is ndimage.affine_transform's default",

@@ -163,3 +163,28 @@ def test_the_figure_frame_holds_every_pixel_upright_in_the_given_panel_order(tmp
         upright = np.zeros((SIZE, SIZE), dtype=int)
         upright[SIZE - 1 - panel["y"].to_numpy(), panel["x"].to_numpy()] = panel["value"].to_numpy()
         assert np.array_equal(upright, pixels[row])  # y = 0 is the bottom row, as ggplot2 draws it
+
+
+def test_the_figure_frame_maps_the_chosen_findings_output(tmp_path):
+    """finding=all: grad_cam_frame's heat for output k is grad_cam's map of output k of those cached images."""
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((SIZE, SIZE, 1))
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="sigmoid")(x))
+    images, _, _ = square_images(4, seed=8)
+    pixels = np.round(images[..., 0] * 255).astype(np.uint8)
+    np.save(tmp_path / "cache.npy", pixels)
+    from chestxray.preparation.images import to_model_input
+
+    for output in (0, 2):
+        frame = grad_cam_frame(model, str(tmp_path / "cache.npy"), [3, 1], ["a", "b"], output=output)
+        expected = grad_cam(model, to_model_input(pixels[[3, 1]]), output=output)
+        for title, heat in zip(["a", "b"], expected):
+            panel = frame[frame["panel"] == title]
+            upright = np.zeros((SIZE, SIZE))
+            upright[SIZE - 1 - panel["y"].to_numpy(), panel["x"].to_numpy()] = panel["heat"].to_numpy()
+            np.testing.assert_allclose(upright, heat, atol=1e-6)
+    first = grad_cam_frame(model, str(tmp_path / "cache.npy"), [3], ["a"], output=0)["heat"].to_numpy()
+    last = grad_cam_frame(model, str(tmp_path / "cache.npy"), [3], ["a"], output=2)["heat"].to_numpy()
+    assert not np.allclose(first, last)

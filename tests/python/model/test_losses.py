@@ -64,3 +64,24 @@ def test_the_shares_are_the_exact_training_fractions_whatever_the_labels_dtype()
     labels = np.array([[1, 0], [0, 1], [0, 1]], dtype=np.float32)
     shares = positive_shares(labels, ["A", "B"])
     assert shares.tolist() == [1 / 3, 2 / 3]
+
+
+def test_each_image_gets_its_own_mean_over_findings():
+    """Keras weighs and reduces the loss per image (sample weights, reduction=None): the call gives one value per
+    image, the mean of its findings' weighted terms, not one number for the batch or one per finding."""
+    rng = np.random.default_rng(2)
+    y = (rng.random((6, 3)) < 0.4).astype("float32")
+    p = rng.random((6, 3)).astype("float32")
+    shares = np.array([0.2, 0.4, 0.1])
+    per_image = np.asarray(FindingWeightedCrossEntropy(shares, reduction=None)(y, p))
+    clipped = np.clip(p, 1e-7, 1 - 1e-7)
+    expected = -np.mean((1 - shares) * y * np.log(clipped) + shares * (1 - y) * np.log(1 - clipped), axis=1)
+    assert per_image.shape == (6,)
+    np.testing.assert_allclose(per_image, expected, rtol=1e-5)
+
+
+def test_saturated_predictions_cost_a_finite_amount():
+    """A sigmoid saturates at exactly 0 or 1 in float32: the wrong answer costs -log(epsilon), not infinity."""
+    loss = FindingWeightedCrossEntropy([0.5, 0.5], reduction=None)
+    wrong = np.asarray(loss(np.array([[0.0, 1.0]], "float32"), np.array([[1.0, 0.0]], "float32")))
+    assert np.isfinite(wrong).all() and wrong[0] == pytest.approx(0.5 * -np.log(1e-7), rel=1e-2)  # float32 eps
