@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ class ModelCard:
             raise ModelCardError(f"model card '{path}' lacks {', '.join(map(repr, missing))}")
         try:
             thresholds = _probabilities(card["thresholds"]) if decision == "thresholds" else None
-            threshold = float("nan") if thresholds else _probability(card["threshold"])
+            threshold = math.nan if thresholds else _probability(card["threshold"])
             size = card["image_size"]
             size = check_image_size(int(size) if isinstance(size, float) and size.is_integer() else size)
         except (TypeError, ValueError, AttributeError) as error:

@@ -118,3 +118,18 @@ def test_predicting_probabilities_prints_nothing(capfd):
     images = np.random.default_rng(3).random((4, 32, 32, 1)).astype("float32")
     probabilities = predict_probability(small_cnn(), images)
     assert probabilities.shape == (4,) and capfd.readouterr().out == ""
+
+
+def test_finding_probabilities_are_float64_quietly_and_from_a_cache_of_the_models_size(tmp_path, capfd):
+    from chestxray.model.batches import CacheBatches
+    from chestxray.model.training import InputSizeError
+
+    model = small_cnn(outputs=3)
+    images = np.random.default_rng(6).integers(0, 256, (5, 32, 32), dtype=np.uint8)
+    np.save(tmp_path / "cache.npy", images)
+    probabilities = predict_findings(model, CacheBatches(str(tmp_path / "cache.npy"), range(5), np.zeros((5, 3)), 2))
+    assert probabilities.dtype == np.float64 and probabilities.shape == (5, 3)
+    assert capfd.readouterr().out == ""  # no Keras progress bar
+    np.save(tmp_path / "other.npy", np.zeros((5, 16, 16), dtype=np.uint8))
+    with pytest.raises(InputSizeError, match="takes 32x32-pixel images but the image cache"):
+        predict_findings(model, CacheBatches(str(tmp_path / "other.npy"), range(5), np.zeros((5, 3)), 2))

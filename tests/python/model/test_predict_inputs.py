@@ -222,3 +222,13 @@ def test_a_multilabel_card_for_another_model_stops_before_scoring(tmp_path, thre
     with pytest.raises(ModelCardError, match="has 2 thresholds but the model 3 outputs"):
         predict_files(folder / "model.keras", [str(flat_png(tmp_path / "a.png", side=8))], tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_multilabel_probability_is_compared_with_its_threshold_in_float64():
+    """Keras gives float32; the card's thresholds are float64. In float32 a threshold of 0.69999999 rounds onto
+    float32(0.7), so a probability of float32(0.7) = 0.699999988 would count as reaching it."""
+    from chestxray.model.predict import scored_row
+
+    card = ModelCard(32, float("nan"), "all", "No Finding", {"Effusion": 0.69999999, "Mass": 0.5})
+    row = scored_row(card, np.array([0.7, 0.2], dtype=np.float32))
+    assert row["findings"] == "No Finding" and row["probability_Effusion"] == "0.69999999"
