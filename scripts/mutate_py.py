@@ -66,6 +66,8 @@ FLOAT32_THRESHOLD = ("under NumPy 1 (the set this machine's reticulate 1.28 inst
                      "compared with a Python float in float64 (value-based casting), as after the cast; under NumPy 2 "
                      "the comparison would be float32's: test_a_multilabel_probability_is_compared_with_its_threshold_"
                      "in_float64 kills it there")
+AUTO_NAME = ("a Keras Loss given no name takes its class name in snake case, finding_weighted_cross_entropy: the "
+             "name the constructor passes")
 EQUIVALENT: dict[str, str] = {
     "chestxray.model.explain.x_grad_cam_frame__mutmut_11": SQUARE_CACHE,
     "chestxray.model.explain.x_grad_cam_frame__mutmut_28": SQUARE_CACHE,
@@ -86,11 +88,14 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.model.explain.x_grad_cam__mutmut_102": NEGATIVE_RESHAPE,
     "chestxray.model.explain.x_grad_cam__mutmut_111": DEAD_MAP,
     "chestxray.model.explain.x_grad_cam__mutmut_122": DEAD_MAP,
+    "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁ__init____mutmut_3": AUTO_NAME,
+    "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁ__init____mutmut_4": AUTO_NAME,
     "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁcall__mutmut_3": FLOATX,
     "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁcall__mutmut_5": FLOATX,
     "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁcall__mutmut_8": FLOATX,
     "chestxray.model.losses.xǁFindingWeightedCrossEntropyǁcall__mutmut_39":
         "the outputs are 2-D (images x findings): axis +1 is axis -1",
+    "chestxray.model.training.x_predict_findings__mutmut_10": SILENT_NONE,
     "chestxray.model.predict.x_scored_row__mutmut_14": FLOAT32_THRESHOLD,
     "chestxray.model.predict.x_scored_row__mutmut_16": FLOAT32_THRESHOLD,
     "chestxray.model.augment.x_affine_for__mutmut_34": "a scalar centre broadcasts to the same point (c, c)",

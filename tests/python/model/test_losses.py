@@ -85,3 +85,8 @@ def test_saturated_predictions_cost_a_finite_amount():
     loss = FindingWeightedCrossEntropy([0.5, 0.5], reduction=None)
     wrong = np.asarray(loss(np.array([[0.0, 1.0]], "float32"), np.array([[1.0, 0.0]], "float32")))
     assert np.isfinite(wrong).all() and wrong[0] == pytest.approx(0.5 * -np.log(1e-7), rel=1e-2)  # float32 eps
+
+
+def test_the_loss_is_named_as_keras_names_it_in_a_saved_model():
+    assert FindingWeightedCrossEntropy([0.5]).name == "finding_weighted_cross_entropy"
+    assert FindingWeightedCrossEntropy([0.5]).get_config()["name"] == "finding_weighted_cross_entropy"

@@ -183,6 +183,7 @@ def test_permuted_labels_move_whole_label_rows_within_each_part(prepared):
         moved += int((before != after).any(axis=1).sum())
     assert moved > len(prepared.table) / 4
     assert not permuted.table.equals(prepared.with_permuted_labels(seed=5).table)
+    assert permuted.table.equals(prepared.with_permuted_labels(seed=4).table)  # seeded: the same control again
     assert prepared.labels("test").sum() == permuted.labels("test").sum()
 
 
