@@ -102,7 +102,17 @@ EQUIVALENT: dict[str, str] = {
     "chestxray.model.augment.x_augment_batch__mutmut_4": "batches hold square images: shape[1] == shape[2]",
     "chestxray.model.augment.x_augment_batch__mutmut_25": "mode='constant' is ndimage.affine_transform's default",
     "chestxray.model.augment.x_augment_batch__mutmut_26": "cval=0.0 is ndimage.affine_transform's default",
-    "chestxray.model.predict.x_predict_files__mutmut_32": SILENT_NONE,
+    "chestxray.preparation.multilabel.x_nih_images_on_disk__mutmut_13":
+        "fetch_nih_images' show_progress defaults to True, the value passed",
+    "chestxray.preparation.multilabel.x_nih_images_on_disk__mutmut_29": (
+        "fetch_nih_images extracts at least one archive (parse_selection refuses an empty selection) and "
+        "extract_archive makes the images folder first, so it always exists here"),
+    "chestxray.model.predict.x_predict_files__mutmut_56": SILENT_NONE,
+    "chestxray.model.predict.x_predict_files__mutmut_23":
+        "every saved model ends in a Dense layer: output_shape is (None, outputs), so index +1 is index -1",
+    "chestxray.model.predict.x_predict_files__mutmut_106":
+        "csv writes None as an empty field, as the empty string restval gives",
+    "chestxray.model.predict.x_predict_files__mutmut_109": "the empty string is DictWriter's default restval",
     "chestxray.support.r_frames.x_text_to_object__mutmut_17": "axis=0 is DataFrame.set_axis's default",
     "chestxray.preparation.split.x_group_folds__mutmut_35": "numpy reads a sort kind by its first letter, in any case",
     "chestxray.preparation.split.x__best_fold__mutmut_2": (

@@ -232,3 +232,24 @@ def test_a_multilabel_probability_is_compared_with_its_threshold_in_float64():
     card = ModelCard(32, float("nan"), "all", "No Finding", {"Effusion": 0.69999999, "Mass": 0.5})
     row = scored_row(card, np.array([0.7, 0.2], dtype=np.float32))
     assert row["findings"] == "No Finding" and row["probability_Effusion"] == "0.69999999"
+
+
+def test_a_two_class_softmax_model_is_scored_by_its_positive_class(tmp_path):
+    """model=baseline (the original's network ends in a two-class softmax): the probability is the positive
+    class's, P = softmax(4 x mean grey - 2, its negative) = sigmoid(8 x mean grey - 4)."""
+    import keras
+
+    from chestxray.model.predict import predict_files
+
+    inputs = keras.Input((32, 32, 1))
+    model = keras.Model(
+        inputs, keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(inputs))
+    )
+    model.layers[-1].set_weights([np.array([[-4.0, 4.0]]), np.array([2.0, -2.0])])
+    model.save(tmp_path / "model.keras")
+    write_card(tmp_path, **GOOD | {"image_size": 32, "threshold": 0.5})
+    white, black = flat_png(tmp_path / "white.png", 255, side=8), flat_png(tmp_path / "black.png", 0, side=8)
+    assert predict_files(tmp_path / "model.keras", [str(white), str(black)], tmp_path / "out.csv") == (2, 0)
+    rows = list(csv.DictReader(open(tmp_path / "out.csv")))
+    assert float(rows[0]["probability"]) == pytest.approx(1 / (1 + np.exp(-4)), abs=1e-6)
+    assert [row["predicted_class"] for row in rows] == ["Pneumothorax", "No Finding"]

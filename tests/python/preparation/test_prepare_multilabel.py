@@ -217,10 +217,41 @@ def test_prepare_multilabel_with_nih_caches_every_image_of_the_archives_split_as
     assert refused == [prepared.findings] and prepared.findings == findings_present(prepared.table)
 
 
-def test_both_studies_cache_under_the_same_default_folder():
+def test_both_studies_cache_under_the_same_default_folder(tmp_path, monkeypatch):
+    """data/cache, which make clean deletes and the binary study uses too."""
     import inspect
 
     from chestxray.preparation.dataset import prepare_dataset
 
-    default = inspect.signature(prepare_multilabel).parameters["cache_dir"].default
-    assert default == inspect.signature(prepare_dataset).parameters["cache_dir"].default == "data/cache"
+    assert inspect.signature(prepare_dataset).parameters["cache_dir"].default == "data/cache"
+    monkeypatch.chdir(tmp_path)
+    prepared = prepare_multilabel("demo", "demo", n_images=300, image_size=32, seed=3)
+    assert Path(prepared.cache_path).resolve().is_relative_to((tmp_path / "data" / "cache").resolve())
+
+
+def test_data_nih_table_has_its_paths_first_patients_from_metadata_and_its_own_index(tmp_path, monkeypatch):
+    """The NIH table as read_labelled_folder gives a folder's (path first, patients from the metadata, 0..n-1);
+    the options' `match` is optional (it picks one finding's images in the binary study only); the download shows
+    its progress bars (the report's console)."""
+    import chestxray.preparation.multilabel as multilabel
+    from chestxray.sources.folders import PATIENT_FROM_METADATA
+
+    shown = []
+    fetch = multilabel.fetch_nih_images
+    monkeypatch.setattr(multilabel, "fetch_nih_images",
+                        lambda *args, **kwargs: shown.append(kwargs.get("show_progress")) or fetch(*args, **kwargs))
+    labels = pd.read_csv(fixture("nih", "images", "labels.csv")).head(12)
+    with FaultyServer({"images_01.tar.gz": nih_images_archive(NIH_IMAGES, labels["file"])}) as server:
+        table = nih_images_on_disk(str(tmp_path / "nih"), seed=3, nih={"archives": "1", "base_url": server.url})
+    assert shown == [True]
+    assert table.columns[0] == "path" and "index" not in table.columns and list(table.index) == list(range(12))
+    assert (table["patient_source"] == PATIENT_FROM_METADATA).all()
+
+
+def test_data_nih_with_no_image_of_the_metadata_on_disk_is_refused(tmp_path):
+    from chestxray.sources.folders import DatasetError
+
+    with FaultyServer({"images_01.tar.gz": nih_images_archive(NIH_IMAGES, [])}) as server:
+        with pytest.raises(DatasetError, match="no image of the metadata is in '.*images': check nih_archives and "
+                                               "nih_dir"):
+            nih_images_on_disk(str(tmp_path / "nih"), seed=3, nih={"archives": "1", "base_url": server.url})
