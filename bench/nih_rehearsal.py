@@ -235,18 +235,23 @@ PREDICT = (
 )
 
 
-def rehearse(archives: int, n_per_class: int) -> None:
+def start_rehearsal(archives: int, name: str, label: str = ""):
+    """The mirror (built once), a fresh work folder, the mirror served: (selection, work, url, steps)."""
     if not (MIRROR / "test_list.txt").exists():
         build_mirror()
     selection = f"1-{archives}" if archives > 1 else "1"
     images = sum(archive_sizes(112_120)[:archives])
-    work = BENCH_DIR / f"run-{archives}"
+    work = BENCH_DIR / f"{name}-{archives}"
     shutil.rmtree(work, ignore_errors=True)
+    url = serve(MIRROR)
+    print(f"{label}{archives} archive(s), {images:,} images; mirror {url}; load {os.getloadavg()[0]:.1f}", flush=True)
+    return selection, work, url, Steps(archives, images)
+
+
+def rehearse(archives: int, n_per_class: int) -> None:
+    selection, work, url, steps = start_rehearsal(archives, "run")
     nih, task, cache = work / "nih", work / "nih" / "task", work / "cache"
     archives_dir = nih / "archives"
-    url = serve(MIRROR)
-    steps = Steps(archives, images)
-    print(f"{archives} archive(s), {images:,} images; mirror {url}; load {os.getloadavg()[0]:.1f}", flush=True)
     cli = [PY, "-m", "chestxray"]
     steps.run("download + verify", [*cli, "download", "--dest", str(archives_dir), "--archives", selection,
                                      "--base-url", url, "--quiet"])
@@ -298,16 +303,7 @@ def rehearse(archives: int, n_per_class: int) -> None:
 def rehearse_multilabel(archives: int, n_per_class: int) -> None:
     """finding=all at archives 1..K: the report alone, from the mirror (download, extract, the split over the 14
     findings, the cache, hashes, one epoch, the per-finding evaluation, figures), its console's timed lines kept."""
-    if not (MIRROR / "test_list.txt").exists():
-        build_mirror()
-    selection = f"1-{archives}" if archives > 1 else "1"
-    images = sum(archive_sizes(112_120)[:archives])
-    work = BENCH_DIR / f"multilabel-{archives}"
-    shutil.rmtree(work, ignore_errors=True)
-    url = serve(MIRROR)
-    steps = Steps(archives, images)
-    print(f"finding=all, {archives} archive(s), {images:,} images; mirror {url}; load {os.getloadavg()[0]:.1f}",
-          flush=True)
+    selection, work, url, steps = start_rehearsal(archives, "multilabel", "finding=all, ")
     project = fresh_project(work / "project")
     render = ["Rscript", "scripts/render.R", "--to", "html", "data=nih", "finding=all", f"nih_dir={work / 'nih'}",
               f"nih_archives={selection}", f"nih_base_url={url}", f"n_per_class={n_per_class}", *RENDER_PARAMS]
